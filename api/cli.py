@@ -1,0 +1,325 @@
+"""The `amanah` command line. Exit codes: 0 ok, 1 verification failed, 2 refused or bad input,
+3 configuration or set-up problem."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from ledger import note, signing
+from ledger.application import Ledger
+from ledger.bundle import export_bundle, verify_bundle, verify_database
+from ledger.client import Signer, public_key_b64
+from ledger.config import Settings
+from ledger.errors import ConfigurationError, KeyFileError, LedgerError, LedgerNotInitialised
+
+EXIT_OK, EXIT_VERIFY_FAILED, EXIT_REFUSED, EXIT_SETUP = 0, 1, 2, 3
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `amanah` console command."""
+    parser = build_parser()
+    arguments = parser.parse_args(argv)
+    if not hasattr(arguments, "handler"):
+        parser.print_help()
+        return EXIT_REFUSED
+    try:
+        return arguments.handler(arguments)
+    except (ConfigurationError, KeyFileError, LedgerNotInitialised) as error:
+        print(f"amanah: {error}", file=sys.stderr)
+        return EXIT_SETUP
+    except LedgerError as error:
+        print(f"amanah: refused ({error.code}): {error}", file=sys.stderr)
+        return EXIT_REFUSED
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="amanah", description=(
+        "Signed, verifiable ledger of CSR money for informal workers' social security. "
+        "Settings come from AMANAH_* environment variables (see docs/operations.md)."))
+    parser.add_argument("--home", help="data folder (default: $AMANAH_HOME or ./var)")
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    init = commands.add_parser("init", help="create the ledger: registrar and checkpoint keys, genesis")
+    init.add_argument("--registrar", default="pemkot-jakarta-utara", help="registrar organisation id")
+    init.add_argument("--legal-name", default="Pemerintah Kota Administrasi Jakarta Utara")
+    init.add_argument("--origin", help="log origin line (default: $AMANAH_ORIGIN)")
+    init.add_argument("--if-missing", action="store_true", help="do nothing if the ledger exists")
+    _passphrase_flag(init)
+    init.set_defaults(handler=command_init)
+
+    keygen = commands.add_parser("keygen", help="write a new Ed25519 private key file (mode 0600)")
+    keygen.add_argument("path", type=Path)
+    _passphrase_flag(keygen)
+    keygen.set_defaults(handler=command_keygen)
+
+    organisation = commands.add_parser("org", help="organisations").add_subparsers(metavar="ACTION")
+    add = organisation.add_parser("add", help="register an organisation with its first key")
+    add.add_argument("organisation")
+    add.add_argument("--legal-name", required=True)
+    add.add_argument("--kind", required=True, choices=["company", "baznas", "bpjs", "city", "auditor"])
+    add.add_argument("--public-key", required=True, help="base64 raw public key (from keygen)")
+    _registrar_flags(add)
+    add.set_defaults(handler=command_org_add)
+
+    key = commands.add_parser("key", help="organisation keys").add_subparsers(metavar="ACTION")
+    for action, help_text in (("add", "add a key"), ("rotate", "replace a key"), ("revoke", "revoke a key")):
+        sub = key.add_parser(action, help=help_text)
+        sub.add_argument("organisation")
+        if action in ("add", "rotate"):
+            sub.add_argument("--public-key", required=True)
+        if action == "rotate":
+            sub.add_argument("--replaces", required=True, help="key id being replaced")
+        if action == "revoke":
+            sub.add_argument("key_id")
+            sub.add_argument("--reason", required=True)
+        _registrar_flags(sub)
+        sub.set_defaults(handler=command_key, action=action)
+
+    submit = commands.add_parser("submit", help="sign a file of events and submit it to the ledger")
+    submit.add_argument("file", type=Path, help='JSON: {"idempotency_key": ..., "events": [{"type", "occurred_at", "payload"}]}')
+    submit.add_argument("--key", type=Path, required=True, help="the actor's private key file")
+    submit.add_argument("--actor", required=True, help="the organisation id signing")
+    _passphrase_flag(submit)
+    submit.set_defaults(handler=command_submit)
+
+    checkpoint = commands.add_parser("checkpoint", help="print the latest signed checkpoint")
+    checkpoint.add_argument("--sign", action="store_true", help="sign one at the current size first")
+    checkpoint.add_argument("--json", action="store_true")
+    checkpoint.set_defaults(handler=command_checkpoint)
+
+    proof = commands.add_parser("proof", help="inclusion and consistency proofs").add_subparsers(metavar="KIND")
+    inclusion = proof.add_parser("inclusion", help="entry INDEX in the tree of SIZE")
+    inclusion.add_argument("index", type=int)
+    inclusion.add_argument("--size", type=int, help="default: current size")
+    inclusion.set_defaults(handler=command_proof, kind="inclusion")
+    consistency = proof.add_parser("consistency", help="tree FIRST is a prefix of tree SECOND")
+    consistency.add_argument("first", type=int)
+    consistency.add_argument("second", type=int)
+    consistency.set_defaults(handler=command_proof, kind="consistency")
+
+    export = commands.add_parser("export", help="write a bundle for offline verification")
+    export.add_argument("directory", type=Path)
+    export.set_defaults(handler=command_export)
+
+    verify = commands.add_parser("verify", help="verify a bundle offline, or the live database")
+    verify.add_argument("bundle", type=Path, nargs="?")
+    verify.add_argument("--db", action="store_true", help="verify the configured database instead")
+    verify.add_argument("--origin", help="pin the origin you expect")
+    verify.add_argument("--checkpoint-key", help="pin the checkpoint verifier key you expect")
+    verify.set_defaults(handler=command_verify)
+    return parser
+
+
+def _passphrase_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--no-passphrase", action="store_true",
+                        help="key file without encryption (demo only); otherwise the passphrase "
+                             "comes from $AMANAH_KEY_PASSPHRASE or a prompt")
+
+
+def _registrar_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--registrar-key", type=Path, help="default: HOME/keys/registrar.key")
+    _passphrase_flag(parser)
+
+
+# ---- helpers --------------------------------------------------------------------------------
+
+def _settings(arguments: argparse.Namespace, **overrides: object) -> Settings:
+    return Settings.from_environment(home=arguments.home, **overrides)
+
+
+def _passphrase(arguments: argparse.Namespace, *, confirm: bool = False) -> bytes | None:
+    if getattr(arguments, "no_passphrase", False):
+        return None
+    if os.environ.get("AMANAH_KEY_PASSPHRASE"):
+        return os.environ["AMANAH_KEY_PASSPHRASE"].encode()
+    if not sys.stdin.isatty():
+        raise KeyFileError("a passphrase is needed: set AMANAH_KEY_PASSPHRASE, or pass "
+                           "--no-passphrase for an unencrypted demo key")
+    first = getpass.getpass("Key passphrase: ")
+    if confirm and getpass.getpass("Again: ") != first:
+        raise KeyFileError("the two passphrases differ")
+    if not first:
+        raise KeyFileError("an empty passphrase is not allowed; use --no-passphrase deliberately")
+    return first.encode()
+
+
+def _open(settings: Settings, *, signing_checkpoints: bool = True) -> Ledger:
+    checkpoint_key = None
+    if signing_checkpoints and settings.checkpoint_key_path.exists():
+        checkpoint_key = signing.read_private_key(settings.checkpoint_key_path,
+                                                  settings.checkpoint_key_passphrase)
+    return Ledger(settings, checkpoint_key)
+
+
+def _progress(description: str):
+    from tqdm import tqdm
+
+    bar = tqdm(total=0, desc=description, unit="entries", file=sys.stderr, disable=None)
+
+    def update(done: int, total: int) -> None:
+        bar.total = total
+        bar.n = done
+        bar.refresh()
+
+    return bar, update
+
+
+def _print_json(value: object) -> None:
+    print(json.dumps(value, indent=2, ensure_ascii=False))
+
+
+# ---- commands -------------------------------------------------------------------------------
+
+def command_init(arguments: argparse.Namespace) -> int:
+    settings = _settings(arguments, origin=arguments.origin)
+    registrar_path = settings.home / "keys" / "registrar.key"
+    ledger = _open(settings, signing_checkpoints=False)
+    if ledger.size() > 0:
+        if arguments.if_missing:
+            print(f"ledger exists: {ledger.size()} entries, origin {ledger.origin}")
+            return EXIT_OK
+        raise LedgerError("the ledger exists already (use --if-missing to accept that)")
+    if not settings.checkpoint_key_path.exists():
+        signing.write_private_key(signing.generate(), settings.checkpoint_key_path,
+                                  settings.checkpoint_key_passphrase)
+    checkpoint_key = signing.read_private_key(settings.checkpoint_key_path, settings.checkpoint_key_passphrase)
+    registrar_key = signing.generate()
+    signing.write_private_key(registrar_key, registrar_path, _passphrase(arguments, confirm=True))
+    ledger = Ledger(settings, checkpoint_key)
+    registrar = Signer(settings.origin, arguments.registrar, registrar_key)
+    result = ledger.submit(registrar.one("genesis", "ledger.created", _now(), {
+        "organisation": arguments.registrar, "legal_name": arguments.legal_name,
+        "public_key": public_key_b64(registrar_key),
+        "checkpoint_key": note.verifier_key(settings.origin, signing.public_key_bytes(checkpoint_key)),
+    }))
+    print(f"created ledger {settings.origin} at {settings.database_url}")
+    print(f"registrar key: {registrar_path} (key id {registrar.key_id})")
+    print(result["checkpoint"]["note"], end="")
+    return EXIT_OK
+
+
+def command_keygen(arguments: argparse.Namespace) -> int:
+    key = signing.generate()
+    signing.write_private_key(key, arguments.path, _passphrase(arguments, confirm=True))
+    public = signing.public_key_bytes(key)
+    _print_json({"path": str(arguments.path), "public_key": signing.b64encode(public),
+                 "key_id": signing.key_id(public)})
+    return EXIT_OK
+
+
+def _registrar(arguments: argparse.Namespace, settings: Settings, ledger: Ledger) -> Signer:
+    path = arguments.registrar_key or settings.home / "keys" / "registrar.key"
+    key = signing.read_private_key(path, _passphrase(arguments))
+    genesis = ledger.genesis()
+    if genesis is None:
+        raise LedgerNotInitialised("the ledger has no genesis entry yet; run `amanah init`")
+    return Signer(ledger.origin, genesis.actor, key)
+
+
+def command_org_add(arguments: argparse.Namespace) -> int:
+    settings = _settings(arguments)
+    ledger = _open(settings)
+    registrar = _registrar(arguments, settings, ledger)
+    result = ledger.submit(registrar.one(f"register-{arguments.organisation}", "organisation.registered",
+                                         _now(), {"organisation": arguments.organisation,
+                                                  "legal_name": arguments.legal_name,
+                                                  "kind": arguments.kind, "public_key": arguments.public_key}))
+    _print_json(result)
+    return EXIT_OK
+
+
+def command_key(arguments: argparse.Namespace) -> int:
+    settings = _settings(arguments)
+    ledger = _open(settings)
+    registrar = _registrar(arguments, settings, ledger)
+    payload: dict = {"organisation": arguments.organisation}
+    if arguments.action in ("add", "rotate"):
+        payload["public_key"] = arguments.public_key
+    if arguments.action == "rotate":
+        payload["replaces"] = arguments.replaces
+    if arguments.action == "revoke":
+        payload.update(key_id=arguments.key_id, reason=arguments.reason)
+    event_type = {"add": "key.added", "rotate": "key.rotated", "revoke": "key.revoked"}[arguments.action]
+    idempotency_key = f"{event_type}-{arguments.organisation}-{ledger.size()}"
+    _print_json(ledger.submit(registrar.one(idempotency_key, event_type, _now(), payload)))
+    return EXIT_OK
+
+
+def command_submit(arguments: argparse.Namespace) -> int:
+    settings = _settings(arguments)
+    try:
+        document = json.loads(arguments.file.read_text())
+        events = [(item["type"], item["occurred_at"], item["payload"]) for item in document["events"]]
+        idempotency_key = document["idempotency_key"]
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise LedgerError(f"{arguments.file}: expected {{\"idempotency_key\", \"events\": [{{type, "
+                          f"occurred_at, payload}}]}} ({error})", field="file") from error
+    ledger = _open(settings)
+    signer = Signer(ledger.origin, arguments.actor, signing.read_private_key(arguments.key, _passphrase(arguments)))
+    _print_json(ledger.submit(signer.submission(idempotency_key, events)))
+    return EXIT_OK
+
+
+def command_checkpoint(arguments: argparse.Namespace) -> int:
+    ledger = _open(_settings(arguments))
+    checkpoint = ledger.sign_checkpoint() if arguments.sign else ledger.latest_checkpoint()
+    if checkpoint is None:
+        raise LedgerNotInitialised("no checkpoint yet: run `amanah init`")
+    if arguments.json:
+        _print_json(checkpoint)
+    else:
+        print(checkpoint["note"], end="")
+    return EXIT_OK
+
+
+def command_proof(arguments: argparse.Namespace) -> int:
+    ledger = _open(_settings(arguments), signing_checkpoints=False)
+    if arguments.kind == "inclusion":
+        _print_json(ledger.inclusion_proof(arguments.index, arguments.size or ledger.size()))
+    else:
+        _print_json(ledger.consistency_proof(arguments.first, arguments.second))
+    return EXIT_OK
+
+
+def command_export(arguments: argparse.Namespace) -> int:
+    ledger = _open(_settings(arguments), signing_checkpoints=False)
+    bar, update = _progress("export")
+    with bar:
+        manifest = export_bundle(ledger, arguments.directory, update)
+    print(f"exported {manifest['tree_size']} entries to {arguments.directory} (root {manifest['root']})")
+    return EXIT_OK
+
+
+def command_verify(arguments: argparse.Namespace) -> int:
+    if arguments.db == (arguments.bundle is not None):
+        raise LedgerError("give a BUNDLE directory or --db (one of them)", field="bundle")
+    bar, update = _progress("verify")
+    with bar:
+        if arguments.db:
+            report = verify_database(_open(_settings(arguments), signing_checkpoints=False), update)
+        else:
+            report = verify_bundle(arguments.bundle, update, arguments.origin, arguments.checkpoint_key)
+    for failure in report.failures:
+        print(f"FAIL {failure}")
+    if report.failure_count > len(report.failures):
+        print(f"... and {report.failure_count - len(report.failures)} more failures")
+    verdict = "OK" if report.ok else "FAILED"
+    print(f"{verdict}: {report.entries} entries, {report.checkpoints} checkpoints, "
+          f"{report.failure_count} failures, root {signing.b64encode(report.root)}")
+    return EXIT_OK if report.ok else EXIT_VERIFY_FAILED
+
+
+def _now() -> str:
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,268 @@
+"""The Ledger application: signed submissions in, immutable events and a verifiable log out."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from eventsourcing.application import Application
+from eventsourcing.persistence import IntegrityError
+
+from ledger import log_store, merkle, note, signing
+from ledger.config import Settings
+from ledger.decision import Decision
+from ledger.entry import LogEntry, build_entry, parse_entry
+from ledger.errors import (
+    BadSignature, ConfigurationError, IdempotencyConflict, LedgerAlreadyInitialised,
+    LedgerError, LedgerNotInitialised, NotPermitted, ProofError, UnknownActor, UnknownKey,
+)
+from ledger.event_types import lookup
+from ledger.log_store import AppendRequest, LogPositionConflict, SubmissionRecord, submission_digest
+from ledger.organisations import GENESIS_TYPE, Organisation, organisation_uuid
+from ledger.submission import Submission, parse_submission
+
+import ledger.domain  # noqa: F401  (registers the domain's event types)
+
+logger = logging.getLogger(__name__)
+MAX_ATTEMPTS = 20
+MAX_PAGE = 1000
+
+
+class Ledger(Application):
+    """Accepts signed submissions atomically and serves the log, checkpoints and proofs."""
+
+    name = "Amanah"
+
+    def __init__(self, settings: Settings, checkpoint_key: Ed25519PrivateKey | None = None):
+        self.settings = settings
+        super().__init__(settings.eventsourcing_env())
+        self.checkpoint_key = checkpoint_key
+        genesis = self.genesis()
+        if genesis is not None and checkpoint_key is not None:
+            expected = genesis.payload["checkpoint_key"]
+            if note.verifier_key(self.origin, signing.public_key_bytes(checkpoint_key)) != expected:
+                raise ConfigurationError("the checkpoint key does not match the one declared at "
+                                         "genesis", field="AMANAH_CHECKPOINT_KEY")
+
+    # ---- writing ------------------------------------------------------------------------
+
+    def submit(self, document: object) -> dict:
+        """Check and store one signed submission, all or nothing; a replay returns the original."""
+        submission = parse_submission(document, self.origin)
+        digest = submission_digest([*submission.envelope_bytes, submission.signature])
+        for _ in range(MAX_ATTEMPTS):
+            replay = self._replay(submission, digest)
+            if replay is not None:
+                return replay
+            try:
+                return self._store(submission, digest)
+            except (LogPositionConflict, IntegrityError) as error:
+                logger.info("retrying submission %s after a concurrent write: %s",
+                            submission.idempotency_key, error)
+        raise LedgerError("the log is too busy; try again", field=None)
+
+    def _replay(self, submission: Submission, digest: str) -> dict | None:
+        record = self.recorder.read(lambda c, d: log_store.find_submission(
+            c, d, submission.actor, submission.idempotency_key))
+        if record is None:
+            return None
+        if record.digest != digest:
+            raise IdempotencyConflict(
+                f"idempotency key {submission.idempotency_key!r} of {submission.actor} was used "
+                f"for a different submission (entries {record.first_index}.."
+                f"{record.first_index + record.count - 1}); choose a new key",
+                field="envelopes[0].idempotency_key")
+        return self._result(record, replayed=True)
+
+    def _store(self, submission: Submission, digest: str) -> dict:
+        first_index = self.size()
+        recorded_at = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+        decision = Decision(self.repository.get)
+        self._authorise(submission, first_index, decision)
+        for position, envelope in enumerate(submission.envelopes):
+            event_type = lookup(envelope["type"], f"envelopes[{position}].type")
+            entry = build_entry(first_index + position, recorded_at, envelope,
+                                submission.envelope_bytes[position],
+                                signing.b64encode(submission.signature),
+                                submission.batch_proof(position))
+            event_type.apply(decision, entry)
+        events = decision.pending_events()
+        assert [event.entry.index for event in events] == list(
+            range(first_index, first_index + len(submission.envelopes))), "one event per entry"
+        record = SubmissionRecord(submission.actor, submission.idempotency_key, digest,
+                                  first_index, len(events))
+        self.save(*events, append_request=AppendRequest(
+            record, recorded_at, self._checkpoint_signer(),
+            self.settings.checkpoint_every_entries, self.settings.checkpoint_every_seconds))
+        return self._result(record, replayed=False)
+
+    def _authorise(self, submission: Submission, first_index: int, decision: Decision) -> None:
+        """Signature, key validity and permission, before anything is applied."""
+        types = [envelope["type"] for envelope in submission.envelopes]
+        if GENESIS_TYPE in types:
+            self._authorise_genesis(submission, first_index)
+            return
+        if first_index == 0:
+            raise LedgerNotInitialised("the ledger has no genesis entry yet; run `amanah init`")
+        organisation = decision.get(Organisation, organisation_uuid(submission.actor))
+        if organisation is None:
+            raise UnknownActor(f"{submission.actor!r} is not a registered organisation",
+                               field="envelopes[0].actor")
+        key = organisation.signing_key(submission.key_id, first_index, "envelopes[0].key_id")
+        signing.verify(key.public_key, submission.signature, submission.signed_message)
+        for position, envelope in enumerate(submission.envelopes):
+            event_type = lookup(envelope["type"], f"envelopes[{position}].type")
+            if organisation.kind not in event_type.emitters:
+                raise NotPermitted(f"a {organisation.kind} may not emit {event_type.name}",
+                                   field=f"envelopes[{position}].type")
+            event_type.check_payload(envelope["payload"], f"envelopes[{position}].payload")
+
+    def _authorise_genesis(self, submission: Submission, first_index: int) -> None:
+        if first_index != 0:
+            raise LedgerAlreadyInitialised("the ledger was created already", field="envelopes[0].type")
+        if len(submission.envelopes) != 1:
+            raise NotPermitted("genesis is a submission of its own", field="envelopes")
+        envelope = submission.envelopes[0]
+        lookup(GENESIS_TYPE, "type").check_payload(envelope["payload"], "envelopes[0].payload")
+        if envelope["payload"]["organisation"] != submission.actor:
+            raise NotPermitted("genesis is signed by the registrar it registers", field="envelopes[0].actor")
+        public = signing.b64decode(envelope["payload"]["public_key"], "envelopes[0].payload.public_key")
+        if signing.key_id(public) != submission.key_id:
+            raise UnknownKey("genesis must be signed with the registrar key it declares",
+                             field="envelopes[0].key_id")
+        signing.verify(public, submission.signature, submission.signed_message)
+        if self.checkpoint_key is not None:
+            declared = envelope["payload"]["checkpoint_key"]
+            mine = note.verifier_key(self.origin, signing.public_key_bytes(self.checkpoint_key))
+            if declared != mine:
+                raise BadSignature("genesis must declare this server's checkpoint key",
+                                   field="envelopes[0].payload.checkpoint_key")
+
+    def _checkpoint_signer(self):
+        if self.checkpoint_key is None:
+            return None
+        key, origin = self.checkpoint_key, self.origin
+
+        def sign(size: int, root: bytes) -> str:
+            return note.sign_note(note.checkpoint_body(origin, size, root), origin, key)
+
+        return sign
+
+    def _result(self, record: SubmissionRecord, *, replayed: bool) -> dict:
+        checkpoint = self.latest_checkpoint()
+        last = record.first_index + record.count - 1
+        return {
+            "actor": record.actor,
+            "idempotency_key": record.idempotency_key,
+            "first_index": record.first_index,
+            "last_index": last,
+            "count": record.count,
+            "replayed": replayed,
+            "checkpoint": checkpoint,
+            "checkpoint_includes_entries": bool(checkpoint and checkpoint["tree_size"] > last),
+        }
+
+    def sign_checkpoint(self) -> dict:
+        """Sign a checkpoint at the current size now (for the every-N-seconds policy)."""
+        if self.checkpoint_key is None:
+            raise ConfigurationError("no checkpoint key loaded", field="AMANAH_CHECKPOINT_KEY")
+        signer = self._checkpoint_signer()
+
+        def command(cursor: Any, dialect: Any) -> None:
+            size = log_store.log_size(cursor, dialect)
+            latest = log_store.latest_checkpoint(cursor, dialect)
+            if size and (latest is None or latest["tree_size"] < size):
+                root = merkle.root_from_store(size, lambda keys: log_store.read_nodes(cursor, dialect, keys))
+                log_store.store_checkpoint(cursor, dialect, size, root, signer(size, root))
+
+        self.recorder.write(command)
+        return self.latest_checkpoint()
+
+    # ---- reading ------------------------------------------------------------------------
+
+    def size(self) -> int:
+        """Number of entries in the log."""
+        return self.recorder.read(log_store.log_size)
+
+    def genesis(self) -> LogEntry | None:
+        """Entry 0, or None before `init`."""
+        rows = self.recorder.read(lambda c, d: log_store.select_entries(c, d, 0, 1))
+        return parse_entry(rows[0][1]) if rows else None
+
+    @property
+    def origin(self) -> str:
+        """The log's origin line: fixed at genesis, from settings before it."""
+        genesis = getattr(self, "_genesis_cache", None) or self.genesis()
+        if genesis is None:
+            return self.settings.origin
+        self._genesis_cache = genesis
+        return genesis.envelope["ledger"]
+
+    def entries(self, start: int, limit: int) -> list[tuple[int, bytes]]:
+        """Up to `limit` (index, leaf bytes) pairs from `start`."""
+        if start < 0 or not 1 <= limit <= MAX_PAGE:
+            raise ProofError(f"start must be >= 0 and limit 1..{MAX_PAGE}", field="limit")
+        return self.recorder.read(lambda c, d: log_store.select_entries(c, d, start, start + limit))
+
+    def latest_checkpoint(self) -> dict | None:
+        """The newest checkpoint as JSON values."""
+        row = self.recorder.read(log_store.latest_checkpoint)
+        return _checkpoint_json(row) if row else None
+
+    def checkpoints(self, start_size: int = 0, limit: int = MAX_PAGE) -> list[dict]:
+        """Every checkpoint with tree_size >= start_size, oldest first."""
+        rows = self.recorder.read(lambda c, d: log_store.select_checkpoints(c, d, start_size, limit))
+        return [_checkpoint_json(row) for row in rows]
+
+    def root(self, size: int) -> bytes:
+        """Tree head at `size` from stored subtrees."""
+        return self.recorder.read(lambda c, d: merkle.root_from_store(
+            size, lambda keys: log_store.read_nodes(c, d, keys)))
+
+    def inclusion_proof(self, index: int, size: int) -> dict:
+        """Audit path of entry `index` in the tree of `size` entries."""
+        current = self.size()
+        if not 0 < size <= current:
+            raise ProofError(f"size must be 1..{current}", field="size")
+        if not 0 <= index < size:
+            raise ProofError(f"index must be 0..{size - 1}", field="index")
+
+        def query(cursor: Any, dialect: Any) -> dict:
+            read = lambda keys: log_store.read_nodes(cursor, dialect, keys)  # noqa: E731
+            return {"index": index, "tree_size": size,
+                    "leaf_hash": signing.b64encode(read([merkle.node_key(0, index)])[merkle.node_key(0, index)]),
+                    "root": signing.b64encode(merkle.root_from_store(size, read)),
+                    "proof": [signing.b64encode(h) for h in merkle.inclusion_proof(index, size, read)]}
+
+        return self.recorder.read(query)
+
+    def consistency_proof(self, first: int, second: int) -> dict:
+        """Proof that the tree of `first` entries is a prefix of the tree of `second`."""
+        current = self.size()
+        if not 0 < second <= current:
+            raise ProofError(f"second must be 1..{current}", field="second")
+        if not 0 < first <= second:
+            raise ProofError(f"first must be 1..{second}", field="first")
+
+        def query(cursor: Any, dialect: Any) -> dict:
+            read = lambda keys: log_store.read_nodes(cursor, dialect, keys)  # noqa: E731
+            return {"first": first, "second": second,
+                    "first_root": signing.b64encode(merkle.root_from_store(first, read)),
+                    "second_root": signing.b64encode(merkle.root_from_store(second, read)),
+                    "proof": [signing.b64encode(h) for h in merkle.consistency_proof(first, second, read)]}
+
+        return self.recorder.read(query)
+
+    def organisation(self, organisation_id: str) -> Organisation | None:
+        """The organisation aggregate, or None."""
+        try:
+            return self.repository.get(organisation_uuid(organisation_id))
+        except Exception:  # AggregateNotFoundError
+            return None
+
+
+def _checkpoint_json(row: dict) -> dict:
+    return {"tree_size": row["tree_size"], "root": signing.b64encode(row["root"]),
+            "note": row["note"], "signed_at": row["signed_at"]}

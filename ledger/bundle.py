@@ -1,0 +1,260 @@
+"""Export bundles, and verification of a bundle or of a live database, streamed page by page.
+
+A bundle is a directory:
+    manifest.json        format, origin, tree size, checkpoint verifier key, file digests
+    entries.jsonl        one line per entry: {"entry": <entry object>, "index": n}
+    checkpoints.jsonl    one line per signed checkpoint, oldest first, each with the
+                         consistency proof from the one before it
+    organisations.json   organisations and keys with their validity, as replayed from the log
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from ledger import log_store, merkle, signing
+from ledger.canonical import canonical_bytes
+from ledger.errors import InvalidInput, LedgerError
+from ledger.organisations import Organisation
+from ledger.verify import Report, Verifier
+
+FORMAT = "amanah-bundle/1"
+PAGE = 1000
+Progress = Callable[[int, int], None]
+
+
+def _no_progress(done: int, total: int) -> None:
+    return None
+
+
+def export_bundle(ledger: Any, directory: Path, progress: Progress = _no_progress) -> dict:
+    """Write the whole log as a bundle; refuses to write into a non-empty directory."""
+    directory = Path(directory)
+    if directory.exists() and any(directory.iterdir()):
+        raise InvalidInput(f"{directory} is not empty", field="directory")
+    directory.mkdir(parents=True, exist_ok=True)
+    checkpoints = ledger.checkpoints(0, 10**9)
+    size = checkpoints[-1]["tree_size"] if checkpoints else 0  # export what a checkpoint covers
+    digests = {"entries.jsonl": _write_entries(ledger, directory / "entries.jsonl", size, progress)}
+    digests["checkpoints.jsonl"] = _write_checkpoints(ledger, directory / "checkpoints.jsonl", checkpoints)
+    verifier = Verifier()
+    organisations = _organisations(ledger, size)
+    digests["organisations.json"] = _write(directory / "organisations.json",
+                                           json.dumps(organisations, indent=1).encode() + b"\n")
+    genesis = ledger.genesis()
+    manifest = {"format": FORMAT, "origin": ledger.origin, "tree_size": size,
+                "root": checkpoints[-1]["root"] if checkpoints else signing.b64encode(merkle.EMPTY_ROOT),
+                "checkpoint_key": genesis.payload["checkpoint_key"] if genesis else None,
+                "exported_at": datetime.now(UTC).isoformat(), "sha256": digests}
+    del verifier
+    _write(directory / "manifest.json", json.dumps(manifest, indent=1).encode() + b"\n")
+    return manifest
+
+
+def _write(path: Path, data: bytes) -> str:
+    path.write_bytes(data)
+    return hashlib.sha256(data).hexdigest()
+
+
+def _write_entries(ledger: Any, path: Path, size: int, progress: Progress) -> str:
+    digest = hashlib.sha256()
+    with path.open("wb") as handle:
+        for start in range(0, size, PAGE):
+            for index, leaf in ledger.entries(start, min(PAGE, size - start)):
+                line = b'{"entry":' + leaf + b',"index":' + str(index).encode() + b"}\n"
+                digest.update(line)
+                handle.write(line)
+            progress(min(start + PAGE, size), size)
+    return digest.hexdigest()
+
+
+def _write_checkpoints(ledger: Any, path: Path, checkpoints: list[dict]) -> str:
+    lines = []
+    previous = None
+    for checkpoint in checkpoints:
+        proof = []
+        if previous is not None:
+            proof = ledger.consistency_proof(previous, checkpoint["tree_size"])["proof"]
+        lines.append(json.dumps({**checkpoint, "consistency_proof": proof}, sort_keys=True).encode())
+        previous = checkpoint["tree_size"]
+    return _write(path, b"".join(line + b"\n" for line in lines))
+
+
+def _organisations(ledger: Any, size: int) -> list[dict]:
+    """Organisations and keys as of `size`, replayed from the log by the verifier's own code."""
+    verifier = Verifier()
+    for start in range(0, size, PAGE):
+        for index, leaf in ledger.entries(start, min(PAGE, size - start)):
+            verifier.feed(index, leaf)
+    return organisations_json(verifier)
+
+
+def organisations_json(verifier: Verifier) -> list[dict]:
+    """The organisations a verifier replayed, as plain JSON."""
+    result = []
+    for aggregate in verifier.aggregates.values():
+        if isinstance(aggregate, Organisation):
+            result.append({
+                "organisation": aggregate.organisation_id, "legal_name": aggregate.legal_name,
+                "kind": aggregate.kind, "registered_at": aggregate.registered_at,
+                "keys": [{"key_id": key.key_id, "public_key": signing.b64encode(key.public_key),
+                          "valid_from": key.valid_from, "revoked_at": key.revoked_at,
+                          "revocation_reason": key.revocation_reason}
+                         for key in aggregate.keys.values()],
+            })
+    return sorted(result, key=lambda item: item["organisation"])
+
+
+# ---- verification --------------------------------------------------------------------------
+
+def verify_bundle(directory: Path, progress: Progress = _no_progress,
+                  pinned_origin: str | None = None, pinned_checkpoint_key: str | None = None) -> Report:
+    """Verify a bundle with no server and no database."""
+    directory = Path(directory)
+    try:
+        manifest = json.loads((directory / "manifest.json").read_text())
+    except (OSError, ValueError) as error:
+        raise InvalidInput(f"{directory} is not a bundle: manifest.json unreadable ({error})",
+                           field="bundle") from error
+    if manifest.get("format") != FORMAT:
+        raise InvalidInput(f"unknown bundle format {manifest.get('format')!r}", field="bundle")
+    verifier = Verifier(pinned_origin, pinned_checkpoint_key)
+    total = int(manifest.get("tree_size", 0))
+    checkpoints = _read_checkpoint_lines(directory / "checkpoints.jsonl", verifier)
+    position = 0
+    with (directory / "entries.jsonl").open("rb") as handle:
+        for position, leaf in enumerate(_read_entry_lines(handle, verifier)):
+            verifier.feed(position, leaf)
+            checkpoints.send(position + 1)
+            if position % PAGE == 0:
+                progress(position, total)
+        fed = verifier.report.entries
+    checkpoints.send(None)
+    progress(fed, total)
+    report = verifier.finish()
+    _check_organisations(directory / "organisations.json", verifier)
+    if fed != total:
+        verifier.fail(None, "manifest", f"manifest says {total} entries, bundle holds {fed}")
+    return report
+
+
+def _read_entry_lines(handle: Any, verifier: Verifier) -> Iterator[bytes]:
+    for number, line in enumerate(handle):
+        try:
+            value = json.loads(line)
+            if not isinstance(value, dict) or set(value) != {"entry", "index"}:
+                raise ValueError("a line is {\"entry\": ..., \"index\": n}")
+            if value["index"] != number:
+                verifier.fail(number, "order", f"line {number + 1} says index {value['index']}")
+            yield canonical_bytes(value["entry"])
+        except (ValueError, LedgerError) as error:
+            verifier.fail(number, "entry", f"line {number + 1} is not an entry line: {error}")
+            yield line.rstrip(b"\n")
+
+
+def _read_checkpoint_lines(path: Path, verifier: Verifier):
+    """A coroutine: send it the number of entries fed so far; it checks checkpoints at that size,
+    and at the end (send None) reports checkpoints beyond the entries."""
+    generator = _checkpoint_checker(path, verifier)
+    next(generator)
+    return generator
+
+
+def _checkpoint_checker(path: Path, verifier: Verifier):
+    previous: tuple[int, bytes] | None = None
+    with path.open() as handle:
+        rows = (json.loads(line) for line in handle if line.strip())
+        pending = next(rows, None)
+        while True:
+            fed = yield
+            if fed is None:
+                break
+            while pending is not None and pending["tree_size"] <= fed:
+                if pending["tree_size"] < fed:
+                    verifier.fail(None, "checkpoint", f"checkpoint {pending['tree_size']} out of order")
+                else:
+                    proof = [base64.b64decode(node) for node in pending.get("consistency_proof", [])]
+                    root = verifier.check_checkpoint(pending["note"], fed, previous,
+                                                     proof if previous else None)
+                    if root is not None:
+                        previous = (fed, root)
+                pending = next(rows, None)
+        while pending is not None:
+            verifier.fail(None, "checkpoint", f"checkpoint signed for size {pending['tree_size']} but "
+                          f"the log holds {verifier.report.entries} entries (entries removed or truncated)")
+            pending = next(rows, None)
+        yield
+
+
+def _check_organisations(path: Path, verifier: Verifier) -> None:
+    try:
+        listed = json.loads(path.read_text())
+    except (OSError, ValueError) as error:
+        verifier.fail(None, "organisations", f"organisations.json unreadable: {error}")
+        return
+    if listed != organisations_json(verifier):
+        verifier.fail(None, "organisations", "organisations.json disagrees with the keys replayed "
+                      "from the log")
+
+
+def verify_database(ledger: Any, progress: Progress = _no_progress) -> Report:
+    """Verify a live database: the same checks, plus stored subtree hashes and stray events."""
+    verifier = Verifier()
+    size = ledger.size()
+    checkpoints = iter(ledger.checkpoints(0, 10**9))
+    pending = next(checkpoints, None)
+    previous: tuple[int, bytes] | None = None
+    expected_nodes: list[tuple[int, bytes]] = []
+    verifier.on_nodes = expected_nodes.extend
+    for start in range(0, size, PAGE):
+        rows = ledger.entries(start, min(PAGE, size - start))
+        for position, (index, leaf) in enumerate(rows, start):
+            if index != position:
+                verifier.fail(position, "order", f"log_entries has index {index} at {position}")
+            verifier.feed(position, leaf)
+            while pending is not None and pending["tree_size"] == position + 1:
+                proof = None
+                if previous is not None:
+                    proof = [base64.b64decode(h) for h in
+                             ledger.consistency_proof(previous[0], position + 1)["proof"]]
+                root = verifier.check_checkpoint(pending["note"], position + 1, previous, proof)
+                previous = (position + 1, root) if root else previous
+                pending = next(checkpoints, None)
+        _compare_nodes(ledger, expected_nodes, verifier)
+        expected_nodes.clear()
+        progress(min(start + PAGE, size), size)
+    while pending is not None:
+        verifier.fail(None, "checkpoint", f"checkpoint for size {pending['tree_size']} beyond the "
+                      f"log of {size}")
+        pending = next(checkpoints, None)
+    stored = ledger.recorder.read(lambda c, d: _count_events(c, d))
+    if stored != size:
+        verifier.fail(None, "log", f"{stored} stored events but {size} log entries: an event "
+                      "outside the log, or a log entry without its event")
+    return verifier.finish()
+
+
+def _count_events(cursor: Any, dialect: Any) -> int:
+    cursor.execute(f"SELECT COUNT(*) AS n FROM {dialect.events_table}")
+    return int(cursor.fetchone()["n"])
+
+
+def _compare_nodes(ledger: Any, expected: list[tuple[int, bytes]], verifier: Verifier) -> None:
+    for chunk_start in range(0, len(expected), 500):
+        chunk = expected[chunk_start:chunk_start + 500]
+        stored = ledger.recorder.read(lambda c, d: log_store.read_nodes(c, d, [k for k, _ in chunk]))
+        for key, digest in chunk:
+            if stored.get(key) != digest:
+                level, index = key >> merkle.LEVEL_SHIFT, key & ((1 << merkle.LEVEL_SHIFT) - 1)
+                first_leaf = index << level
+                what = ("stored leaf hash differs from the stored event (the event row or "
+                        "log_nodes was altered)") if level == 0 else (
+                        f"stored hash of subtree level {level} index {index} differs from the "
+                        "entries (log_nodes altered)")
+                verifier.fail(first_leaf, "subtree", what)

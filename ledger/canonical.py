@@ -1,0 +1,100 @@
+"""RFC 8785 (JCS) canonical JSON, with the bounds the ledger puts on every value.
+
+JSON numbers are IEEE doubles in most languages, so an integer is only exact below 2**53;
+`rfc8785` refuses larger ones, and we refuse floats altogether (money is whole rupiah).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+
+import rfc8785
+
+from ledger.errors import CanonicalisationError
+
+MAX_SAFE_INTEGER = 2**53 - 1
+MAX_DEPTH = 16
+MAX_STRING_LENGTH = 4096
+
+
+def canonical_bytes(value: object) -> bytes:
+    """The RFC 8785 bytes of `value`, after checking it holds only bounded JSON types."""
+    check_value(value)
+    try:
+        return rfc8785.dumps(value)
+    except rfc8785.CanonicalizationError as error:  # pragma: no cover - check_value comes first
+        raise CanonicalisationError(str(error)) from error
+
+
+def check_value(value: object, path: str = "$", depth: int = 0) -> None:
+    """Raise CanonicalisationError naming the first value that JCS cannot carry safely."""
+    if depth > MAX_DEPTH:
+        raise CanonicalisationError(f"nested deeper than {MAX_DEPTH} levels", field=path)
+    if value is None or isinstance(value, bool):
+        return
+    if isinstance(value, int):
+        if not -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
+            raise CanonicalisationError("integer outside +-(2**53 - 1)", field=path)
+        return
+    if isinstance(value, float):
+        raise CanonicalisationError("floats are not allowed; use whole integers", field=path)
+    if isinstance(value, str):
+        _check_string(value, path)
+        return
+    if isinstance(value, list):
+        for position, item in enumerate(value):
+            check_value(item, f"{path}[{position}]", depth + 1)
+        return
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise CanonicalisationError("object keys must be strings", field=path)
+            _check_string(key, f"{path}.{key}")
+            check_value(item, f"{path}.{key}", depth + 1)
+        return
+    raise CanonicalisationError(f"type {type(value).__name__} is not JSON", field=path)
+
+
+def _check_string(text: str, path: str) -> None:
+    if len(text) > MAX_STRING_LENGTH:
+        raise CanonicalisationError(f"string longer than {MAX_STRING_LENGTH}", field=path)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise CanonicalisationError("string holds a lone surrogate", field=path) from error
+
+
+def join_members(members: Iterable[tuple[str, bytes]]) -> bytes:
+    """Canonical bytes of an object whose member values are already canonical.
+
+    JCS sorts members by the UTF-16 code units of their names; our member names are ASCII,
+    where that equals byte order, so a plain sort is exact.
+    """
+    ordered = sorted(members)
+    for name, _ in ordered:
+        assert name.isascii(), name
+    body = b",".join(json.dumps(name).encode() + b":" + value for name, value in ordered)
+    return b"{" + body + b"}"
+
+
+def parse_json_strict(data: bytes | str, what: str = "document") -> object:
+    """Parse JSON, refusing duplicate object keys and non-finite numbers."""
+
+    def no_duplicates(pairs: list[tuple[str, object]]) -> dict:
+        result: dict[str, object] = {}
+        for key, item in pairs:
+            if key in result:
+                raise CanonicalisationError(f"duplicate key {key!r} in {what}", field=key)
+            result[key] = item
+        return result
+
+    def no_constant(name: str) -> object:
+        raise CanonicalisationError(f"{name} is not allowed in {what}")
+
+    try:
+        return json.loads(data, object_pairs_hook=no_duplicates, parse_constant=no_constant)
+    except CanonicalisationError:
+        raise
+    except (ValueError, RecursionError) as error:
+        raise CanonicalisationError(f"{what} is not valid JSON: {error}") from error

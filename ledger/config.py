@@ -1,0 +1,89 @@
+"""All configuration: environment variables prefixed AMANAH_, with defaults that work on a laptop."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlparse
+
+from ledger.errors import ConfigurationError
+
+DEFAULT_ORIGIN = "amanah.jakarta-utara.example/ledger"
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path
+    database_url: str
+    origin: str
+    checkpoint_key_path: Path
+    checkpoint_key_passphrase: bytes | None
+    checkpoint_every_entries: int
+    checkpoint_every_seconds: float
+
+    @classmethod
+    def from_environment(cls, environ: dict[str, str] | None = None, **overrides: object) -> Settings:
+        """Read AMANAH_* variables; keyword overrides win (the CLI's flags)."""
+        env = dict(os.environ if environ is None else environ)
+        home = Path(str(overrides.pop("home", None) or env.get("AMANAH_HOME", "var")))
+        passphrase = env.get("AMANAH_CHECKPOINT_KEY_PASSPHRASE")
+        values = dict(
+            home=home,
+            database_url=env.get("AMANAH_DATABASE_URL", f"sqlite:///{home / 'ledger.db'}"),
+            origin=env.get("AMANAH_ORIGIN", DEFAULT_ORIGIN),
+            checkpoint_key_path=Path(env.get("AMANAH_CHECKPOINT_KEY", home / "keys" / "checkpoint.key")),
+            checkpoint_key_passphrase=passphrase.encode() if passphrase else None,
+            checkpoint_every_entries=_positive_int(env, "AMANAH_CHECKPOINT_EVERY_ENTRIES", 1),
+            checkpoint_every_seconds=_positive_float(env, "AMANAH_CHECKPOINT_EVERY_SECONDS", 0.0),
+        )
+        values.update({key: value for key, value in overrides.items() if value is not None})
+        return cls(**values)
+
+    def eventsourcing_env(self) -> dict[str, str]:
+        """The `env` the eventsourcing Application is built with, from the database URL."""
+        url = urlparse(self.database_url)
+        common = {"MAPPER_TOPIC": "ledger.mapper:LeafMapper", "CREATE_TABLE": "y"}
+        if url.scheme == "sqlite":
+            path = unquote(url.path.removeprefix("/")) if url.netloc == "" else url.netloc + url.path
+            if not path:
+                raise ConfigurationError("sqlite URL needs a file path, like sqlite:///var/ledger.db",
+                                         field="AMANAH_DATABASE_URL")
+            if path != ":memory:":
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            return {**common, "PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": path,
+                    "SQLITE_LOCK_TIMEOUT": "30",
+                    "APPLICATION_RECORDER_TOPIC": "ledger.recorders:LedgerSQLiteRecorder"}
+        if url.scheme in ("postgres", "postgresql"):
+            query = parse_qs(url.query)
+            return {**common, "PERSISTENCE_MODULE": "eventsourcing.postgres",
+                    "POSTGRES_DBNAME": url.path.removeprefix("/") or "amanah",
+                    "POSTGRES_HOST": url.hostname or "127.0.0.1",
+                    "POSTGRES_PORT": str(url.port or 5432),
+                    "POSTGRES_USER": unquote(url.username or "postgres"),
+                    "POSTGRES_PASSWORD": unquote(url.password or ""),
+                    "POSTGRES_SCHEMA": query.get("schema", ["public"])[0],
+                    "POSTGRES_LOCK_TIMEOUT": "30",
+                    "APPLICATION_RECORDER_TOPIC": "ledger.recorders:LedgerPostgresRecorder"}
+        raise ConfigurationError(f"unsupported database URL scheme {url.scheme!r}; use sqlite:/// "
+                                 "or postgresql://", field="AMANAH_DATABASE_URL")
+
+
+def _positive_int(env: dict[str, str], name: str, default: int) -> int:
+    try:
+        value = int(env.get(name, default))
+    except ValueError:
+        raise ConfigurationError("must be a whole number", field=name) from None
+    if value < 1:
+        raise ConfigurationError("must be at least 1", field=name)
+    return value
+
+
+def _positive_float(env: dict[str, str], name: str, default: float) -> float:
+    try:
+        value = float(env.get(name, default))
+    except ValueError:
+        raise ConfigurationError("must be a number of seconds", field=name) from None
+    if value < 0:
+        raise ConfigurationError("must not be negative", field=name)
+    return value

@@ -1,0 +1,3 @@
+"""The programme's money events. Importing this package registers their event types."""
+
+from ledger.domain import pledges  # noqa: F401

@@ -1,0 +1,86 @@
+"""The log entry: the object whose RFC 8785 bytes are a Merkle leaf and a stored event's state.
+
+    {"batch": {...}?, "envelope": {...}, "index": n, "recorded_at": "...Z", "signature": "b64"}
+
+`batch` appears only for submissions of more than one envelope; see docs/verifying.md.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from ledger.canonical import canonical_bytes, join_members, parse_json_strict
+from ledger.errors import InvalidInput
+
+ENTRY_FIELDS = frozenset({"envelope", "index", "recorded_at", "signature"})
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    index: int
+    recorded_at: str
+    envelope: dict
+    signature: str
+    batch: dict | None
+    leaf: bytes
+
+    @property
+    def type(self) -> str:
+        return self.envelope["type"]
+
+    @property
+    def actor(self) -> str:
+        return self.envelope["actor"]
+
+    @property
+    def key_id(self) -> str:
+        return self.envelope["key_id"]
+
+    @property
+    def payload(self) -> dict:
+        return self.envelope["payload"]
+
+    @property
+    def recorded_datetime(self) -> datetime:
+        return datetime.fromisoformat(self.recorded_at)
+
+    def as_json(self) -> dict:
+        """The entry object as plain JSON values."""
+        return json.loads(self.leaf)
+
+
+def build_entry(
+    index: int,
+    recorded_at: str,
+    envelope: dict,
+    envelope_bytes: bytes,
+    signature: str,
+    batch: dict | None,
+) -> LogEntry:
+    """Assemble an entry from already-canonical envelope bytes (no second canonicalisation)."""
+    members = [
+        ("envelope", envelope_bytes),
+        ("index", str(index).encode()),
+        ("recorded_at", json.dumps(recorded_at).encode()),
+        ("signature", json.dumps(signature).encode()),
+    ]
+    if batch is not None:
+        members.append(("batch", canonical_bytes(batch)))
+    return LogEntry(index, recorded_at, envelope, signature, batch, join_members(members))
+
+
+def parse_entry(leaf: bytes) -> LogEntry:
+    """Read a stored leaf back into a LogEntry; raises InvalidInput when it is not one."""
+    value = parse_json_strict(leaf, "log entry")
+    if not isinstance(value, dict):
+        raise InvalidInput("log entry must be a JSON object")
+    names = set(value)
+    if not ENTRY_FIELDS <= names or not names <= ENTRY_FIELDS | {"batch"}:
+        raise InvalidInput(f"log entry fields are {sorted(names)}", field="entry")
+    envelope = value["envelope"]
+    if not isinstance(envelope, dict) or not isinstance(value["index"], int):
+        raise InvalidInput("log entry envelope or index has the wrong type", field="entry")
+    return LogEntry(value["index"], value["recorded_at"], envelope, value["signature"],
+                    value.get("batch"), bytes(leaf))

@@ -1,0 +1,125 @@
+"""One hierarchy for every expected failure; the API maps each class to a status."""
+
+from __future__ import annotations
+
+
+class LedgerError(Exception):
+    """Base of every expected, named failure. `code` is stable; `field` names the bad input."""
+
+    code = "ledger-error"
+
+    def __init__(self, detail: str, *, field: str | None = None, index: int | None = None):
+        super().__init__(detail)
+        self.detail = detail
+        self.field = field
+        self.index = index
+
+    def __str__(self) -> str:
+        where = f"{self.field}: " if self.field else ""
+        return f"{where}{self.detail}"
+
+
+class InvalidInput(LedgerError):
+    """The submission is malformed: a missing, unknown or out-of-bounds field."""
+
+    code = "invalid-input"
+
+
+class CanonicalisationError(InvalidInput):
+    """A value cannot be encoded with RFC 8785 within our bounds."""
+
+    code = "not-canonicalisable"
+
+
+class BadSignature(LedgerError):
+    """A signature does not verify; carries the payload that failed, like itsdangerous."""
+
+    code = "bad-signature"
+
+    def __init__(self, detail: str, *, payload: bytes | None = None, **kwargs):
+        super().__init__(detail, **kwargs)
+        self.payload = payload
+
+
+class UnknownKey(LedgerError):
+    """The key id is not registered to the actor."""
+
+    code = "unknown-key"
+
+
+class RevokedKey(LedgerError):
+    """The key was registered but has been revoked."""
+
+    code = "revoked-key"
+
+
+class UnknownActor(LedgerError):
+    """The actor is not a registered organisation."""
+
+    code = "unknown-actor"
+
+
+class NotPermitted(LedgerError):
+    """The actor's kind may not emit this event type."""
+
+    code = "not-permitted"
+
+
+class UnknownEventType(InvalidInput):
+    """The event type is not one the ledger knows."""
+
+    code = "unknown-event-type"
+
+
+class IdempotencyConflict(LedgerError):
+    """The idempotency key was used before for a different submission."""
+
+    code = "idempotency-conflict"
+
+
+class RuleViolation(LedgerError):
+    """The submission is well formed and signed, but breaks a domain rule."""
+
+    code = "rule-violation"
+
+
+class AlreadyExists(RuleViolation):
+    """The thing the event would create exists already."""
+
+    code = "already-exists"
+
+
+class NotFound(LedgerError):
+    """The thing referred to does not exist."""
+
+    code = "not-found"
+
+
+class LedgerNotInitialised(LedgerError):
+    """The ledger has no genesis entry yet: run `amanah init`."""
+
+    code = "not-initialised"
+
+
+class LedgerAlreadyInitialised(LedgerError):
+    """Genesis can happen once."""
+
+    code = "already-initialised"
+
+
+class ProofError(LedgerError):
+    """A proof was asked for sizes or indexes the log cannot prove."""
+
+    code = "bad-proof-request"
+
+
+class ConfigurationError(LedgerError):
+    """A setting is missing or invalid."""
+
+    code = "configuration-error"
+
+
+class KeyFileError(LedgerError):
+    """A private key file cannot be read (wrong passphrase, wrong format, missing)."""
+
+    code = "key-file-error"

@@ -1,0 +1,92 @@
+"""Small, strict payload field checks for event types (the domain imports no schema library)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import date
+
+from ledger import signing
+from ledger.errors import InvalidInput
+
+Check = Callable[[object, str], object]
+IDENTIFIER = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
+ORGANISATION_ID = re.compile(r"[a-z0-9][a-z0-9-]{1,63}")
+
+
+def check_payload(payload: dict, where: str, spec: dict[str, Check], optional: dict[str, Check] | None = None) -> None:
+    """Every field in `spec` present and valid, `optional` ones valid when present, no others."""
+    optional = optional or {}
+    for name, check in spec.items():
+        if name not in payload:
+            raise InvalidInput("is required", field=f"{where}.{name}")
+        check(payload[name], f"{where}.{name}")
+    for name, check in optional.items():
+        if name in payload:
+            check(payload[name], f"{where}.{name}")
+    unknown = sorted(set(payload) - set(spec) - set(optional))
+    if unknown:
+        raise InvalidInput("is not a field of this event type", field=f"{where}.{unknown[0]}")
+
+
+def text(max_length: int = 200, pattern: re.Pattern | None = None, message: str = "") -> Check:
+    """A non-empty string of bounded length, optionally matching `pattern`."""
+
+    def check(value: object, field: str) -> object:
+        if not isinstance(value, str) or not value.strip() or len(value) > max_length:
+            raise InvalidInput(f"must be a non-empty string of at most {max_length} characters", field=field)
+        if pattern is not None and not pattern.fullmatch(value):
+            raise InvalidInput(message or f"must match {pattern.pattern}", field=field)
+        return value
+
+    return check
+
+
+identifier = text(128, IDENTIFIER, "must be 1-128 of A-Z a-z 0-9 . _ : - starting with a letter or digit")
+organisation_id = text(64, ORGANISATION_ID, "must be 2-64 of a-z 0-9 - (an organisation id)")
+
+
+def integer(minimum: int, maximum: int, unit: str = "") -> Check:
+    """A whole number (not a bool, not a float) within [minimum, maximum]."""
+
+    def check(value: object, field: str) -> object:
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise InvalidInput(f"must be a whole number{unit}", field=field)
+        if not minimum <= value <= maximum:
+            raise InvalidInput(f"must be between {minimum:,} and {maximum:,}{unit}", field=field)
+        return value
+
+    return check
+
+
+def one_of(*choices: str) -> Check:
+    """One of a fixed set of strings."""
+
+    def check(value: object, field: str) -> object:
+        if value not in choices:
+            raise InvalidInput(f"must be one of {', '.join(choices)}", field=field)
+        return value
+
+    return check
+
+
+def public_key(value: object, field: str) -> object:
+    """Base64 of a raw 32-byte Ed25519 public key."""
+    return signing.b64decode(value, field, signing.PUBLIC_KEY_BYTES)
+
+
+def key_id(value: object, field: str) -> object:
+    """An organisation key id: 32 lowercase hex digits."""
+    if not isinstance(value, str) or not re.fullmatch(r"[0-9a-f]{32}", value):
+        raise InvalidInput("must be 32 lowercase hex digits", field=field)
+    return value
+
+
+def calendar_date(value: object, field: str) -> date:
+    """An ISO date, YYYY-MM-DD."""
+    if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise InvalidInput("must be a date like 2025-03-31", field=field)
+    try:
+        return date.fromisoformat(value)
+    except ValueError as error:
+        raise InvalidInput("is not a real date", field=field) from error

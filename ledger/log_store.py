@@ -1,0 +1,235 @@
+"""The transparency log's tables and the append step that runs inside the insert transaction.
+
+Written once for both databases: statements use `?` placeholders and each recorder supplies
+a `Dialect` that rewrites them and knows its own table qualification and trigger syntax.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from ledger import merkle
+from ledger.errors import LedgerError
+
+APPEND_ONLY_TABLES = ("log_entries", "log_nodes", "log_checkpoints", "submissions")
+
+
+class LogPositionConflict(LedgerError):
+    """Another writer appended first; the submission is rebuilt on the new tree and retried."""
+
+    code = "log-position-conflict"
+
+
+class Cursor(Protocol):
+    def execute(self, statement: Any, params: Any = ...) -> Any: ...
+    def executemany(self, statement: Any, params: Any) -> Any: ...
+    def fetchone(self) -> Any: ...
+    def fetchall(self) -> Any: ...
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """What differs between SQLite and PostgreSQL for our own tables."""
+
+    name: str
+    placeholder: str
+    qualify: Callable[[str], str]
+    blob_type: str
+    bigint_type: str
+    events_table: str = "stored_events"
+    id_cast: str = ""  # how log_entries.originator_id (text) compares with the events table
+
+    def sql(self, statement: str) -> str:
+        """Rewrite `?` placeholders and `{table}` names for this database."""
+        for table in (*APPEND_ONLY_TABLES, "person_keys"):
+            statement = statement.replace("{" + table + "}", self.qualify(table))
+        return statement.replace("?", self.placeholder)
+
+
+@dataclass
+class SubmissionRecord:
+    """The idempotency row: who submitted what, and where it landed in the log."""
+
+    actor: str
+    idempotency_key: str
+    digest: str
+    first_index: int
+    count: int
+
+
+@dataclass
+class AppendRequest:
+    """What the application passes to the recorder with a submission's stored events."""
+
+    submission: SubmissionRecord
+    recorded_at: str
+    sign_checkpoint: Callable[[int, bytes], str] | None = None
+    checkpoint_every_entries: int = 1
+    checkpoint_every_seconds: float = 0.0
+    result: dict = field(default_factory=dict)
+
+
+def create_statements(dialect: Dialect) -> list[str]:
+    """CREATE TABLE statements for the log (triggers come from the recorder)."""
+    blob, bigint = dialect.blob_type, dialect.bigint_type
+    return [
+        dialect.sql(
+            "CREATE TABLE IF NOT EXISTS {log_entries} ("
+            f"idx {bigint} PRIMARY KEY, originator_id TEXT NOT NULL, "
+            f"originator_version {bigint} NOT NULL, recorded_at TEXT NOT NULL, "
+            "UNIQUE (originator_id, originator_version))"
+        ),
+        dialect.sql(
+            f"CREATE TABLE IF NOT EXISTS {{log_nodes}} (node_key {bigint} PRIMARY KEY, "
+            f"hash {blob} NOT NULL)"
+        ),
+        dialect.sql(
+            f"CREATE TABLE IF NOT EXISTS {{log_checkpoints}} (tree_size {bigint} PRIMARY KEY, "
+            f"root {blob} NOT NULL, note TEXT NOT NULL, signed_at TEXT NOT NULL)"
+        ),
+        dialect.sql(
+            "CREATE TABLE IF NOT EXISTS {submissions} (actor TEXT NOT NULL, "
+            "idempotency_key TEXT NOT NULL, digest TEXT NOT NULL, "
+            f"first_index {bigint} NOT NULL, entry_count {bigint} NOT NULL, "
+            "PRIMARY KEY (actor, idempotency_key))"
+        ),
+    ]
+
+
+def log_size(cursor: Cursor, dialect: Dialect) -> int:
+    """Number of leaves in the log."""
+    cursor.execute(dialect.sql("SELECT COALESCE(MAX(idx) + 1, 0) AS size FROM {log_entries}"))
+    return int(cursor.fetchone()["size"])
+
+
+def read_nodes(cursor: Cursor, dialect: Dialect, keys: Sequence[int]) -> dict[int, bytes]:
+    """Stored perfect-node hashes for `keys`, in one query."""
+    if not keys:
+        return {}
+    if dialect.name == "postgres":
+        cursor.execute(dialect.sql("SELECT node_key, hash FROM {log_nodes} WHERE node_key = ANY(?)"),
+                       (list(keys),))
+    else:
+        marks = ",".join("?" * len(keys))
+        cursor.execute(dialect.sql(f"SELECT node_key, hash FROM {{log_nodes}} WHERE node_key IN ({marks})"),
+                       list(keys))
+    return {int(row["node_key"]): bytes(row["hash"]) for row in cursor.fetchall()}
+
+
+def select_entries(cursor: Cursor, dialect: Dialect, start: int, stop: int) -> list[tuple[int, bytes]]:
+    """(index, leaf bytes) for start <= index < stop, in order, joined to the stored events."""
+    cursor.execute(dialect.sql(
+        f"SELECT l.idx AS idx, e.state AS state FROM {{log_entries}} l JOIN {dialect.events_table} e "
+        f"ON e.originator_id = l.originator_id{dialect.id_cast} "
+        "AND e.originator_version = l.originator_version "
+        "WHERE l.idx >= ? AND l.idx < ? ORDER BY l.idx"), (start, stop))
+    return [(int(row["idx"]), _as_bytes(row["state"])) for row in cursor.fetchall()]
+
+
+def _as_bytes(value: Any) -> bytes:
+    """Stored state as bytes, even if someone wrote text into the column."""
+    return value.encode() if isinstance(value, str) else bytes(value)
+
+
+def select_checkpoints(cursor: Cursor, dialect: Dialect, start_size: int = 0, limit: int = 1000) -> list[dict]:
+    """Signed checkpoints with tree_size >= start_size, oldest first."""
+    cursor.execute(dialect.sql(
+        "SELECT tree_size, root, note, signed_at FROM {log_checkpoints} WHERE tree_size >= ? "
+        "ORDER BY tree_size LIMIT ?"), (start_size, limit))
+    return [{"tree_size": int(row["tree_size"]), "root": bytes(row["root"]), "note": row["note"],
+             "signed_at": row["signed_at"]} for row in cursor.fetchall()]
+
+
+def find_submission(cursor: Cursor, dialect: Dialect, actor: str, idempotency_key: str) -> SubmissionRecord | None:
+    """The stored idempotency row for (actor, key), if any."""
+    cursor.execute(dialect.sql(
+        "SELECT actor, idempotency_key, digest, first_index, entry_count FROM {submissions} "
+        "WHERE actor = ? AND idempotency_key = ?"), (actor, idempotency_key))
+    row = cursor.fetchone()
+    if row is None:
+        return None
+    return SubmissionRecord(row["actor"], row["idempotency_key"], row["digest"],
+                            int(row["first_index"]), int(row["entry_count"]))
+
+
+def latest_checkpoint(cursor: Cursor, dialect: Dialect) -> dict | None:
+    """The newest signed checkpoint row, or None."""
+    cursor.execute(dialect.sql(
+        "SELECT tree_size, root, note, signed_at FROM {log_checkpoints} "
+        "ORDER BY tree_size DESC LIMIT 1"
+    ))
+    row = cursor.fetchone()
+    if row is None:
+        return None
+    return {"tree_size": int(row["tree_size"]), "root": bytes(row["root"]),
+            "note": row["note"], "signed_at": row["signed_at"]}
+
+
+def append(cursor: Cursor, dialect: Dialect, stored_events: Sequence[Any], request: AppendRequest) -> None:
+    """Add the stored events as leaves, store completed subtrees, record the submission, and
+    sign a checkpoint when due. Runs inside the transaction that inserted the events."""
+    size = log_size(cursor, dialect)
+    record = request.submission
+    if size != record.first_index:
+        raise LogPositionConflict(f"log grew to {size} while building at {record.first_index}")
+    assert len(stored_events) == record.count, (len(stored_events), record.count)
+    frontier = [(level, index, digest) for (level, index), digest in zip(
+        merkle.frontier_keys(size), _frontier_hashes(cursor, dialect, size), strict=True)]
+    leaf_hashes = [merkle.leaf_hash(event.state) for event in stored_events]
+    nodes = merkle.append_nodes(frontier, size, leaf_hashes)
+    cursor.executemany(
+        dialect.sql("INSERT INTO {log_entries} (idx, originator_id, originator_version, recorded_at) "
+                    "VALUES (?, ?, ?, ?)"),
+        [(size + offset, event.originator_id.hex, event.originator_version, request.recorded_at)
+         for offset, event in enumerate(stored_events)],
+    )
+    cursor.executemany(dialect.sql("INSERT INTO {log_nodes} (node_key, hash) VALUES (?, ?)"), nodes)
+    cursor.execute(
+        dialect.sql("INSERT INTO {submissions} (actor, idempotency_key, digest, first_index, "
+                    "entry_count) VALUES (?, ?, ?, ?, ?)"),
+        (record.actor, record.idempotency_key, record.digest, record.first_index, record.count),
+    )
+    new_size = size + len(stored_events)
+    if request.sign_checkpoint and _checkpoint_due(cursor, dialect, new_size, request):
+        root = merkle.fold([digest for _, _, digest in frontier])
+        store_checkpoint(cursor, dialect, new_size, root, request.sign_checkpoint(new_size, root))
+
+
+def _frontier_hashes(cursor: Cursor, dialect: Dialect, size: int) -> list[bytes]:
+    keys = [merkle.node_key(level, index) for level, index in merkle.frontier_keys(size)]
+    stored = read_nodes(cursor, dialect, keys)
+    return [stored[key] for key in keys]
+
+
+def _checkpoint_due(cursor: Cursor, dialect: Dialect, new_size: int, request: AppendRequest) -> bool:
+    latest = latest_checkpoint(cursor, dialect)
+    if latest is None:
+        return True
+    if new_size - latest["tree_size"] >= request.checkpoint_every_entries:
+        return True
+    if request.checkpoint_every_seconds <= 0:
+        return False
+    age = datetime.now(UTC) - datetime.fromisoformat(latest["signed_at"])
+    return age.total_seconds() >= request.checkpoint_every_seconds
+
+
+def store_checkpoint(cursor: Cursor, dialect: Dialect, size: int, root: bytes, note: str) -> None:
+    """Keep a signed checkpoint; the primary key on size refuses a second, different one."""
+    signed_at = datetime.now(UTC).isoformat()
+    cursor.execute(
+        dialect.sql("INSERT INTO {log_checkpoints} (tree_size, root, note, signed_at) VALUES (?, ?, ?, ?)"),
+        (size, root, note, signed_at),
+    )
+
+
+def submission_digest(signed_bytes: Sequence[bytes]) -> str:
+    """What identifies a submission's content: SHA-256 over its envelopes' canonical bytes and
+    signature, so a retry with the same key but other content is told apart."""
+    digest = hashlib.sha256()
+    for part in signed_bytes:
+        digest.update(len(part).to_bytes(8, "big") + part)
+    return digest.hexdigest()

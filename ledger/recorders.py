@@ -1,0 +1,101 @@
+"""Application recorders that append to the transparency log inside the insert transaction,
+and make the database itself refuse UPDATE and DELETE on events and log rows."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+from eventsourcing.persistence import StoredEvent
+from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.sqlite import SQLiteApplicationRecorder
+from psycopg.sql import SQL
+
+from ledger import log_store
+from ledger.log_store import Dialect
+
+T = TypeVar("T")
+SQLITE = Dialect("sqlite", "?", lambda table: table, "BLOB", "INTEGER")
+
+
+class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
+    """SQLite: log tables beside `stored_events`, guarded by triggers."""
+
+    dialect = SQLITE
+
+    def construct_create_table_statements(self) -> list[str]:
+        statements = super().construct_create_table_statements()
+        statements += log_store.create_statements(self.dialect)
+        for table in (self.events_table_name, *log_store.APPEND_ONLY_TABLES):
+            for action in ("UPDATE", "DELETE"):
+                statements.append(
+                    f"CREATE TRIGGER IF NOT EXISTS {table}_refuse_{action.lower()} "
+                    f"BEFORE {action} ON {table} BEGIN "
+                    f"SELECT RAISE(ABORT, 'amanah: {table} is append-only'); END"
+                )
+        return statements
+
+    def _insert_events(self, c: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Any:
+        notification_ids = super()._insert_events(c, stored_events, **kwargs)
+        log_store.append(c, self.dialect, stored_events, kwargs["append_request"])
+        return notification_ids
+
+    def read(self, query: Callable[[Any, Dialect], T]) -> T:
+        """Run `query(cursor, dialect)` in a read transaction."""
+        with self.datastore.transaction(commit=False) as cursor:
+            return query(cursor, self.dialect)
+
+    def write(self, command: Callable[[Any, Dialect], T]) -> T:
+        """Run `command(cursor, dialect)` holding the write lock, as appends do."""
+        with self.datastore.transaction(commit=True) as cursor:
+            # A write first takes SQLite's write lock, so the reads that follow are current.
+            cursor.execute("UPDATE log_checkpoints SET note = note WHERE 0")
+            return command(cursor, self.dialect)
+
+
+class LedgerPostgresRecorder(PostgresApplicationRecorder):
+    """PostgreSQL: the same tables in the datastore's schema, guarded by triggers."""
+
+    def __init__(self, datastore: Any, **kwargs: Any) -> None:
+        super().__init__(datastore, **kwargs)
+        schema = self.datastore.schema
+        self.dialect = Dialect("postgres", "%s", lambda table: f'"{schema}"."{table}"',
+                               "bytea", "bigint", f'"{schema}"."{self.events_table_name}"', "::uuid")
+        self.sql_create_statements += [SQL(s) for s in self._log_statements(schema)]
+
+    def _log_statements(self, schema: str) -> list[str]:
+        function = f'"{schema}".amanah_refuse_change'
+        statements = log_store.create_statements(self.dialect)
+        statements.append(
+            f"CREATE OR REPLACE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $$ "
+            "BEGIN RAISE EXCEPTION USING MESSAGE = 'amanah: ' || TG_TABLE_NAME || "
+            "' is append-only'; END $$"
+        )
+        for table in (self.events_table_name, *log_store.APPEND_ONLY_TABLES):
+            qualified = f'"{schema}"."{table}"'
+            statements += [
+                f"CREATE OR REPLACE TRIGGER {table}_refuse_change BEFORE UPDATE OR DELETE "
+                f"ON {qualified} FOR EACH ROW EXECUTE FUNCTION {function}()",
+                f"CREATE OR REPLACE TRIGGER {table}_refuse_truncate BEFORE TRUNCATE "
+                f"ON {qualified} FOR EACH STATEMENT EXECUTE FUNCTION {function}()",
+            ]
+        return statements
+
+    def _fetch_ids_after_insert_events(self, curs: Any, stored_events: Sequence[StoredEvent],
+                                       **kwargs: Any) -> Any:
+        notification_ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+        log_store.append(curs, self.dialect, stored_events, kwargs["append_request"])
+        return notification_ids
+
+    def read(self, query: Callable[[Any, Dialect], T]) -> T:
+        """Run `query(cursor, dialect)` in a read-only transaction."""
+        with self.datastore.transaction(commit=False) as cursor:
+            return query(cursor, self.dialect)
+
+    def write(self, command: Callable[[Any, Dialect], T]) -> T:
+        """Run `command(cursor, dialect)` under the same table lock appends take."""
+        with self.datastore.transaction(commit=True) as cursor:
+            self._lock_table(cursor)
+            return command(cursor, self.dialect)
+
+

@@ -1,0 +1,119 @@
+"""Parsing and checking a signed submission: one envelope signed on its own, or a batch whose
+RFC 6962 Merkle root is signed once. Nothing here touches storage."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from ledger import merkle, signing
+from ledger.canonical import canonical_bytes
+from ledger.errors import InvalidInput
+
+ENVELOPE_FIELDS = ("actor", "idempotency_key", "key_id", "ledger", "occurred_at", "payload",
+                   "sequence", "type")
+MAX_BATCH_ENVELOPES = 20_000
+ACTOR_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{1,63}$")
+IDEMPOTENCY_KEY_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
+KEY_ID_PATTERN = re.compile(r"^[0-9a-f]{32}$")
+TYPE_PATTERN = re.compile(r"^[a-z_]+(\.[a-z_]+)+$")
+TIMESTAMP_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
+
+
+@dataclass(frozen=True)
+class Submission:
+    envelopes: list[dict]
+    envelope_bytes: list[bytes]
+    signature: bytes
+    actor: str
+    key_id: str
+    idempotency_key: str
+    batch_paths: list[list[bytes]] | None  # None for a single envelope
+    batch_root: bytes | None
+
+    @property
+    def signed_message(self) -> bytes:
+        """What the actor's key signed: the envelope's bytes, or the batch's Merkle root."""
+        return self.batch_root if self.batch_root is not None else self.envelope_bytes[0]
+
+    def batch_proof(self, position: int) -> dict | None:
+        """What entry `position` keeps to be verified on its own."""
+        if self.batch_paths is None:
+            return None
+        return {
+            "root": signing.b64encode(self.batch_root),
+            "size": len(self.envelopes),
+            "path": [signing.b64encode(node) for node in self.batch_paths[position]],
+        }
+
+
+def parse_submission(document: object, origin: str) -> Submission:
+    """Check the shape of a submission and compute what its signature covers."""
+    if not isinstance(document, dict):
+        raise InvalidInput("a submission is a JSON object", field="$")
+    unknown = set(document) - {"envelopes", "signature"}
+    if unknown:
+        raise InvalidInput(f"unknown fields {sorted(unknown)}", field=sorted(unknown)[0])
+    envelopes = document.get("envelopes")
+    if not isinstance(envelopes, list) or not envelopes:
+        raise InvalidInput("must be a non-empty list", field="envelopes")
+    if len(envelopes) > MAX_BATCH_ENVELOPES:
+        raise InvalidInput(f"at most {MAX_BATCH_ENVELOPES} envelopes per submission",
+                           field="envelopes")
+    signature = signing.b64decode(document.get("signature"), "signature", signing.SIGNATURE_BYTES)
+    first = envelopes[0]
+    for position, envelope in enumerate(envelopes):
+        check_envelope(envelope, f"envelopes[{position}]", origin)
+        if envelope["sequence"] != position:
+            raise InvalidInput(f"must be {position}", field=f"envelopes[{position}].sequence")
+        for name in ("actor", "key_id", "idempotency_key"):
+            if envelope[name] != first[name]:
+                raise InvalidInput("must be the same in every envelope of a submission",
+                                   field=f"envelopes[{position}].{name}")
+    encoded = [canonical_bytes(envelope) for envelope in envelopes]
+    paths, root = None, None
+    if len(encoded) > 1:
+        leaf_hashes = [merkle.leaf_hash(data) for data in encoded]
+        root, paths = merkle.root_of(leaf_hashes), merkle.audit_paths(leaf_hashes)
+    return Submission(envelopes, encoded, signature, first["actor"], first["key_id"],
+                      first["idempotency_key"], paths, root)
+
+
+def check_envelope(envelope: object, where: str, origin: str) -> None:
+    """Field-by-field checks of one envelope; the payload is checked by its event type."""
+    if not isinstance(envelope, dict):
+        raise InvalidInput("an envelope is a JSON object", field=where)
+    missing = [name for name in ENVELOPE_FIELDS if name not in envelope]
+    if missing:
+        raise InvalidInput("is required", field=f"{where}.{missing[0]}")
+    unknown = sorted(set(envelope) - set(ENVELOPE_FIELDS))
+    if unknown:
+        raise InvalidInput("is not an envelope field", field=f"{where}.{unknown[0]}")
+    _match(envelope["ledger"], re.compile(re.escape(origin)), f"{where}.ledger",
+           f"must be this ledger's origin {origin!r}")
+    _match(envelope["actor"], ACTOR_PATTERN, f"{where}.actor", "must be an organisation id")
+    _match(envelope["key_id"], KEY_ID_PATTERN, f"{where}.key_id", "must be 32 hex digits")
+    _match(envelope["idempotency_key"], IDEMPOTENCY_KEY_PATTERN, f"{where}.idempotency_key",
+           "must be 1-128 of A-Z a-z 0-9 . _ : -")
+    _match(envelope["type"], TYPE_PATTERN, f"{where}.type", "must look like 'pledge.made'")
+    check_timestamp(envelope["occurred_at"], f"{where}.occurred_at")
+    sequence = envelope["sequence"]
+    if not isinstance(sequence, int) or isinstance(sequence, bool):
+        raise InvalidInput("must be an integer", field=f"{where}.sequence")
+    if not isinstance(envelope["payload"], dict):
+        raise InvalidInput("must be a JSON object", field=f"{where}.payload")
+
+
+def check_timestamp(value: object, field: str) -> datetime:
+    """RFC 3339 UTC with whole seconds, e.g. 2025-03-31T09:00:00Z."""
+    _match(value, TIMESTAMP_PATTERN, field, "must be UTC like 2025-03-31T09:00:00Z")
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError as error:
+        raise InvalidInput("is not a real date and time", field=field) from error
+
+
+def _match(value: object, pattern: re.Pattern, field: str, message: str) -> None:
+    if not isinstance(value, str) or not pattern.fullmatch(value):
+        raise InvalidInput(message, field=field)

@@ -1,0 +1,269 @@
+"""Offline verification: every signature, batch proof, rule, tree head and checkpoint, streamed.
+
+The same `Verifier` runs over an exported bundle and over a live database. It trusts nothing it
+is given except, optionally, a pinned origin and checkpoint key: keys come from replaying the
+registrar's signed events from genesis on, and the domain's rules are re-applied to every entry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
+
+from ledger import merkle, note, signing
+from ledger.canonical import canonical_bytes
+from ledger.decision import Decision
+from ledger.entry import LogEntry, parse_entry
+from ledger.errors import LedgerError
+from ledger.event_types import lookup
+from ledger.organisations import GENESIS_TYPE, Organisation, organisation_uuid
+from ledger.submission import check_envelope
+
+import ledger.domain  # noqa: F401  (registers the domain's event types)
+
+MAX_FAILURES_KEPT = 1000
+
+
+@dataclass(frozen=True)
+class Failure:
+    index: int | None
+    check: str
+    detail: str
+
+    def __str__(self) -> str:
+        where = f"entry {self.index}" if self.index is not None else "log"
+        return f"{where}: {self.check}: {self.detail}"
+
+
+@dataclass
+class Report:
+    entries: int = 0
+    checkpoints: int = 0
+    failures: list[Failure] = field(default_factory=list)
+    failure_count: int = 0
+    root: bytes = merkle.EMPTY_ROOT
+
+    @property
+    def ok(self) -> bool:
+        return self.failure_count == 0
+
+
+@dataclass
+class _OpenSubmission:
+    actor: str
+    idempotency_key: str
+    first_index: int
+    expected: int
+    seen: int = 0
+
+
+class Verifier:
+    """Feed entries in index order and checkpoints in size order; then `finish()`."""
+
+    def __init__(self, pinned_origin: str | None = None, pinned_checkpoint_key: str | None = None):
+        self.pinned_origin = pinned_origin
+        self.pinned_checkpoint_key = pinned_checkpoint_key
+        self.origin: str | None = pinned_origin
+        self.checkpoint_key: tuple[str, bytes] | None = None
+        self.report = Report()
+        self.frontier: list[tuple[int, int, bytes]] = []
+        self.aggregates: dict[UUID, Any] = {}
+        self.submissions_seen: set[tuple[str, str]] = set()
+        self.open: _OpenSubmission | None = None
+        self.verified_batches: set[tuple[str, str, str]] = set()
+        self.last_recorded_at = ""
+        self.on_nodes: Callable[[list[tuple[int, bytes]]], None] | None = None
+
+    # ---- entries ------------------------------------------------------------------------
+
+    def fail(self, index: int | None, check: str, detail: str) -> None:
+        """Record a failure and go on checking."""
+        self.report.failure_count += 1
+        if len(self.report.failures) < MAX_FAILURES_KEPT:
+            self.report.failures.append(Failure(index, check, detail))
+
+    def feed(self, position: int, leaf: bytes) -> None:
+        """Check the entry at `position` (its place in the stream) and add its leaf to the tree."""
+        nodes = merkle.append_nodes(self.frontier, position, [merkle.leaf_hash(leaf)])
+        if self.on_nodes is not None:
+            self.on_nodes(nodes)
+        self.report.entries += 1
+        try:
+            entry = parse_entry(leaf)
+        except LedgerError as error:
+            self.fail(position, "entry", f"not a log entry: {error}")
+            return
+        if entry.index != position:
+            self.fail(position, "order", f"entry says index {entry.index} but stands at {position} "
+                      "(an entry was inserted, deleted or moved)")
+        try:
+            canonical = canonical_bytes(entry.as_json())
+        except LedgerError as error:
+            self.fail(position, "canonical", str(error))
+            return
+        if canonical != leaf:
+            self.fail(position, "canonical", "entry bytes are not RFC 8785 canonical")
+        self._check_entry(position, entry)
+
+    def _check_entry(self, position: int, entry: LogEntry) -> None:
+        if position == 0:
+            self._start(entry)
+        try:
+            check_envelope(entry.envelope, "envelope", self.origin or "")
+        except LedgerError as error:
+            self.fail(position, "envelope", str(error))
+            return
+        if entry.recorded_at < self.last_recorded_at:
+            self.fail(position, "recorded_at", "recorded before the entry it follows")
+        self.last_recorded_at = max(self.last_recorded_at, entry.recorded_at)
+        self._track_submission(position, entry)
+        self._check_signature(position, entry)
+        self._apply(position, entry)
+
+    def _start(self, entry: LogEntry) -> None:
+        if entry.type != GENESIS_TYPE:
+            self.fail(0, "genesis", f"entry 0 is {entry.type}, not {GENESIS_TYPE}")
+            return
+        origin = entry.envelope.get("ledger")
+        if self.pinned_origin and origin != self.pinned_origin:
+            self.fail(0, "origin", f"log origin {origin!r} is not the pinned {self.pinned_origin!r}")
+        self.origin = origin
+        declared = entry.payload.get("checkpoint_key", "")
+        if self.pinned_checkpoint_key and declared != self.pinned_checkpoint_key:
+            self.fail(0, "checkpoint-key", "genesis declares a checkpoint key other than the pinned one")
+        try:
+            self.checkpoint_key = note.parse_verifier_key(self.pinned_checkpoint_key or declared)
+        except LedgerError as error:
+            self.fail(0, "checkpoint-key", str(error))
+
+    def _track_submission(self, position: int, entry: LogEntry) -> None:
+        envelope = entry.envelope
+        size = entry.batch["size"] if isinstance(entry.batch, dict) else 1
+        current = self.open
+        if current and (current.actor, current.idempotency_key) == (envelope["actor"], envelope["idempotency_key"]) \
+                and current.seen < current.expected:
+            if envelope["sequence"] != current.seen or size != current.expected:
+                self.fail(position, "batch", f"sequence {envelope['sequence']} out of place in its batch")
+            current.seen += 1
+            return
+        self._close_submission(position)
+        key = (envelope["actor"], envelope["idempotency_key"])
+        if key in self.submissions_seen:
+            self.fail(position, "idempotency", f"idempotency key {key[1]!r} of {key[0]} used twice")
+        self.submissions_seen.add(key)
+        if envelope["sequence"] != 0:
+            self.fail(position, "batch", "a submission must start at sequence 0")
+        self.open = _OpenSubmission(key[0], key[1], position, size, 1)
+
+    def _close_submission(self, position: int | None) -> None:
+        current = self.open
+        if current and current.seen != current.expected:
+            self.fail(current.first_index, "batch", f"batch of {current.expected} has only "
+                      f"{current.seen} entries in the log (stored partly, or entries removed)")
+        self.open = None
+
+    def _check_signature(self, position: int, entry: LogEntry) -> None:
+        try:
+            public = self._signing_key(position, entry)
+            signature = signing.b64decode(entry.signature, "signature", signing.SIGNATURE_BYTES)
+            envelope_bytes = canonical_bytes(entry.envelope)
+            if entry.batch is None:
+                signing.verify(public, signature, envelope_bytes)
+                return
+            root = self._batch_root(entry, envelope_bytes)
+            cache_key = (entry.key_id, entry.batch["root"], entry.signature)
+            if cache_key not in self.verified_batches:
+                signing.verify(public, signature, root)
+                self.verified_batches.add(cache_key)
+        except LedgerError as error:
+            self.fail(position, "signature", str(error))
+
+    def _batch_root(self, entry: LogEntry, envelope_bytes: bytes) -> bytes:
+        batch = entry.batch
+        if not isinstance(batch, dict) or set(batch) != {"root", "size", "path"} \
+                or not isinstance(batch["size"], int) or not isinstance(batch["path"], list):
+            raise LedgerError("batch proof must have root, size and path", field="batch")
+        root = signing.b64decode(batch["root"], "batch.root", 32)
+        path = [signing.b64decode(node, "batch.path", 32) for node in batch["path"]]
+        if batch["size"] < 2 or not merkle.verify_inclusion(
+                merkle.leaf_hash(envelope_bytes), entry.envelope["sequence"], batch["size"], path, root):
+            raise LedgerError("batch audit path does not lead to the signed batch root", field="batch")
+        return root
+
+    def _signing_key(self, position: int, entry: LogEntry) -> bytes:
+        if position == 0 and entry.type == GENESIS_TYPE:
+            public = signing.b64decode(entry.payload.get("public_key"), "payload.public_key", 32)
+            if signing.key_id(public) != entry.key_id:
+                raise LedgerError("genesis is not signed with the key it declares", field="key_id")
+            return public
+        organisation = self.aggregates.get(organisation_uuid(entry.actor))
+        if not isinstance(organisation, Organisation):
+            raise LedgerError(f"{entry.actor!r} was not a registered organisation", field="actor")
+        return organisation.signing_key(entry.key_id, position, "key_id").public_key
+
+    def _apply(self, position: int, entry: LogEntry) -> None:
+        """Re-check permission, payload and the domain rules by applying the entry again."""
+        try:
+            event_type = lookup(entry.type, "type")
+            if position == 0 and entry.type == GENESIS_TYPE:
+                kind = "registrar"
+            else:
+                organisation = self.aggregates.get(organisation_uuid(entry.actor))
+                kind = getattr(organisation, "kind", None)
+                if entry.type == GENESIS_TYPE:
+                    raise LedgerError("genesis may only be entry 0", field="type")
+            if kind not in event_type.emitters:
+                raise LedgerError(f"a {kind} may not emit {entry.type}", field="type")
+            event_type.check_payload(entry.payload, "payload")
+            decision = Decision(self._load)
+            event_type.apply(decision, entry)
+            decision.pending_events()
+            for aggregate in decision.touched():
+                self.aggregates[aggregate.id] = aggregate
+        except LedgerError as error:
+            self.fail(position, "rules", f"{entry.type}: {error}")
+
+    def _load(self, aggregate_id: UUID) -> Any:
+        try:
+            return self.aggregates[aggregate_id]
+        except KeyError:
+            raise AggregateNotFoundError(aggregate_id) from None
+
+    # ---- checkpoints ---------------------------------------------------------------------
+
+    def current_root(self) -> bytes:
+        return merkle.fold([digest for _, _, digest in self.frontier]) if self.frontier else merkle.EMPTY_ROOT
+
+    def check_checkpoint(self, note_text: str, size: int, previous: tuple[int, bytes] | None,
+                         consistency: list[bytes] | None) -> bytes | None:
+        """Call when exactly `size` entries were fed: signature, root, consistency with previous."""
+        self.report.checkpoints += 1
+        if self.checkpoint_key is None:
+            self.fail(None, "checkpoint", f"no checkpoint key known to check checkpoint {size}")
+            return None
+        try:
+            checkpoint = note.verify_checkpoint(note_text, *self.checkpoint_key)
+        except LedgerError as error:
+            self.fail(size - 1 if size else None, "checkpoint", f"checkpoint at size {size}: {error}")
+            return None
+        if checkpoint.origin != self.origin or checkpoint.size != size:
+            self.fail(size - 1, "checkpoint", f"checkpoint at size {size} names origin "
+                      f"{checkpoint.origin!r} and size {checkpoint.size}")
+        if checkpoint.root != self.current_root():
+            self.fail(size - 1, "checkpoint", f"signed root at size {size} differs from the root of "
+                      "the entries (an entry was altered, or the checkpoint is for a forked history)")
+        if previous is not None and consistency is not None and not merkle.verify_consistency(
+                previous[0], size, consistency, previous[1], checkpoint.root):
+            self.fail(size - 1, "consistency", f"checkpoint {size} is not consistent with "
+                      f"checkpoint {previous[0]}")
+        return checkpoint.root
+
+    def finish(self) -> Report:
+        """Close the last submission and return the report."""
+        self._close_submission(None)
+        self.report.root = self.current_root()
+        return self.report
