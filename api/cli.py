@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from ledger import note, signing
+from ledger import note, personal, signing
 from ledger.application import Ledger
 from ledger.bundle import export_bundle, verify_bundle, verify_database
 from ledger.client import Signer, public_key_b64
@@ -107,6 +107,11 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("directory", type=Path)
     export.set_defaults(handler=command_export)
 
+    forget = commands.add_parser("forget", help="carry out an erasure request (UU PDP) for a worker or heir")
+    forget.add_argument("subject", nargs="?", help="worker reference (64 hex), worker:<ref> or heir:<claim>")
+    forget.add_argument("--nik", help="the worker's NIK instead of the reference")
+    forget.set_defaults(handler=command_forget)
+
     verify = commands.add_parser("verify", help="verify a bundle offline, or the live database")
     verify.add_argument("bundle", type=Path, nargs="?")
     verify.add_argument("--db", action="store_true", help="verify the configured database instead")
@@ -154,7 +159,7 @@ def _open(settings: Settings, *, signing_checkpoints: bool = True) -> Ledger:
     if signing_checkpoints and settings.checkpoint_key_path.exists():
         checkpoint_key = signing.read_private_key(settings.checkpoint_key_path,
                                                   settings.checkpoint_key_passphrase)
-    return Ledger(settings, checkpoint_key)
+    return Ledger(settings, checkpoint_key, personal.read_secret(settings.pseudonym_secret_path))
 
 
 def _progress(description: str):
@@ -185,6 +190,7 @@ def command_init(arguments: argparse.Namespace) -> int:
             print(f"ledger exists: {ledger.size()} entries, origin {ledger.origin}")
             return EXIT_OK
         raise LedgerError("the ledger exists already (use --if-missing to accept that)")
+    personal.create_secret(settings.pseudonym_secret_path)
     if not settings.checkpoint_key_path.exists():
         signing.write_private_key(signing.generate(), settings.checkpoint_key_path,
                                   settings.checkpoint_key_passphrase)
@@ -293,6 +299,24 @@ def command_export(arguments: argparse.Namespace) -> int:
     with bar:
         manifest = export_bundle(ledger, arguments.directory, update)
     print(f"exported {manifest['tree_size']} entries to {arguments.directory} (root {manifest['root']})")
+    return EXIT_OK
+
+
+def command_forget(arguments: argparse.Namespace) -> int:
+    ledger = _open(_settings(arguments), signing_checkpoints=False)
+    if arguments.nik:
+        if ledger.pseudonym_secret is None:
+            raise ConfigurationError("no pseudonym secret to turn a NIK into a reference",
+                                     field="AMANAH_PSEUDONYM_SECRET")
+        subject = "worker:" + personal.worker_reference(ledger.pseudonym_secret, arguments.nik)
+    elif arguments.subject:
+        subject = arguments.subject if ":" in arguments.subject else f"worker:{arguments.subject}"
+    else:
+        raise LedgerError("give a worker reference, worker:<ref>, heir:<claim> or --nik", field="subject")
+    if ledger.forget(subject):
+        print(f"erased the personal data of {subject}; the log and its proofs are unchanged")
+        return EXIT_OK
+    print(f"nothing to erase for {subject} (unknown, or erased before)")
     return EXIT_OK
 
 

@@ -7,15 +7,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from eventsourcing.application import Application
+from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError
 
-from ledger import log_store, merkle, note, signing
+from ledger import log_store, merkle, note, personal, signing
 from ledger.config import Settings
 from ledger.decision import Decision
 from ledger.entry import LogEntry, build_entry, parse_entry
 from ledger.errors import (
-    BadSignature, ConfigurationError, IdempotencyConflict, LedgerAlreadyInitialised,
+    BadSignature, ConfigurationError, IdempotencyConflict, InvalidInput, LedgerAlreadyInitialised,
     LedgerError, LedgerNotInitialised, NotPermitted, ProofError, UnknownActor, UnknownKey,
 )
 from ledger.event_types import lookup
@@ -35,10 +35,12 @@ class Ledger(Application):
 
     name = "Amanah"
 
-    def __init__(self, settings: Settings, checkpoint_key: Ed25519PrivateKey | None = None):
+    def __init__(self, settings: Settings, checkpoint_key: Ed25519PrivateKey | None = None,
+                 pseudonym_secret: bytes | None = None):
         self.settings = settings
         super().__init__(settings.eventsourcing_env())
         self.checkpoint_key = checkpoint_key
+        self.pseudonym_secret = pseudonym_secret
         genesis = self.genesis()
         if genesis is not None and checkpoint_key is not None:
             expected = genesis.payload["checkpoint_key"]
@@ -88,13 +90,14 @@ class Ledger(Application):
                                 signing.b64encode(submission.signature),
                                 submission.batch_proof(position))
             event_type.apply(decision, entry)
+        decision.finish()
         events = decision.pending_events()
         assert [event.entry.index for event in events] == list(
             range(first_index, first_index + len(submission.envelopes))), "one event per entry"
         record = SubmissionRecord(submission.actor, submission.idempotency_key, digest,
                                   first_index, len(events))
         self.save(*events, append_request=AppendRequest(
-            record, recorded_at, self._checkpoint_signer(),
+            record, recorded_at, self._seal_personal(submission), self._checkpoint_signer(),
             self.settings.checkpoint_every_entries, self.settings.checkpoint_every_seconds))
         return self._result(record, replayed=False)
 
@@ -139,6 +142,36 @@ class Ledger(Application):
             if declared != mine:
                 raise BadSignature("genesis must declare this server's checkpoint key",
                                    field="envelopes[0].payload.checkpoint_key")
+
+    def _seal_personal(self, submission: Submission) -> list[personal.SealedRecord]:
+        """Check the personal side-car against the envelopes and seal each record."""
+        sealed = []
+        for sequence, record in sorted(submission.personal.items()):
+            envelope, where = submission.envelopes[sequence], f"personal.{sequence}"
+            if envelope["type"] == "worker.enrolled":
+                if self.pseudonym_secret is None:
+                    raise ConfigurationError("no pseudonym secret is configured to check NIKs",
+                                             field="AMANAH_PSEUDONYM_SECRET")
+                if "nik" not in record:
+                    raise InvalidInput("an enrolment's personal data must include the NIK", field=f"{where}.nik")
+                if personal.worker_reference(self.pseudonym_secret, record["nik"]) != envelope["payload"]["worker"]:
+                    raise InvalidInput("the NIK does not match the worker reference", field=f"{where}.nik")
+                subject = f"worker:{envelope['payload']['worker']}"
+            elif envelope["type"] == "claim.filed":
+                subject = f"heir:{envelope['payload']['claim']}"
+            else:
+                raise InvalidInput(f"{envelope['type']} carries no personal data", field=where)
+            sealed.append(personal.seal(subject, record))
+        return sealed
+
+    def personal_data(self, subject: str) -> dict | None:
+        """Decrypted personal fields of 'worker:<ref>' or 'heir:<claim>', or None once erased."""
+        stored = self.recorder.read(lambda c, d: log_store.read_personal(c, d, subject))
+        return None if stored is None else personal.unseal(subject, *stored)
+
+    def forget(self, subject: str) -> bool:
+        """Carry out an erasure request: destroy the subject's key and ciphertext."""
+        return self.recorder.write(lambda c, d: log_store.erase_personal(c, d, subject))
 
     def _checkpoint_signer(self):
         if self.checkpoint_key is None:
@@ -259,7 +292,7 @@ class Ledger(Application):
         """The organisation aggregate, or None."""
         try:
             return self.repository.get(organisation_uuid(organisation_id))
-        except Exception:  # AggregateNotFoundError
+        except AggregateNotFoundError:
             return None
 
 

@@ -21,6 +21,7 @@ class Settings:
     checkpoint_key_passphrase: bytes | None
     checkpoint_every_entries: int
     checkpoint_every_seconds: float
+    pseudonym_secret_path: Path
 
     @classmethod
     def from_environment(cls, environ: dict[str, str] | None = None, **overrides: object) -> Settings:
@@ -36,6 +37,7 @@ class Settings:
             checkpoint_key_passphrase=passphrase.encode() if passphrase else None,
             checkpoint_every_entries=_positive_int(env, "AMANAH_CHECKPOINT_EVERY_ENTRIES", 1),
             checkpoint_every_seconds=_positive_float(env, "AMANAH_CHECKPOINT_EVERY_SECONDS", 0.0),
+            pseudonym_secret_path=Path(env.get("AMANAH_PSEUDONYM_SECRET", home / "keys" / "pseudonym.secret")),
         )
         values.update({key: value for key, value in overrides.items() if value is not None})
         return cls(**values)

@@ -17,6 +17,18 @@ class Decision:
     def __init__(self, load: Callable[[UUID], Any]):
         self._load = load
         self._aggregates: dict[UUID, Any] = {}
+        self._final_checks: dict[str, Callable[[], None]] = {}
+        self.scratch: dict[str, Any] = {}  # per-submission facts, e.g. a premium batch's header
+
+    def check_at_end(self, name: str, check: Callable[[], None]) -> None:
+        """Run `check` once every entry of the submission was applied (control totals)."""
+        self._final_checks.setdefault(name, check)
+
+    def finish(self) -> None:
+        """Run the end-of-submission checks; they raise a named error to refuse it whole."""
+        for check in self._final_checks.values():
+            check()
+        self._final_checks.clear()
 
     def get(self, aggregate_class: type[A], aggregate_id: UUID) -> A | None:
         """The aggregate as changed so far in this submission, or None if it does not exist."""

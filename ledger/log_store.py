@@ -45,7 +45,7 @@ class Dialect:
 
     def sql(self, statement: str) -> str:
         """Rewrite `?` placeholders and `{table}` names for this database."""
-        for table in (*APPEND_ONLY_TABLES, "person_keys"):
+        for table in (*APPEND_ONLY_TABLES, "person_keys", "personal_data"):
             statement = statement.replace("{" + table + "}", self.qualify(table))
         return statement.replace("?", self.placeholder)
 
@@ -67,6 +67,7 @@ class AppendRequest:
 
     submission: SubmissionRecord
     recorded_at: str
+    personal: list = field(default_factory=list)  # SealedRecord, stored in the same transaction
     sign_checkpoint: Callable[[int, bytes], str] | None = None
     checkpoint_every_entries: int = 1
     checkpoint_every_seconds: float = 0.0
@@ -90,6 +91,14 @@ def create_statements(dialect: Dialect) -> list[str]:
         dialect.sql(
             f"CREATE TABLE IF NOT EXISTS {{log_checkpoints}} (tree_size {bigint} PRIMARY KEY, "
             f"root {blob} NOT NULL, note TEXT NOT NULL, signed_at TEXT NOT NULL)"
+        ),
+        # Personal data is deliberately not append-only: erasure deletes the key and ciphertext.
+        dialect.sql(
+            f"CREATE TABLE IF NOT EXISTS {{person_keys}} (subject TEXT PRIMARY KEY, data_key {blob} NOT NULL)"
+        ),
+        dialect.sql(
+            f"CREATE TABLE IF NOT EXISTS {{personal_data}} (subject TEXT PRIMARY KEY, nonce {blob} NOT NULL, "
+            f"ciphertext {blob} NOT NULL)"
         ),
         dialect.sql(
             "CREATE TABLE IF NOT EXISTS {submissions} (actor TEXT NOT NULL, "
@@ -193,6 +202,7 @@ def append(cursor: Cursor, dialect: Dialect, stored_events: Sequence[Any], reque
                     "entry_count) VALUES (?, ?, ?, ?, ?)"),
         (record.actor, record.idempotency_key, record.digest, record.first_index, record.count),
     )
+    store_personal(cursor, dialect, request.personal)
     new_size = size + len(stored_events)
     if request.sign_checkpoint and _checkpoint_due(cursor, dialect, new_size, request):
         root = merkle.fold([digest for _, _, digest in frontier])
@@ -224,6 +234,33 @@ def store_checkpoint(cursor: Cursor, dialect: Dialect, size: int, root: bytes, n
         dialect.sql("INSERT INTO {log_checkpoints} (tree_size, root, note, signed_at) VALUES (?, ?, ?, ?)"),
         (size, root, note, signed_at),
     )
+
+
+def store_personal(cursor: Cursor, dialect: Dialect, records: Sequence[Any]) -> None:
+    """Sealed personal records and their keys; a subject already stored is kept as it is."""
+    if not records:
+        return
+    cursor.executemany(dialect.sql("INSERT INTO {person_keys} (subject, data_key) VALUES (?, ?)"),
+                       [(record.subject, record.data_key) for record in records])
+    cursor.executemany(dialect.sql("INSERT INTO {personal_data} (subject, nonce, ciphertext) VALUES (?, ?, ?)"),
+                       [(record.subject, record.nonce, record.ciphertext) for record in records])
+
+
+def read_personal(cursor: Cursor, dialect: Dialect, subject: str) -> tuple[bytes, bytes, bytes] | None:
+    """(key, nonce, ciphertext) of a subject, or None once erased."""
+    cursor.execute(dialect.sql(
+        "SELECT k.data_key AS data_key, p.nonce AS nonce, p.ciphertext AS ciphertext FROM {person_keys} k "
+        "JOIN {personal_data} p ON p.subject = k.subject WHERE k.subject = ?"), (subject,))
+    row = cursor.fetchone()
+    return None if row is None else (bytes(row["data_key"]), bytes(row["nonce"]), bytes(row["ciphertext"]))
+
+
+def erase_personal(cursor: Cursor, dialect: Dialect, subject: str) -> bool:
+    """Destroy a subject's key and ciphertext; False if there was nothing to erase."""
+    existed = read_personal(cursor, dialect, subject) is not None
+    cursor.execute(dialect.sql("DELETE FROM {person_keys} WHERE subject = ?"), (subject,))
+    cursor.execute(dialect.sql("DELETE FROM {personal_data} WHERE subject = ?"), (subject,))
+    return existed
 
 
 def submission_digest(signed_bytes: Sequence[bytes]) -> str:

@@ -31,6 +31,7 @@ class Submission:
     idempotency_key: str
     batch_paths: list[list[bytes]] | None  # None for a single envelope
     batch_root: bytes | None
+    personal: dict[int, dict]  # sequence -> personal fields, beside (never inside) the envelopes
 
     @property
     def signed_message(self) -> bytes:
@@ -52,7 +53,7 @@ def parse_submission(document: object, origin: str) -> Submission:
     """Check the shape of a submission and compute what its signature covers."""
     if not isinstance(document, dict):
         raise InvalidInput("a submission is a JSON object", field="$")
-    unknown = set(document) - {"envelopes", "signature"}
+    unknown = set(document) - {"envelopes", "signature", "personal"}
     if unknown:
         raise InvalidInput(f"unknown fields {sorted(unknown)}", field=sorted(unknown)[0])
     envelopes = document.get("envelopes")
@@ -76,8 +77,23 @@ def parse_submission(document: object, origin: str) -> Submission:
     if len(encoded) > 1:
         leaf_hashes = [merkle.leaf_hash(data) for data in encoded]
         root, paths = merkle.root_of(leaf_hashes), merkle.audit_paths(leaf_hashes)
+    personal = _personal(document.get("personal", {}), len(envelopes))
     return Submission(envelopes, encoded, signature, first["actor"], first["key_id"],
-                      first["idempotency_key"], paths, root)
+                      first["idempotency_key"], paths, root, personal)
+
+
+def _personal(value: object, count: int) -> dict[int, dict]:
+    """The side-car of personal fields, keyed by envelope sequence (as a decimal string)."""
+    from ledger.personal import check_fields
+
+    if not isinstance(value, dict):
+        raise InvalidInput("must be an object keyed by envelope sequence", field="personal")
+    result = {}
+    for key, record in value.items():
+        if not (isinstance(key, str) and key.isdigit() and int(key) < count):
+            raise InvalidInput(f"keys are envelope sequences 0..{count - 1}", field=f"personal.{key}")
+        result[int(key)] = check_fields(record, f"personal.{key}")
+    return result
 
 
 def check_envelope(envelope: object, where: str, origin: str) -> None:

@@ -17,6 +17,7 @@ from eventsourcing.application import AggregateNotFoundError
 from ledger import merkle, note, signing
 from ledger.canonical import canonical_bytes
 from ledger.decision import Decision
+from ledger.domain.postings import Posting, is_balanced, postings
 from ledger.entry import LogEntry, parse_entry
 from ledger.errors import LedgerError
 from ledger.event_types import lookup
@@ -26,6 +27,7 @@ from ledger.submission import check_envelope
 import ledger.domain  # noqa: F401  (registers the domain's event types)
 
 MAX_FAILURES_KEPT = 1000
+NON_NEGATIVE_ACCOUNTS = ("baznas:restricted:", "bpjs:premium_fund", "baznas:amil", "pledge:outstanding:")
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,7 @@ class Report:
     failures: list[Failure] = field(default_factory=list)
     failure_count: int = 0
     root: bytes = merkle.EMPTY_ROOT
+    balances: dict[str, int] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -74,9 +77,12 @@ class Verifier:
         self.aggregates: dict[UUID, Any] = {}
         self.submissions_seen: set[tuple[str, str]] = set()
         self.open: _OpenSubmission | None = None
+        self.decision = Decision(self._load)
         self.verified_batches: set[tuple[str, str, str]] = set()
         self.last_recorded_at = ""
         self.on_nodes: Callable[[list[tuple[int, bytes]]], None] | None = None
+        self.balances: dict[str, int] = {}
+        self.postings_by_index: dict[int, list[Posting]] = {}
 
     # ---- entries ------------------------------------------------------------------------
 
@@ -164,7 +170,19 @@ class Verifier:
         if current and current.seen != current.expected:
             self.fail(current.first_index, "batch", f"batch of {current.expected} has only "
                       f"{current.seen} entries in the log (stored partly, or entries removed)")
+        if current:
+            try:
+                self.decision.finish()
+            except LedgerError as error:
+                self.fail(current.first_index, "rules", f"submission: {error}")
+            self._commit()
+        self.decision = Decision(self._load)
         self.open = None
+
+    def _commit(self) -> None:
+        self.decision.pending_events()
+        for aggregate in self.decision.touched():
+            self.aggregates[aggregate.id] = aggregate
 
     def _check_signature(self, position: int, entry: LogEntry) -> None:
         try:
@@ -219,13 +237,29 @@ class Verifier:
             if kind not in event_type.emitters:
                 raise LedgerError(f"a {kind} may not emit {entry.type}", field="type")
             event_type.check_payload(entry.payload, "payload")
-            decision = Decision(self._load)
-            event_type.apply(decision, entry)
-            decision.pending_events()
-            for aggregate in decision.touched():
-                self.aggregates[aggregate.id] = aggregate
+            event_type.apply(self.decision, entry)
+            self._commit()
         except LedgerError as error:
             self.fail(position, "rules", f"{entry.type}: {error}")
+            return
+        self._post(position, entry)
+
+    def _post(self, position: int, entry: LogEntry) -> None:
+        """Postings must balance, and no fund may go below zero."""
+        if entry.type == "entry.reversed":
+            original = self.postings_by_index.get(entry.payload["entry"], [])
+            items = [Posting(item.account, -item.amount_rupiah) for item in original]
+        else:
+            items = postings(entry)
+        if not is_balanced(items):
+            self.fail(position, "postings", "debits and credits differ")
+        if items:
+            self.postings_by_index[position] = items
+        for item in items:
+            balance = self.balances.get(item.account, 0) + item.amount_rupiah
+            self.balances[item.account] = balance
+            if balance < 0 and item.account.startswith(NON_NEGATIVE_ACCOUNTS):
+                self.fail(position, "postings", f"{item.account} would go below zero (Rp{balance:,})")
 
     def _load(self, aggregate_id: UUID) -> Any:
         try:
@@ -265,5 +299,9 @@ class Verifier:
     def finish(self) -> Report:
         """Close the last submission and return the report."""
         self._close_submission(None)
+        total = sum(self.balances.values())
+        if total != 0:
+            self.fail(None, "postings", f"trial balance is Rp{total:,}, not zero")
         self.report.root = self.current_root()
+        self.report.balances = dict(sorted(self.balances.items()))
         return self.report

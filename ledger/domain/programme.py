@@ -1,0 +1,187 @@
+"""The programme year's money: pledges, receipts, amil share, disbursements to BPJS, and the
+control totals of premium batches. One aggregate per programme year, so every rupiah invariant
+(no receipt overdrawn, no disbursement overspent) is checked inside one consistency boundary."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from ledger.entry import LogEntry
+
+
+@dataclass
+class PledgeState:
+    company: str
+    amount_rupiah: int
+    fund_type: str
+    made_at: int
+    received_rupiah: int = 0
+    cancelled: bool = False
+    reversed: bool = False
+
+    @property
+    def outstanding_rupiah(self) -> int:
+        if self.cancelled or self.reversed:
+            return 0
+        return max(self.amount_rupiah - self.received_rupiah, 0)
+
+
+@dataclass
+class ReceiptState:
+    company: str
+    amount_rupiah: int
+    fund_type: str
+    pledge: str | None
+    received_on: str
+    made_at: int
+    amil_rupiah: int = 0
+    drawn_rupiah: int = 0
+    reversed: bool = False
+    amil_entries: dict[int, int] = field(default_factory=dict)  # entry index -> amount
+    recorded_by: str = ""
+
+    @property
+    def available_rupiah(self) -> int:
+        """What may still be disbursed: the receipt less its amil share and earlier draws."""
+        return 0 if self.reversed else self.amount_rupiah - self.amil_rupiah - self.drawn_rupiah
+
+
+@dataclass
+class DisbursementState:
+    to: str
+    amount_rupiah: int
+    period: str
+    made_on: str
+    sources: list[tuple[str, str, int]]  # (receipt, company, amount)
+    made_at: int
+    charged_rupiah: int = 0
+    acknowledged_at: int | None = None
+    reversed: bool = False
+    recorded_by: str = ""
+
+    @property
+    def remaining_rupiah(self) -> int:
+        return 0 if self.reversed else self.amount_rupiah - self.charged_rupiah
+
+
+class Programme(Aggregate):
+    """A programme year and all of its money."""
+
+    @staticmethod
+    def create_id(entry: LogEntry) -> UUID:
+        from ledger.domain.common import aggregate_uuid
+
+        return aggregate_uuid("programme", entry.payload["programme"])
+
+    @event("Opened")
+    def __init__(self, entry: LogEntry):
+        payload = entry.payload
+        self.programme_id: str = payload["programme"]
+        self.name: str = payload["name"]
+        self.year: int = payload["year"]
+        self.starts_on: date = date.fromisoformat(payload["starts_on"])
+        self.ends_on: date = date.fromisoformat(payload["ends_on"])
+        self.rules: dict = payload["rules"]
+        self.city: str = entry.actor
+        self.pledges: dict[str, PledgeState] = {}
+        self.receipts: dict[str, ReceiptState] = {}
+        self.disbursements: dict[str, DisbursementState] = {}
+        self.premium_batches: dict[str, str] = {}  # batch id -> disbursement
+
+    @event("Recorded")
+    def record(self, entry: LogEntry) -> None:
+        """Apply a money event that the handlers already checked (replay runs no rules)."""
+        _MUTATORS[entry.type](self, entry)
+
+
+def _pledge_made(programme: Programme, entry: LogEntry) -> None:
+    payload = entry.payload
+    programme.pledges[payload["pledge"]] = PledgeState(
+        entry.actor, payload["amount_rupiah"], payload.get("fund_type", "infak"), entry.index)
+
+
+def _pledge_amended(programme: Programme, entry: LogEntry) -> None:
+    programme.pledges[entry.payload["pledge"]].amount_rupiah = entry.payload["amount_rupiah"]
+
+
+def _pledge_cancelled(programme: Programme, entry: LogEntry) -> None:
+    programme.pledges[entry.payload["pledge"]].cancelled = True
+
+
+def _donation_received(programme: Programme, entry: LogEntry) -> None:
+    payload = entry.payload
+    programme.receipts[payload["receipt"]] = ReceiptState(
+        payload["company"], payload["amount_rupiah"], payload["fund_type"], payload.get("pledge"),
+        payload["received_on"], entry.index, recorded_by=entry.actor)
+    if payload.get("pledge"):
+        programme.pledges[payload["pledge"]].received_rupiah += payload["amount_rupiah"]
+
+
+def _amil_set_aside(programme: Programme, entry: LogEntry) -> None:
+    receipt = programme.receipts[entry.payload["receipt"]]
+    receipt.amil_rupiah += entry.payload["amount_rupiah"]
+    receipt.amil_entries[entry.index] = entry.payload["amount_rupiah"]
+
+
+def _disbursement_made(programme: Programme, entry: LogEntry) -> None:
+    payload = entry.payload
+    sources = [(s["receipt"], s["company"], s["amount_rupiah"]) for s in payload["sources"]]
+    programme.disbursements[payload["disbursement"]] = DisbursementState(
+        payload["to"], payload["amount_rupiah"], payload["period"], payload["made_on"], sources,
+        entry.index, recorded_by=entry.actor)
+    for receipt, _, amount in sources:
+        programme.receipts[receipt].drawn_rupiah += amount
+
+
+def _disbursement_acknowledged(programme: Programme, entry: LogEntry) -> None:
+    programme.disbursements[entry.payload["disbursement"]].acknowledged_at = entry.index
+
+
+def _premium_batch(programme: Programme, entry: LogEntry) -> None:
+    payload = entry.payload
+    programme.disbursements[payload["disbursement"]].charged_rupiah += payload["total_rupiah"]
+    programme.premium_batches[payload["batch"]] = payload["disbursement"]
+
+
+def _premium_refund(programme: Programme, entry: LogEntry) -> None:
+    payload = entry.payload
+    programme.disbursements[payload["disbursement"]].charged_rupiah -= payload["total_rupiah"]
+    programme.premium_batches[payload["batch"]] = payload["disbursement"]
+
+
+def _reversed(programme: Programme, entry: LogEntry) -> None:
+    payload, reference = entry.payload, entry.payload["reference"]
+    kind = payload["reverses"]
+    if kind == "pledge.made":
+        programme.pledges[reference["pledge"]].reversed = True
+    elif kind == "donation.received":
+        receipt = programme.receipts[reference["receipt"]]
+        receipt.reversed = True
+        if receipt.pledge:
+            programme.pledges[receipt.pledge].received_rupiah -= receipt.amount_rupiah
+    elif kind == "amil.set_aside":
+        receipt = programme.receipts[reference["receipt"]]
+        receipt.amil_rupiah -= receipt.amil_entries.pop(payload["entry"])
+    elif kind == "disbursement.made":
+        disbursement = programme.disbursements[reference["disbursement"]]
+        disbursement.reversed = True
+        for receipt, _, amount in disbursement.sources:
+            programme.receipts[receipt].drawn_rupiah -= amount
+
+
+_MUTATORS = {
+    "pledge.made": _pledge_made,
+    "pledge.amended": _pledge_amended,
+    "pledge.cancelled": _pledge_cancelled,
+    "donation.received": _donation_received,
+    "amil.set_aside": _amil_set_aside,
+    "disbursement.made": _disbursement_made,
+    "disbursement.acknowledged": _disbursement_acknowledged,
+    "premium.batch": _premium_batch,
+    "premium.refund": _premium_refund,
+    "entry.reversed": _reversed,
+}

@@ -1,0 +1,78 @@
+"""A programme world: city, Baznas, BPJS and two companies registered, the 2025 programme open."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pytest
+
+from ledger import payloads
+from ledger.client import Signer
+from ledger.personal import worker_reference
+
+PROGRAMME = "sertakan-jakut-2025"
+SECRET = b"s" * 32
+
+
+@dataclass
+class Programme:
+    world: object
+    city: Signer
+    baznas: Signer
+    bpjs: Signer
+    companies: dict[str, Signer]
+    counter: int = 0
+    workers: dict[str, dict] = field(default_factory=dict)
+
+    @property
+    def ledger(self):
+        return self.world.ledger
+
+    def key(self, prefix: str) -> str:
+        self.counter += 1
+        return f"{prefix}-{self.counter}"
+
+    def submit(self, signer: Signer, event_type: str, payload: dict, occurred_at: str = "2025-06-01T08:00:00Z") -> dict:
+        return self.ledger.submit(signer.one(self.key(event_type), event_type, occurred_at, payload))
+
+    def batch(self, signer: Signer, events: list[tuple[str, dict]], personal: dict | None = None) -> dict:
+        document = signer.submission(self.key("batch"), [(t, "2025-06-01T08:00:00Z", p) for t, p in events])
+        if personal:
+            document["personal"] = personal
+        return self.ledger.submit(document)
+
+    def pledge(self, company: str, pledge_id: str, amount: int) -> dict:
+        return self.submit(self.companies[company], "pledge.made", payloads.pledge(PROGRAMME, pledge_id, amount))
+
+    def receive(self, company: str, receipt_id: str, amount: int, pledge_id: str | None = None) -> dict:
+        return self.submit(self.baznas, "donation.received",
+                           payloads.receipt(PROGRAMME, receipt_id, company, amount, "2025-02-03", pledge_id))
+
+    def disburse(self, disbursement_id: str, sources: list[tuple[str, str, int]], period: str = "2025-03") -> dict:
+        return self.submit(self.baznas, "disbursement.made", payloads.disbursement(
+            PROGRAMME, disbursement_id, "bpjs-kelapa-gading", period, "2025-03-01", sources))
+
+    def enrol(self, nik: str, category: str = "ojek_online", enrolled_on: str = "2025-01-15",
+              jht: bool = False, kelurahan: str = "Kelapa Gading Barat") -> str:
+        reference = worker_reference(SECRET, nik)
+        self.ledger.submit(self.bpjs.submission(self.key("enrol"), [("worker.enrolled", "2025-01-15T08:00:00Z",
+            payloads.enrolment(PROGRAMME, reference, category, kelurahan, enrolled_on, jht=jht))]) | {
+            "personal": {"0": {"nik": nik, "name": f"Pekerja {nik[-4:]}", "phone": "0812 0000 0000"}}})
+        self.workers[reference] = {"worker": reference, "income_rupiah": 1_000_000, "category": category, "jht": jht}
+        return reference
+
+    def pay(self, batch: str, disbursement_id: str, month: str, references: list[str]) -> dict:
+        workers = [self.workers[reference] for reference in references]
+        return self.batch(self.bpjs, payloads.premium_batch(PROGRAMME, batch, disbursement_id, month, workers))
+
+
+@pytest.fixture
+def programme(world) -> Programme:
+    world.ledger.pseudonym_secret = SECRET
+    city = world.register("pemkot-jakarta-utara", "city")
+    baznas = world.register("baznas-jakarta-utara", "baznas")
+    bpjs = world.register("bpjs-kelapa-gading", "bpjs")
+    companies = {"pt-maju-bersama": world.company, "pt-sinar-laut": world.register("pt-sinar-laut", "company")}
+    result = Programme(world, city, baznas, bpjs, companies)
+    result.submit(city, "programme.opened", payloads.programme_opened(PROGRAMME, 2025), "2025-01-02T08:00:00Z")
+    return result
