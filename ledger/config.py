@@ -22,6 +22,7 @@ class Settings:
     checkpoint_every_entries: int
     checkpoint_every_seconds: float
     pseudonym_secret_path: Path
+    views_url: str = ""
 
     @classmethod
     def from_environment(cls, environ: dict[str, str] | None = None, **overrides: object) -> Settings:
@@ -39,8 +40,13 @@ class Settings:
             checkpoint_every_seconds=_positive_float(env, "AMANAH_CHECKPOINT_EVERY_SECONDS", 0.0),
             pseudonym_secret_path=Path(env.get("AMANAH_PSEUDONYM_SECRET", home / "keys" / "pseudonym.secret")),
         )
+        values["views_url"] = env.get("AMANAH_VIEWS_URL", "")
         values.update({key: value for key, value in overrides.items() if value is not None})
         return cls(**values)
+
+    def __post_init__(self) -> None:
+        if not self.views_url:
+            object.__setattr__(self, "views_url", self.database_url)
 
     def eventsourcing_env(self) -> dict[str, str]:
         """The `env` the eventsourcing Application is built with, from the database URL."""

@@ -1,0 +1,58 @@
+"""Signed documents from the views: impact statements and award lists, each citing the
+checkpoint (tree size and root) the views were computed at."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from ledger.documents import sign_document
+from ledger.errors import ConfigurationError, LedgerError
+from projections.awards import award_list
+from projections.periods import parse_period
+from projections.queries import statement_entries, statement_figures
+from projections.runner import ProjectionRunner
+
+
+class Reports:
+    """Produces signed statements and award lists; catches the views up first."""
+
+    def __init__(self, ledger, runner: ProjectionRunner):
+        self.ledger = ledger
+        self.runner = runner
+
+    def checkpoint(self) -> dict:
+        """The signed checkpoint the views stand at."""
+        position = self.runner.position()
+        if position == 0:
+            raise LedgerError("the views are empty: nothing has been recorded yet")
+        found = self.ledger.checkpoints(position, 1)
+        assert found and found[0]["tree_size"] == position, "views stop only at checkpoints"
+        return {"tree_size": found[0]["tree_size"], "root": found[0]["root"], "note": found[0]["note"]}
+
+    def _sign(self, document: dict) -> dict:
+        if self.ledger.checkpoint_key is None:
+            raise ConfigurationError("no ledger key loaded to sign documents", field="AMANAH_CHECKPOINT_KEY")
+        return sign_document(document, self.ledger.origin, self.ledger.checkpoint_key)
+
+    def statement(self, company: str, period_text: str) -> dict:
+        """A company's signed impact statement for a year or half-year."""
+        self.runner.run()
+        period = parse_period(period_text)
+        with self.runner.engine.connect() as connection:
+            figures = statement_figures(connection, company, period)
+            entries = statement_entries(connection, company, period)
+        return self._sign({"kind": "amanah/impact-statement", "version": 1, "ledger": self.ledger.origin,
+                           "checkpoint": self.checkpoint(), "generated_at": _now(), **figures,
+                           "entries": entries})
+
+    def awards(self, year: int, criteria: dict | None = None) -> dict:
+        """The city's signed award list for a year."""
+        self.runner.run()
+        with self.runner.engine.connect() as connection:
+            listing = award_list(connection, year, criteria)
+        return self._sign({"kind": "amanah/award-list", "version": 1, "ledger": self.ledger.origin,
+                           "checkpoint": self.checkpoint(), "generated_at": _now(), **listing})
+
+
+def _now() -> str:
+    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")

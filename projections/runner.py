@@ -1,0 +1,133 @@
+"""The projection runner: reads the log in batches and applies them to the views exactly once.
+
+Position = the next log index to apply (the log's dense 0-based index, the same numbering
+auditors see). Each batch is applied and the position advanced in one transaction whose first
+statement locks the tracking row, so a crash at any moment loses or repeats nothing, and a
+second runner waits, sees the advanced position, and skips what was applied.
+Views only advance to the latest signed checkpoint, so every read model corresponds to a
+checkpoint that a statement can cite."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from urllib.parse import parse_qs, urlparse
+
+from sqlalchemy import create_engine, event, select, update
+from sqlalchemy.engine import Connection, Engine
+
+from ledger.entry import parse_entry
+from projections import tables as t
+from projections.projector import Projector
+
+NAME = "amanah-views"
+DEFAULT_BATCH = 500
+
+
+def views_engine(database_url: str) -> Engine:
+    """A SQLAlchemy engine for the views: the ledger's own database unless told otherwise."""
+    url = urlparse(database_url)
+    if url.scheme == "sqlite":
+        engine = create_engine(database_url, connect_args={"timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(connection, _record) -> None:  # pragma: no cover - trivial
+            connection.execute("PRAGMA journal_mode=WAL")
+
+        return engine
+    schema = parse_qs(url.query).get("schema", [None])[0]
+    plain = url._replace(scheme="postgresql+psycopg", query="").geturl()
+    engine = create_engine(plain, pool_pre_ping=True)
+    if schema:
+        engine = engine.execution_options(schema_translate_map={None: schema})
+    return engine
+
+
+class ProjectionRunner:
+    """Catches the views up with the log; safe to run in several processes at once."""
+
+    def __init__(self, ledger, database_url: str | None = None, batch_size: int = DEFAULT_BATCH):
+        assert 1 <= batch_size <= 1000
+        self.ledger = ledger
+        self.engine = views_engine(database_url or ledger.settings.views_url)
+        self.batch_size = batch_size
+        self.projector = Projector()
+        self.create()
+
+    def create(self) -> None:
+        """Create the view tables and the tracking row if missing."""
+        t.metadata.create_all(self.engine)
+        with self.engine.begin() as connection:
+            if connection.execute(select(t.tracking.c.position).where(t.tracking.c.name == NAME)).first() is None:
+                connection.execute(t.tracking.insert().values(name=NAME, position=0))
+
+    def position(self) -> int:
+        """How many log entries the views include."""
+        with self.engine.connect() as connection:
+            return int(connection.execute(select(t.tracking.c.position).where(t.tracking.c.name == NAME)).scalar_one())
+
+    def target(self) -> int:
+        """The size of the latest signed checkpoint (views never run ahead of one)."""
+        checkpoint = self.ledger.latest_checkpoint()
+        return checkpoint["tree_size"] if checkpoint else 0
+
+    def run(self, progress: Callable[[int, int], None] | None = None, limit_batches: int | None = None) -> int:
+        """Apply every entry up to the latest checkpoint; returns how many this call applied."""
+        applied, batches = 0, 0
+        target = self.target()
+        while limit_batches is None or batches < limit_batches:
+            start = self.position()
+            if start >= target:
+                break
+            done = self._one_batch(start, target)
+            batches += 1
+            applied += done or 0
+            if progress:
+                progress(self.position(), target)
+        return applied
+
+    def _one_batch(self, start: int, target: int) -> int | None:
+        """Apply one batch from `start`; None when another runner applied it first."""
+        rows = self.ledger.entries(start, min(self.batch_size, target - start))
+        entries = [parse_entry(leaf) for _, leaf in rows]
+        try:
+            with self.engine.begin() as connection:
+                if not self._claim(connection, start):
+                    self.projector.reset()
+                    return None
+                self.projector.apply(connection, entries)
+                connection.execute(update(t.tracking).where(t.tracking.c.name == NAME)
+                                   .values(position=start + len(entries)))
+        except BaseException:
+            self.projector.reset()  # caches may hold rows of the rolled-back batch
+            raise
+        return len(entries)
+
+    @staticmethod
+    def _claim(connection: Connection, start: int) -> bool:
+        """Lock the tracking row (a write first, so SQLite takes its write lock too) and check
+        that nobody advanced it since we read `start`."""
+        connection.execute(update(t.tracking).where(t.tracking.c.name == NAME).values(position=t.tracking.c.position))
+        current = connection.execute(select(t.tracking.c.position).where(t.tracking.c.name == NAME)).scalar_one()
+        return int(current) == start
+
+    def rebuild(self, progress: Callable[[int, int], None] | None = None) -> int:
+        """Drop every view and apply the whole log again."""
+        with self.engine.begin() as connection:
+            connection.execute(update(t.tracking).where(t.tracking.c.name == NAME).values(position=0))
+            for table in reversed(t.VIEW_TABLES):
+                connection.execute(table.delete())
+        self.projector.reset()
+        return self.run(progress)
+
+    def dump(self) -> dict[str, list[tuple]]:
+        """Every view's rows, sorted: for comparing an incremental build with a rebuild."""
+        result = {}
+        with self.engine.connect() as connection:
+            for table in t.VIEW_TABLES:
+                rows = connection.execute(select(table)).all()
+                result[table.name] = sorted(tuple(row) for row in rows)
+        return result
+
+    def close(self) -> None:
+        self.engine.dispose()
+

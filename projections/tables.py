@@ -1,0 +1,93 @@
+"""The read models' tables (SQLAlchemy Core). Rebuildable from the log at any time."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger, Boolean, Column, Integer, MetaData, String, Table, Text,
+)
+
+metadata = MetaData()
+PREFIX = "view_"
+
+
+def _table(name: str, *columns: Column) -> Table:
+    return Table(PREFIX + name, metadata, *columns)
+
+
+def _money(name: str) -> Column:
+    return Column(name, BigInteger, nullable=False, default=0)
+
+
+tracking = _table("tracking", Column("name", String(64), primary_key=True),
+                  Column("position", BigInteger, nullable=False))
+postings = _table("postings", Column("entry_index", BigInteger, primary_key=True),
+                  Column("seq", Integer, primary_key=True), Column("account", String(120), nullable=False, index=True),
+                  _money("amount_rupiah"), Column("occurred_on", String(10), nullable=False, index=True))
+balances = _table("balances", Column("account", String(120), primary_key=True), _money("amount_rupiah"))
+organisations = _table("organisations", Column("organisation", String(64), primary_key=True),
+                       Column("legal_name", Text, nullable=False), Column("kind", String(16), nullable=False))
+programmes = _table("programmes", Column("programme", String(128), primary_key=True),
+                    Column("name", Text, nullable=False), Column("year", Integer, nullable=False),
+                    Column("starts_on", String(10), nullable=False), Column("ends_on", String(10), nullable=False),
+                    Column("entry_index", BigInteger, nullable=False))
+pledges = _table("pledges", Column("pledge", String(128), primary_key=True),
+                 Column("programme", String(128), nullable=False, index=True),
+                 Column("company", String(64), nullable=False, index=True), _money("amount_rupiah"),
+                 _money("received_rupiah"), Column("cancelled", Boolean, nullable=False, default=False),
+                 Column("reversed", Boolean, nullable=False, default=False),
+                 Column("pledged_on", String(10), nullable=False), Column("entry_index", BigInteger, nullable=False))
+receipts = _table("receipts", Column("receipt", String(128), primary_key=True),
+                  Column("programme", String(128), nullable=False, index=True),
+                  Column("company", String(64), nullable=False, index=True), _money("amount_rupiah"),
+                  Column("fund_type", String(16), nullable=False), Column("pledge", String(128)),
+                  Column("received_on", String(10), nullable=False), _money("amil_rupiah"), _money("drawn_rupiah"),
+                  Column("reversed", Boolean, nullable=False, default=False),
+                  Column("entry_index", BigInteger, nullable=False))
+amil = _table("amil", Column("entry_index", BigInteger, primary_key=True),
+              Column("receipt", String(128), nullable=False, index=True), Column("company", String(64), nullable=False),
+              _money("amount_rupiah"), Column("occurred_on", String(10), nullable=False),
+              Column("reversed", Boolean, nullable=False, default=False))
+disbursements = _table("disbursements", Column("disbursement", String(128), primary_key=True),
+                       Column("programme", String(128), nullable=False, index=True),
+                       Column("to_organisation", String(64), nullable=False), _money("amount_rupiah"),
+                       Column("period", String(7), nullable=False), Column("made_on", String(10), nullable=False),
+                       _money("charged_rupiah"), Column("acknowledged_index", BigInteger),
+                       Column("acknowledged_on", String(10)), Column("reversed", Boolean, nullable=False, default=False),
+                       Column("entry_index", BigInteger, nullable=False))
+disbursement_sources = _table("disbursement_sources",
+                              Column("disbursement", String(128), primary_key=True),
+                              Column("receipt", String(128), primary_key=True),
+                              Column("company", String(64), nullable=False, index=True), _money("amount_rupiah"))
+premium_batches = _table("premium_batches", Column("batch", String(128), primary_key=True),
+                         Column("disbursement", String(128), nullable=False, index=True),
+                         Column("month", String(7)), Column("lines", Integer, nullable=False),
+                         _money("total_rupiah"), Column("refund", Boolean, nullable=False),
+                         Column("entry_index", BigInteger, nullable=False))
+workers = _table("workers", Column("worker", String(64), primary_key=True),
+                 Column("programme", String(128), nullable=False, index=True),
+                 Column("category", String(32), nullable=False), Column("kelurahan", Text, nullable=False),
+                 _money("income_rupiah"), Column("jht", Boolean, nullable=False),
+                 Column("enrolled_on", String(10), nullable=False), Column("withdrawn_on", String(10)),
+                 Column("reversed", Boolean, nullable=False, default=False),
+                 Column("entry_index", BigInteger, nullable=False))
+premiums = _table("premiums", Column("entry_index", BigInteger, primary_key=True),
+                  Column("programme", String(128), nullable=False),
+                  Column("worker", String(64), nullable=False, index=True), Column("month", String(7), nullable=False),
+                  Column("disbursement", String(128), nullable=False, index=True),
+                  Column("batch", String(128), nullable=False), _money("amount_rupiah"), _money("jkk_rupiah"),
+                  _money("jkm_rupiah"), _money("jht_rupiah"), Column("category", String(32), nullable=False),
+                  Column("kelurahan", Text, nullable=False), Column("primary_company", String(64), nullable=False,
+                                                                    index=True),
+                  Column("reversed", Boolean, nullable=False, default=False))
+premium_shares = _table("premium_shares", Column("entry_index", BigInteger, primary_key=True),
+                        Column("receipt", String(128), primary_key=True),
+                        Column("company", String(64), nullable=False, index=True), _money("amount_rupiah"))
+claims = _table("claims", Column("benefit", String(8), primary_key=True), Column("claim", String(128), primary_key=True),
+                Column("programme", String(128), nullable=False), Column("worker", String(64), nullable=False, index=True),
+                Column("status", String(16), nullable=False), Column("incident_on", String(10), nullable=False),
+                Column("filed_on", String(10), nullable=False), Column("filed_index", BigInteger, nullable=False),
+                Column("amount_rupiah", BigInteger), Column("complete_on", String(10)),
+                Column("deadline_on", String(10)), Column("paid_on", String(10)), Column("paid_index", BigInteger),
+                Column("rejection_reason", Text))
+
+VIEW_TABLES = [table for table in metadata.sorted_tables if table is not tracking]
