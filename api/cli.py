@@ -112,6 +112,44 @@ def build_parser() -> argparse.ArgumentParser:
     forget.add_argument("--nik", help="the worker's NIK instead of the reference")
     forget.set_defaults(handler=command_forget)
 
+    token = commands.add_parser("token", help="read-access tokens").add_subparsers(metavar="ACTION")
+    issue = token.add_parser("issue", help="issue a bearer token for an organisation (shown once)")
+    issue.add_argument("organisation")
+    issue.add_argument("--label", default="")
+    issue.set_defaults(handler=command_token, action="issue")
+    revoke = token.add_parser("revoke", help="revoke a token by its id")
+    revoke.add_argument("token_id")
+    revoke.set_defaults(handler=command_token, action="revoke")
+    listing = token.add_parser("list", help="list tokens (ids only; tokens are stored as hashes)")
+    listing.set_defaults(handler=command_token, action="list")
+
+    projections = commands.add_parser("projections", help="read models").add_subparsers(metavar="ACTION")
+    for action, help_text in (("run", "catch the views up with the log"), ("rebuild", "rebuild every view from the log")):
+        sub = projections.add_parser(action, help=help_text)
+        sub.set_defaults(handler=command_projections, action=action)
+
+    statement = commands.add_parser("statement", help="a company's signed impact statement")
+    statement.add_argument("company")
+    statement.add_argument("--period", required=True, help="2025, 2025-H1 or 2025-H2")
+    statement.add_argument("--format", choices=["json", "csv", "pdf"], default="json")
+    statement.add_argument("--output", type=Path, help="file to write (default: stdout; PDF needs a file)")
+    statement.set_defaults(handler=command_document, kind="statement")
+
+    awards = commands.add_parser("awards", help="the signed award list of a year")
+    awards.add_argument("year", type=int)
+    awards.add_argument("--format", choices=["json", "csv", "pdf"], default="json")
+    awards.add_argument("--output", type=Path)
+    awards.set_defaults(handler=command_document, kind="awards")
+
+    trace = commands.add_parser("trace", help="trace an entry forward and backward")
+    trace.add_argument("index", type=int)
+    trace.set_defaults(handler=command_trace)
+
+    serve = commands.add_parser("serve", help="run the API with a production WSGI server (gunicorn)")
+    serve.add_argument("--bind", default="127.0.0.1:8000")
+    serve.add_argument("--workers", type=int, default=2)
+    serve.set_defaults(handler=command_serve)
+
     verify = commands.add_parser("verify", help="verify a bundle offline, or the live database")
     verify.add_argument("bundle", type=Path, nargs="?")
     verify.add_argument("--db", action="store_true", help="verify the configured database instead")
@@ -318,6 +356,78 @@ def command_forget(arguments: argparse.Namespace) -> int:
         return EXIT_OK
     print(f"nothing to erase for {subject} (unknown, or erased before)")
     return EXIT_OK
+
+
+def _services(arguments: argparse.Namespace):
+    from api.services import Services
+
+    return Services.build(_settings(arguments))
+
+
+def command_token(arguments: argparse.Namespace) -> int:
+    services = _services(arguments)
+    if arguments.action == "issue":
+        if services.ledger.organisation(arguments.organisation) is None:
+            raise LedgerError(f"{arguments.organisation!r} is not a registered organisation", field="organisation")
+        token, token_id = services.tokens.issue(arguments.organisation, arguments.label)
+        print(f"token for {arguments.organisation} (id {token_id}); it is shown only now:")
+        print(token)
+    elif arguments.action == "revoke":
+        services.tokens.revoke(arguments.token_id)
+        print(f"revoked {arguments.token_id}")
+    else:
+        _print_json(services.tokens.list())
+    return EXIT_OK
+
+
+def command_projections(arguments: argparse.Namespace) -> int:
+    services = _services(arguments)
+    bar, update = _progress(f"projections {arguments.action}")
+    with bar:
+        count = (services.runner.rebuild if arguments.action == "rebuild" else services.runner.run)(update)
+    print(f"applied {count} entries; views at {services.runner.position()} of {services.ledger.size()}")
+    return EXIT_OK
+
+
+def command_document(arguments: argparse.Namespace) -> int:
+    from projections import render
+
+    services = _services(arguments)
+    if arguments.kind == "statement":
+        document = services.reports.statement(arguments.company, arguments.period)
+    else:
+        document = services.reports.awards(arguments.year)
+    if arguments.format == "json":
+        body: bytes = json.dumps(document, indent=2, ensure_ascii=False).encode()
+    elif arguments.format == "csv":
+        body = (render.statement_csv if arguments.kind == "statement" else render.awards_csv)(document).encode()
+    else:
+        if arguments.output is None:
+            raise LedgerError("a PDF needs --output FILE", field="output")
+        body = (render.statement_pdf if arguments.kind == "statement" else render.awards_pdf)(document)
+    if arguments.output:
+        arguments.output.write_bytes(body)
+        print(f"wrote {arguments.output}")
+    else:
+        sys.stdout.write(body.decode() + "\n")
+    return EXIT_OK
+
+
+def command_trace(arguments: argparse.Namespace) -> int:
+    from api.app import create_app
+    from api.resources.audit import trace_entry
+
+    app = create_app({"SETTINGS": _settings(arguments)})
+    with app.app_context():
+        _print_json(trace_entry(arguments.index))
+    return EXIT_OK
+
+
+def command_serve(arguments: argparse.Namespace) -> int:
+    from api.server import serve
+
+    settings = _settings(arguments)
+    return serve(settings, arguments.bind, arguments.workers)
 
 
 def command_verify(arguments: argparse.Namespace) -> int:

@@ -12,7 +12,7 @@ import psycopg
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from ledger import note, signing
+from ledger import note, personal, signing
 from ledger.application import Ledger
 from ledger.client import Signer, public_key_b64
 from ledger.config import Settings
@@ -77,7 +77,7 @@ class World:
 
     def reopen(self) -> Ledger:
         """A second application on the same database (as another process would be)."""
-        return Ledger(self.settings, self.checkpoint_key)
+        return Ledger(self.settings, self.checkpoint_key, self.ledger.pseudonym_secret)
 
 
 def genesis_submission(settings: Settings, registrar: Signer, checkpoint_key: Ed25519PrivateKey) -> dict:
@@ -93,7 +93,10 @@ def world(database_url: str, tmp_path: Path) -> Iterator[World]:
     settings = Settings.from_environment({"AMANAH_HOME": str(tmp_path),
                                           "AMANAH_DATABASE_URL": database_url})
     checkpoint_key = signing.generate()
-    ledger = Ledger(settings, checkpoint_key)
+    # Keys live where production keeps them, so an API built from these settings finds them.
+    signing.write_private_key(checkpoint_key, settings.checkpoint_key_path, None)
+    personal.create_secret(settings.pseudonym_secret_path)
+    ledger = Ledger(settings, checkpoint_key, personal.read_secret(settings.pseudonym_secret_path))
     registrar = Signer(settings.origin, "registrar", signing.generate())
     ledger.submit(genesis_submission(settings, registrar, checkpoint_key))
     world = World(ledger, settings, checkpoint_key, registrar, registrar)

@@ -11,7 +11,6 @@ from ledger.client import Signer
 from ledger.personal import worker_reference
 
 PROGRAMME = "sertakan-jakut-2025"
-SECRET = b"s" * 32
 
 
 @dataclass
@@ -54,7 +53,7 @@ class Programme:
 
     def enrol(self, nik: str, category: str = "ojek_online", enrolled_on: str = "2025-01-15",
               jht: bool = False, kelurahan: str = "Kelapa Gading Barat") -> str:
-        reference = worker_reference(SECRET, nik)
+        reference = worker_reference(self.ledger.pseudonym_secret, nik)
         self.ledger.submit(self.bpjs.submission(self.key("enrol"), [("worker.enrolled", "2025-01-15T08:00:00Z",
             payloads.enrolment(PROGRAMME, reference, category, kelurahan, enrolled_on, jht=jht))]) | {
             "personal": {"0": {"nik": nik, "name": f"Pekerja {nik[-4:]}", "phone": "0812 0000 0000"}}})
@@ -68,7 +67,6 @@ class Programme:
 
 @pytest.fixture
 def programme(world) -> Programme:
-    world.ledger.pseudonym_secret = SECRET
     city = world.register("pemkot-jakarta-utara", "city")
     baznas = world.register("baznas-jakarta-utara", "baznas")
     bpjs = world.register("bpjs-kelapa-gading", "bpjs")

@@ -1,0 +1,44 @@
+"""The Flask application factory."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_smorest import Api
+from werkzeug.exceptions import HTTPException
+
+from api import problems
+from api.resources import audit, awards, companies, submissions, transparency
+from api.services import Services
+from ledger.config import Settings
+from ledger.errors import LedgerError
+
+MAX_BODY_BYTES = 16 * 1024 * 1024  # a month of 11,860 premium lines is about 6 MB
+
+
+class ProblemApi(Api):
+    """flask-smorest with every HTTP error rendered as problem+json."""
+
+    ERROR_SCHEMA = problems.ProblemSchema
+
+    def handle_http_exception(self, error):
+        return problems.from_http_exception(error)
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the app. `config` may carry SETTINGS (a ledger Settings) and Flask options."""
+    app = Flask(__name__)
+    app.config.update(
+        API_TITLE="Amanah ledger API", API_VERSION="v1", OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api/v1", OPENAPI_JSON_PATH="openapi.json",
+        MAX_CONTENT_LENGTH=MAX_BODY_BYTES, JSON_SORT_KEYS=False,
+    )
+    app.config.update(config or {})
+    settings = app.config.get("SETTINGS") or Settings.from_environment()
+    app.extensions["amanah"] = Services.build(settings)
+    api = ProblemApi(app)
+    for module in (transparency, submissions, audit, companies, awards):
+        api.register_blueprint(module.blp)
+    app.register_error_handler(LedgerError, problems.from_ledger_error)
+    app.register_error_handler(HTTPException, problems.from_http_exception)
+    app.register_error_handler(Exception, problems.unexpected)
+    return app

@@ -1,0 +1,106 @@
+"""One error shape for every failure: RFC 9457 application/problem+json. No stack trace ever
+reaches a client; unexpected errors are logged with an id the client can quote."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+import marshmallow as ma
+from flask import Response, json, request
+from werkzeug.exceptions import HTTPException
+
+from ledger import errors
+
+logger = logging.getLogger("amanah.api")
+PROBLEM_TYPE = "https://amanah.example/problems/"
+STATUS_BY_ERROR = [  # most specific first
+    (errors.IdempotencyConflict, 409), (errors.AlreadyExists, 409), (errors.RuleViolation, 422),
+    (errors.InvalidInput, 400), (errors.ProofError, 400), (errors.BadSignature, 403),
+    (errors.UnknownKey, 403), (errors.RevokedKey, 403), (errors.UnknownActor, 403),
+    (errors.NotPermitted, 403), (errors.NotFound, 404), (errors.LedgerNotInitialised, 503),
+    (errors.LedgerAlreadyInitialised, 409), (errors.KeyFileError, 500), (errors.ConfigurationError, 500),
+]
+
+
+class FieldErrorSchema(ma.Schema):
+    field = ma.fields.String()
+    detail = ma.fields.String()
+
+
+class ProblemSchema(ma.Schema):
+    """RFC 9457 problem details (documentation only)."""
+
+    type = ma.fields.String()
+    title = ma.fields.String()
+    status = ma.fields.Integer()
+    detail = ma.fields.String()
+    instance = ma.fields.String()
+    code = ma.fields.String()
+    errors = ma.fields.List(ma.fields.Nested(FieldErrorSchema))
+
+
+def problem(status: int, title: str, detail: str, code: str, field_errors: list[dict] | None = None,
+            headers: dict | None = None) -> Response:
+    """A problem+json response."""
+    body = {"type": PROBLEM_TYPE + code, "title": title, "status": status, "detail": detail,
+            "instance": request.path if request else "", "code": code}
+    if field_errors:
+        body["errors"] = field_errors
+    response = Response(json.dumps(body), status=status, mimetype="application/problem+json")
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def from_ledger_error(error: errors.LedgerError) -> Response:
+    status = next((code for kind, code in STATUS_BY_ERROR if isinstance(error, kind)), 400)
+    if status >= 500:
+        logger.error("configuration problem: %s", error)
+        return problem(status, "Server misconfigured", "the server cannot do this now; the operator was told",
+                       error.code)
+    field_errors = [{"field": error.field, "detail": error.detail}] if error.field else None
+    return problem(status, type(error).__doc__.split("\n")[0].rstrip(".") if type(error).__doc__ else error.code,
+                   str(error), error.code, field_errors)
+
+
+def from_http_exception(error: HTTPException) -> Response:
+    data = getattr(error, "data", None) or {}
+    messages = data.get("messages") or data.get("errors")
+    field_errors = list(_flatten(messages)) if messages else None
+    detail = data.get("message") or error.description or error.name
+    if field_errors:
+        detail = "; ".join(f"{item['field']}: {item['detail']}" for item in field_errors)
+    status, title = error.code or 500, error.name
+    if status == 422:  # webargs validation: a malformed request, not a domain rule
+        status, title = 400, "Bad Request"
+    return problem(status, title, detail, title.lower().replace(" ", "-"), field_errors,
+                   data.get("headers") or _allow_header(error))
+
+
+def _allow_header(error: HTTPException) -> dict:
+    valid = getattr(error, "valid_methods", None)
+    return {"Allow": ", ".join(valid)} if valid else {}
+
+
+def _flatten(messages: object, prefix: str = ""):
+    """webargs' nested {location: {field: [messages]}} into [{field, detail}]."""
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            name = key if key in ("json", "query", "path", "headers", "form", "files") and not prefix else (
+                f"{prefix}.{key}" if prefix else str(key))
+            yield from _flatten(value, "" if name in ("json", "query", "path", "headers") else name)
+    elif isinstance(messages, list) and all(isinstance(item, str) for item in messages):
+        yield {"field": prefix or "$", "detail": " ".join(messages)}
+    elif isinstance(messages, list):
+        for position, item in enumerate(messages):
+            yield from _flatten(item, f"{prefix}[{position}]")
+    else:
+        yield {"field": prefix or "$", "detail": str(messages)}
+
+
+def unexpected(error: Exception) -> Response:
+    incident = uuid.uuid4().hex[:12]
+    logger.exception("unexpected error %s", incident)
+    return problem(500, "Internal Server Error", f"an unexpected error occurred (incident {incident}); "
+                   "nothing was stored", "internal-error")

@@ -1,0 +1,44 @@
+"""Companies: their own impact statement and the trace of their own money."""
+
+from __future__ import annotations
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from sqlalchemy import select
+
+from api.auth import AUDITORS, require, services
+from api.negotiation import document_response
+from api.schemas import CompanyTraceArgs, StatementArgs
+from ledger.errors import NotFound
+from projections import tables as t
+from projections.queries import trace_receipt
+
+blp = Blueprint("companies", __name__, url_prefix="/api/v1", description="A company's own statement and money")
+
+
+@blp.route("/companies/<string:company>/statement")
+class Statement(MethodView):
+    @blp.arguments(StatementArgs, location="query")
+    @require(*AUDITORS, own_company=True)
+    def get(self, args, company):
+        """The signed impact statement for a year or half-year, as JSON, CSV or PDF."""
+        period = args.get("period") or str(args["year"])
+        document = services().reports.statement(company, period)
+        return document_response(document, "statement", args.get("format"), f"statement-{company}-{period}")
+
+
+@blp.route("/companies/<string:company>/trace")
+class CompanyTrace(MethodView):
+    @blp.arguments(CompanyTraceArgs, location="query")
+    @require(*AUDITORS, own_company=True)
+    def get(self, args, company):
+        """Each of the company's receipts traced forward to the worker-months it paid for."""
+        services().catch_up()
+        with services().runner.engine.connect() as connection:
+            receipts = [row.receipt for row in connection.execute(
+                select(t.receipts.c.receipt).where(t.receipts.c.company == company).order_by(t.receipts.c.entry_index))]
+            if "receipt" in args:
+                if args["receipt"] not in receipts:
+                    raise NotFound(f"{company} has no receipt {args['receipt']!r}", field="receipt")
+                receipts = [args["receipt"]]
+            return {"company": company, "receipts": [trace_receipt(connection, receipt) for receipt in receipts]}

@@ -1,0 +1,32 @@
+"""Writers: signed submissions. Authenticated by their signature alone."""
+
+from __future__ import annotations
+
+from flask import Response, json, request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from api.auth import services
+from api.problems import problem
+from api.schemas import SubmissionResultSchema, SubmissionSchema
+from ledger.canonical import parse_json_strict
+
+blp = Blueprint("submissions", __name__, url_prefix="/api/v1", description="Writers: signed submissions")
+
+
+@blp.route("/submissions")
+class Submissions(MethodView):
+    @blp.doc(requestBody={"required": True, "content": {"application/json": {"schema": SubmissionSchema}}})
+    @blp.response(201, SubmissionResultSchema)
+    @blp.alt_response(200, schema=SubmissionResultSchema, description="idempotent replay: the original result")
+    def post(self):
+        """Store a signed single event or batch, all or nothing; returns its entries and checkpoint."""
+        if request.mimetype != "application/json":
+            return problem(415, "Unsupported Media Type", "send the submission as application/json",
+                           "unsupported-media-type")
+        document = parse_json_strict(request.get_data(cache=False), "submission")
+        with services().write_lock:
+            result = services().ledger.submit(document)
+        services().catch_up()
+        status = 200 if result["replayed"] else 201
+        return Response(json.dumps(result), status=status, mimetype="application/json")

@@ -1,0 +1,116 @@
+"""Public transparency endpoints: checkpoints, keys, proofs, programme totals, health."""
+
+from __future__ import annotations
+
+from flask import Response, json, request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from api.auth import services
+from api.schemas import (
+    CheckpointArgs, CheckpointSchema, CheckpointsArgs, ConsistencyArgs, ConsistencySchema, HealthSchema,
+    InclusionArgs, ProofSchema, YearArgs,
+)
+from ledger.errors import LedgerNotInitialised
+from ledger.signing import b64encode
+from projections.queries import programme_totals
+
+blp = Blueprint("transparency", __name__, url_prefix="/api/v1", description="Public: checkpoints, keys, proofs")
+
+
+@blp.route("/checkpoint")
+class LatestCheckpoint(MethodView):
+    @blp.arguments(CheckpointArgs, location="query")
+    @blp.doc(responses={"200": {"description": "the latest signed checkpoint (C2SP signed note)",
+                                "content": {"text/plain": {}, "application/json": {}}}})
+    def get(self, args):
+        """The latest signed checkpoint, as text/plain (or JSON with Accept or format=json)."""
+        checkpoint = services().ledger.latest_checkpoint()
+        if checkpoint is None:
+            raise LedgerNotInitialised("the ledger has no checkpoint yet")
+        wants_json = args.get("format") == "json" or (
+            "format" not in args and request.accept_mimetypes.best_match(["text/plain", "application/json"])
+            == "application/json" and request.accept_mimetypes["application/json"] >
+            request.accept_mimetypes["text/plain"])
+        if wants_json:
+            return Response(json.dumps(checkpoint), mimetype="application/json")
+        return Response(checkpoint["note"], mimetype="text/plain")
+
+
+@blp.route("/checkpoints")
+class Checkpoints(MethodView):
+    @blp.arguments(CheckpointsArgs, location="query")
+    @blp.response(200, CheckpointSchema(many=True))
+    def get(self, args):
+        """Every signed checkpoint from start_size on, oldest first (paged)."""
+        return services().ledger.checkpoints(args["start_size"], args["limit"])
+
+
+@blp.route("/keys")
+class Keys(MethodView):
+    def get(self):
+        """Organisations, their keys with validity (entry indexes), and the checkpoint key."""
+        ledger = services().ledger
+        genesis = ledger.genesis()
+        if genesis is None:
+            raise LedgerNotInitialised("the ledger has no genesis entry yet")
+        services().catch_up()
+        organisations = []
+        for organisation_id in _organisation_ids():
+            organisation = ledger.organisation(organisation_id)
+            organisations.append({
+                "organisation": organisation.organisation_id, "legal_name": organisation.legal_name,
+                "kind": organisation.kind, "keys": [{
+                    "key_id": key.key_id, "public_key": b64encode(key.public_key), "valid_from": key.valid_from,
+                    "revoked_at": key.revoked_at, "revocation_reason": key.revocation_reason}
+                    for key in organisation.keys.values()]})
+        return {"origin": ledger.origin, "checkpoint_key": genesis.payload["checkpoint_key"],
+                "organisations": organisations}
+
+
+def _organisation_ids() -> list[str]:
+    from sqlalchemy import select
+
+    from projections import tables as t
+
+    with services().runner.engine.connect() as connection:
+        return [row[0] for row in connection.execute(select(t.organisations.c.organisation)
+                                                     .order_by(t.organisations.c.organisation))]
+
+
+@blp.route("/proofs/inclusion")
+class Inclusion(MethodView):
+    @blp.arguments(InclusionArgs, location="query")
+    @blp.response(200, ProofSchema)
+    def get(self, args):
+        """Audit path of entry `index` in the tree of `size` entries (RFC 6962)."""
+        return services().ledger.inclusion_proof(args["index"], args["size"])
+
+
+@blp.route("/proofs/consistency")
+class Consistency(MethodView):
+    @blp.arguments(ConsistencyArgs, location="query")
+    @blp.response(200, ConsistencySchema)
+    def get(self, args):
+        """Proof that the tree of `first` entries is a prefix of the tree of `second`."""
+        return services().ledger.consistency_proof(args["first"], args["second"])
+
+
+@blp.route("/totals")
+class Totals(MethodView):
+    @blp.arguments(YearArgs, location="query")
+    def get(self, args):
+        """Programme totals (money, coverage, claims) with no personal data."""
+        services().catch_up()
+        with services().runner.engine.connect() as connection:
+            totals = programme_totals(connection, args.get("year"))
+        totals["checkpoint"] = services().reports.checkpoint() if services().runner.position() else None
+        return totals
+
+
+@blp.route("/health")
+class Health(MethodView):
+    @blp.response(200, HealthSchema)
+    def get(self):
+        """Liveness and how far the views are behind the log."""
+        return {"status": "ok", "tree_size": services().ledger.size(), "views_position": services().runner.position()}

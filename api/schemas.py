@@ -1,0 +1,135 @@
+"""Marshmallow schemas at the boundary: unknown fields refused, bounds on everything."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import validate
+
+MAX_PAGE = 1000
+FORMATS = ("json", "csv", "pdf")
+
+
+class Strict(ma.Schema):
+    class Meta:
+        unknown = ma.RAISE
+
+
+class FormatArgs(Strict):
+    format = ma.fields.String(validate=validate.OneOf(FORMATS), metadata={"description": "json, csv or pdf; "
+                              "otherwise the Accept header decides"})
+
+
+class CheckpointArgs(Strict):
+    format = ma.fields.String(validate=validate.OneOf(("json", "text")))
+
+
+class CheckpointsArgs(Strict):
+    start_size = ma.fields.Integer(load_default=0, validate=validate.Range(min=0))
+    limit = ma.fields.Integer(load_default=100, validate=validate.Range(min=1, max=MAX_PAGE))
+
+
+class InclusionArgs(Strict):
+    index = ma.fields.Integer(required=True, validate=validate.Range(min=0))
+    size = ma.fields.Integer(required=True, validate=validate.Range(min=1))
+
+
+class ConsistencyArgs(Strict):
+    first = ma.fields.Integer(required=True, validate=validate.Range(min=1))
+    second = ma.fields.Integer(required=True, validate=validate.Range(min=1))
+
+
+class EntriesArgs(Strict):
+    start = ma.fields.Integer(load_default=0, validate=validate.Range(min=0))
+    limit = ma.fields.Integer(load_default=100, validate=validate.Range(min=1, max=MAX_PAGE))
+
+
+class YearArgs(Strict):
+    year = ma.fields.Integer(validate=validate.Range(min=2000, max=2100))
+
+
+class BalancesArgs(Strict):
+    as_of = ma.fields.Date(metadata={"description": "balances at the end of this day (YYYY-MM-DD)"})
+
+
+class ReconciliationArgs(Strict):
+    as_of = ma.fields.Date()
+    undisbursed_days = ma.fields.Integer(load_default=90, validate=validate.Range(min=0, max=3650))
+
+
+class StatementArgs(FormatArgs):
+    year = ma.fields.Integer(validate=validate.Range(min=2000, max=2100))
+    period = ma.fields.String(validate=validate.Regexp(r"^\d{4}(-H[12])?$"),
+                              metadata={"description": "2025, 2025-H1 or 2025-H2"})
+
+    @ma.validates_schema
+    def one_period(self, data, **_):
+        if ("year" in data) == ("period" in data):
+            raise ma.ValidationError("give year or period, not both nor neither", "period")
+
+
+class CompanyTraceArgs(Strict):
+    receipt = ma.fields.String(validate=validate.Length(min=1, max=128))
+
+
+class CheckpointSchema(ma.Schema):
+    tree_size = ma.fields.Integer()
+    root = ma.fields.String()
+    note = ma.fields.String()
+    signed_at = ma.fields.String()
+
+
+class SubmissionResultSchema(ma.Schema):
+    actor = ma.fields.String()
+    idempotency_key = ma.fields.String()
+    first_index = ma.fields.Integer()
+    last_index = ma.fields.Integer()
+    count = ma.fields.Integer()
+    replayed = ma.fields.Boolean()
+    checkpoint = ma.fields.Nested(CheckpointSchema, allow_none=True)
+    checkpoint_includes_entries = ma.fields.Boolean()
+
+
+class EnvelopeSchema(Strict):
+    ledger = ma.fields.String(required=True)
+    type = ma.fields.String(required=True)
+    actor = ma.fields.String(required=True)
+    key_id = ma.fields.String(required=True)
+    idempotency_key = ma.fields.String(required=True)
+    sequence = ma.fields.Integer(required=True)
+    occurred_at = ma.fields.String(required=True)
+    payload = ma.fields.Dict(required=True)
+
+
+class SubmissionSchema(Strict):
+    """A signed submission (see docs/verifying.md); checked field by field by the ledger."""
+
+    envelopes = ma.fields.List(ma.fields.Nested(EnvelopeSchema), required=True)
+    signature = ma.fields.String(required=True)
+    personal = ma.fields.Dict(metadata={"description": "personal fields by envelope sequence; never logged"})
+
+
+class ProofSchema(ma.Schema):
+    index = ma.fields.Integer()
+    tree_size = ma.fields.Integer()
+    leaf_hash = ma.fields.String()
+    root = ma.fields.String()
+    proof = ma.fields.List(ma.fields.String())
+
+
+class ConsistencySchema(ma.Schema):
+    first = ma.fields.Integer()
+    second = ma.fields.Integer()
+    first_root = ma.fields.String()
+    second_root = ma.fields.String()
+    proof = ma.fields.List(ma.fields.String())
+
+
+class EntrySchema(ma.Schema):
+    index = ma.fields.Integer()
+    entry = ma.fields.Dict()
+
+
+class HealthSchema(ma.Schema):
+    status = ma.fields.String()
+    tree_size = ma.fields.Integer()
+    views_position = ma.fields.Integer()
