@@ -8,10 +8,13 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import IntegrityError
+from uuid import UUID
+
+from eventsourcing.persistence import IntegrityError, StoredEvent
 
 from ledger import log_store, merkle, note, personal, signing
 from ledger.config import Settings
+from ledger.cache import AggregateCache
 from ledger.decision import Decision
 from ledger.entry import LogEntry, build_entry, parse_entry
 from ledger.errors import (
@@ -41,6 +44,7 @@ class Ledger(Application):
         super().__init__(settings.eventsourcing_env())
         self.checkpoint_key = checkpoint_key
         self.pseudonym_secret = pseudonym_secret
+        self.cache = AggregateCache(self.recorder)
         genesis = self.genesis()
         if genesis is not None and checkpoint_key is not None:
             expected = genesis.payload["checkpoint_key"]
@@ -80,9 +84,20 @@ class Ledger(Application):
 
     def _store(self, submission: Submission, digest: str) -> dict:
         first_index = self.size()
+        self.cache.sync(first_index)
         recorded_at = datetime.now(UTC).isoformat().replace("+00:00", "Z")
-        decision = Decision(self.repository.get)
+        decision = Decision(self._load_one, self.load_many)
+        try:
+            return self._decide_and_save(submission, digest, first_index, recorded_at, decision)
+        except BaseException:
+            self.cache.discard(decision.touched())
+            raise
+
+    def _decide_and_save(self, submission: Submission, digest: str, first_index: int, recorded_at: str,
+                         decision: Decision) -> dict:
         self._authorise(submission, first_index, decision)
+        decision.prefetch([aggregate_id for envelope in submission.envelopes
+                           for aggregate_id in _touched(envelope)])
         for position, envelope in enumerate(submission.envelopes):
             event_type = lookup(envelope["type"], f"envelopes[{position}].type")
             entry = build_entry(first_index + position, recorded_at, envelope,
@@ -99,6 +114,7 @@ class Ledger(Application):
         self.save(*events, append_request=AppendRequest(
             record, recorded_at, self._seal_personal(submission), self._checkpoint_signer(),
             self.settings.checkpoint_every_entries, self.settings.checkpoint_every_seconds))
+        self.cache.committed(decision.touched(), first_index + len(events))
         return self._result(record, replayed=False)
 
     def _authorise(self, submission: Submission, first_index: int, decision: Decision) -> None:
@@ -288,12 +304,46 @@ class Ledger(Application):
 
         return self.recorder.read(query)
 
+    def _load_one(self, aggregate_id: UUID) -> Any:
+        cached = self.cache.get(aggregate_id)
+        return cached if cached is not None else self.repository.get(aggregate_id)
+
+    def load_many(self, aggregate_ids: list) -> dict:
+        """Aggregates from the cache, the rest reconstructed with one query per 500 (missing
+        ones are left out)."""
+        result = {}
+        for aggregate_id in aggregate_ids:
+            cached = self.cache.get(aggregate_id)
+            if cached is not None:
+                result[aggregate_id] = cached
+        aggregate_ids = [aggregate_id for aggregate_id in aggregate_ids if aggregate_id not in result]
+        if not aggregate_ids:
+            return result
+        postgres = self.recorder.dialect.name == "postgres"
+        keys = [str(i) if postgres else i.hex for i in aggregate_ids]
+        rows = self.recorder.read(lambda c, d: log_store.select_events_for(c, d, keys))
+        events: dict = {}
+        for originator, version, topic, state in rows:
+            stored = StoredEvent(originator_id=UUID(originator), originator_version=version, topic=topic, state=state)
+            events.setdefault(stored.originator_id, []).append(self.mapper.to_domain_event(stored))
+        for aggregate_id, aggregate_events in events.items():
+            aggregate = None
+            for domain_event in aggregate_events:
+                aggregate = domain_event.mutate(aggregate)
+            result[aggregate_id] = aggregate
+        return result
+
     def organisation(self, organisation_id: str) -> Organisation | None:
         """The organisation aggregate, or None."""
         try:
             return self.repository.get(organisation_uuid(organisation_id))
         except AggregateNotFoundError:
             return None
+
+
+def _touched(envelope: dict) -> list:
+    event_type = lookup(envelope["type"], "type")
+    return event_type.touches(envelope["payload"]) if event_type.touches else []
 
 
 def _checkpoint_json(row: dict) -> dict:

@@ -18,12 +18,19 @@ MAX_DEPTH = 16
 MAX_STRING_LENGTH = 4096
 
 
-def canonical_bytes(value: object) -> bytes:
-    """The RFC 8785 bytes of `value`, after checking it holds only bounded JSON types."""
-    check_value(value)
+def canonical_bytes(value: object, *, check: bool = True) -> bytes:
+    """The RFC 8785 bytes of `value`, after checking it holds only bounded JSON types.
+
+    `check=False` skips the walk that names a bad field (rfc8785 still refuses unsafe integers
+    and lone surrogates); the write path uses it for envelopes, whose every field is then
+    checked by its event type's schema, which refuses floats with the field's name.
+    """
+    if check:
+        check_value(value)
     try:
         return rfc8785.dumps(value)
-    except rfc8785.CanonicalizationError as error:  # pragma: no cover - check_value comes first
+    except (rfc8785.CanonicalizationError, RecursionError) as error:
+        check_value(value)  # names the field when it can
         raise CanonicalisationError(str(error)) from error
 
 

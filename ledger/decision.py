@@ -14,9 +14,11 @@ A = TypeVar("A")
 class Decision:
     """What applying a submission's entries changes; handlers call `get` and `add`."""
 
-    def __init__(self, load: Callable[[UUID], Any]):
+    def __init__(self, load: Callable[[UUID], Any], load_many: Callable[[list[UUID]], dict[UUID, Any]] | None = None):
         self._load = load
+        self._load_many = load_many
         self._aggregates: dict[UUID, Any] = {}
+        self._missing: set[UUID] = set()
         self._final_checks: dict[str, Callable[[], None]] = {}
         self.scratch: dict[str, Any] = {}  # per-submission facts, e.g. a premium batch's header
 
@@ -32,6 +34,8 @@ class Decision:
 
     def get(self, aggregate_class: type[A], aggregate_id: UUID) -> A | None:
         """The aggregate as changed so far in this submission, or None if it does not exist."""
+        if aggregate_id in self._missing:
+            return None
         if aggregate_id not in self._aggregates:
             try:
                 self._aggregates[aggregate_id] = self._load(aggregate_id)
@@ -41,9 +45,19 @@ class Decision:
         assert isinstance(aggregate, aggregate_class), (aggregate_id, aggregate_class)
         return aggregate
 
+    def prefetch(self, aggregate_ids: list[UUID]) -> None:
+        """Load many aggregates in one go (a premium batch names thousands of workers)."""
+        wanted = [i for i in dict.fromkeys(aggregate_ids) if i not in self._aggregates and i not in self._missing]
+        if not wanted or self._load_many is None:
+            return
+        found = self._load_many(wanted)
+        self._aggregates.update(found)
+        self._missing.update(i for i in wanted if i not in found)
+
     def add(self, aggregate: Any) -> None:
         """A new aggregate created by this submission."""
         assert aggregate.id not in self._aggregates or self._aggregates[aggregate.id] is None
+        self._missing.discard(aggregate.id)
         self._aggregates[aggregate.id] = aggregate
 
     def touched(self) -> list[Any]:

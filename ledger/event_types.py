@@ -26,6 +26,7 @@ class EventType:
     check_payload: Callable[[dict, str], None]
     apply: Callable[[Decision, LogEntry], None]
     description: str = ""
+    touches: Callable[[dict], list] | None = None  # aggregate ids to load in bulk before applying
 
 
 REGISTRY: dict[str, EventType] = {}

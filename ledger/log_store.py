@@ -144,6 +144,31 @@ def _as_bytes(value: Any) -> bytes:
     return value.encode() if isinstance(value, str) else bytes(value)
 
 
+def select_originators(cursor: Cursor, dialect: Dialect, start: int, stop: int) -> set[str]:
+    """Ids of the aggregates that entries [start, stop) changed."""
+    cursor.execute(dialect.sql("SELECT DISTINCT originator_id FROM {log_entries} WHERE idx >= ? AND idx < ?"),
+                   (start, stop))
+    return {str(row["originator_id"]) for row in cursor.fetchall()}
+
+
+def select_events_for(cursor: Cursor, dialect: Dialect, originator_ids: Sequence[str]) -> list[tuple[str, int, str, bytes]]:
+    """(originator id, version, topic, state) of every event of the given aggregates (ids as
+    stored: hex on SQLite, uuid text on PostgreSQL), in version order per aggregate."""
+    rows: list[tuple[str, int, str, bytes]] = []
+    for start in range(0, len(originator_ids), 500):
+        chunk = list(originator_ids[start:start + 500])
+        if dialect.name == "postgres":
+            cursor.execute(f"SELECT originator_id, originator_version, topic, state FROM {dialect.events_table} "
+                           "WHERE originator_id = ANY(%s::uuid[]) ORDER BY originator_id, originator_version", (chunk,))
+        else:
+            marks = ",".join("?" * len(chunk))
+            cursor.execute(f"SELECT originator_id, originator_version, topic, state FROM {dialect.events_table} "
+                           f"WHERE originator_id IN ({marks}) ORDER BY originator_id, originator_version", chunk)
+        rows += [(str(row["originator_id"]), int(row["originator_version"]), row["topic"], _as_bytes(row["state"]))
+                 for row in cursor.fetchall()]
+    return rows
+
+
 def select_checkpoints(cursor: Cursor, dialect: Dialect, start_size: int = 0, limit: int = 1000) -> list[dict]:
     """Signed checkpoints with tree_size >= start_size, oldest first."""
     cursor.execute(dialect.sql(

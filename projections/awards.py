@@ -50,11 +50,11 @@ def award_list(connection: Connection, year: int, criteria: dict | None = None, 
                      "worker_months": figures["worker_months"],
                      "premiums_funded_rupiah": figures["premiums_funded_rupiah"], "reasons": reasons})
     key = criteria["rank_by"]
+    separate = sorted((row for row in rows if row["reasons"]), key=lambda row: row["company"])
     awarded = sorted((row for row in rows if not row["reasons"]), key=lambda row: (-row[key], row["company"]))
     for rank, row in enumerate(awarded, 1):
         row["rank"], row["tier"] = rank, _tier(row, criteria["tiers"])
         del row["reasons"]
-    separate = sorted((row for row in rows if row["reasons"]), key=lambda row: row["company"])
     return {"year": year, "criteria": criteria, "awarded": awarded, "not_awarded": separate,
             "companies_contributing": len(rows)}
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.engine import Connection
 
 from ledger.domain.postings import Posting, postings
@@ -23,6 +23,7 @@ class Projector:
     def reset(self) -> None:
         self.sources: dict[str, list[tuple[str, str, int]]] = {}
         self.worker_profiles: dict[str, tuple[str, str]] = {}
+        self.quotas: dict[str, list[list]] = {}  # batch -> [[receipt, company, left], ...]
 
     def apply(self, connection: Connection, entries: list[LogEntry]) -> None:
         """Apply `entries` (consecutive, in log order) to the views."""
@@ -34,6 +35,7 @@ class Projector:
             batch.post(entry)
         batch.flush()
         batch.write_balances()
+        batch.write_quotas()
 
 
 class _Batch:
@@ -42,6 +44,7 @@ class _Batch:
         self.projector = projector
         self.inserts: dict[Any, list[dict]] = defaultdict(list)
         self.balance_deltas: dict[str, int] = defaultdict(int)
+        self.touched_quotas: set[str] = set()
 
     def insert(self, table: Any, row: dict) -> None:
         self.inserts[table].append(row)
@@ -79,6 +82,13 @@ class _Batch:
                                        .where(t.postings.c.entry_index == index)
                                        .order_by(t.postings.c.seq)).all()
         return [(row.account, row.amount_rupiah) for row in rows]
+
+    def write_quotas(self) -> None:
+        """Persist what is left of each touched batch's quotas, so a restart resumes exactly."""
+        for batch_id in self.touched_quotas:
+            for receipt, _, left in self.projector.quotas[batch_id]:
+                self.connection.execute(update(t.batch_quotas).where(
+                    t.batch_quotas.c.batch == batch_id, t.batch_quotas.c.receipt == receipt).values(left_rupiah=left))
 
     def write_balances(self) -> None:
         if not self.balance_deltas:
@@ -176,6 +186,27 @@ def _premium_header(batch: _Batch, entry: LogEntry) -> None:
     change = -p["total_rupiah"] if refund else p["total_rupiah"]
     batch.update(t.disbursements, t.disbursements.c.disbursement == p["disbursement"],
                  charged_rupiah=t.disbursements.c.charged_rupiah + change)
+    if not refund:
+        _set_quotas(batch, p["batch"], p["disbursement"], p["total_rupiah"])
+
+
+def _set_quotas(batch: _Batch, batch_id: str, disbursement: str, total: int) -> None:
+    """Split the batch's total among the disbursement's sources pro rata to what each has
+    left (largest remainder): each company's share of every batch is exact in rupiah."""
+    sources = _sources(batch, disbursement)
+    join = t.premium_shares.join(t.premiums, t.premiums.c.entry_index == t.premium_shares.c.entry_index)
+    used = dict(batch.connection.execute(
+        select(t.premium_shares.c.receipt, func.sum(t.premium_shares.c.amount_rupiah)).select_from(join)
+        .where(t.premiums.c.disbursement == disbursement, t.premiums.c.reversed.is_(False))
+        .group_by(t.premium_shares.c.receipt)).all())
+    capacity = [max(amount - int(used.get(receipt, 0)), 0) for receipt, _, amount in sources]
+    quotas = largest_remainder(total, capacity) if sum(capacity) else [0] * len(sources)
+    batch.projector.quotas[batch_id] = [[receipt, company, quota] for (receipt, company, _), quota
+                                        in zip(sources, quotas, strict=True)]
+    for position, ((receipt, company, _), quota) in enumerate(zip(sources, quotas, strict=True)):
+        batch.insert(t.batch_quotas, {"batch": batch_id, "receipt": receipt, "position": position,
+                                      "company": company, "quota_rupiah": quota, "left_rupiah": quota})
+    batch.touched_quotas.add(batch_id)
 
 
 def _worker(batch: _Batch, entry: LogEntry) -> None:
@@ -202,18 +233,39 @@ def _worker_withdrawn(batch: _Batch, entry: LogEntry) -> None:
 def _premium(batch: _Batch, entry: LogEntry) -> None:
     p = entry.payload
     category, kelurahan = _profile(batch, p["worker"])
-    sources = _sources(batch, p["disbursement"])
-    shares = largest_remainder(p["amount_rupiah"], [amount for _, _, amount in sources])
-    primary = max(range(len(sources)), key=lambda position: (shares[position], -position))
+    shares = _take(batch, p["batch"], p["amount_rupiah"])
+    primary = max(range(len(shares)), key=lambda position: (shares[position][2], -position))
     batch.insert(t.premiums, {"entry_index": entry.index, "programme": p["programme"], "worker": p["worker"],
                               "month": p["month"], "disbursement": p["disbursement"], "batch": p["batch"],
                               "amount_rupiah": p["amount_rupiah"], "jkk_rupiah": p["jkk_rupiah"],
                               "jkm_rupiah": p["jkm_rupiah"], "jht_rupiah": p["jht_rupiah"], "category": category,
-                              "kelurahan": kelurahan, "primary_company": sources[primary][1], "reversed": False})
-    for (receipt, company, _), share in zip(sources, shares, strict=True):
-        if share:
-            batch.insert(t.premium_shares, {"entry_index": entry.index, "receipt": receipt, "company": company,
-                                            "amount_rupiah": share})
+                              "kelurahan": kelurahan, "primary_company": shares[primary][1], "reversed": False})
+    for receipt, company, share in shares:
+        batch.insert(t.premium_shares, {"entry_index": entry.index, "receipt": receipt, "company": company,
+                                        "amount_rupiah": share})
+
+
+def _take(batch: _Batch, batch_id: str, amount: int) -> list[tuple[str, str, int]]:
+    """Fund one premium line from the batch's quotas in source order: whole worker-months go
+    to one company, a line at a boundary is split between two."""
+    quotas = batch.projector.quotas.get(batch_id)
+    if quotas is None:  # after a restart: resume from the persisted quotas
+        batch.flush()
+        rows = batch.connection.execute(select(t.batch_quotas).where(t.batch_quotas.c.batch == batch_id)
+                                        .order_by(t.batch_quotas.c.position)).all()
+        quotas = batch.projector.quotas[batch_id] = [[row.receipt, row.company, row.left_rupiah] for row in rows]
+    batch.touched_quotas.add(batch_id)
+    shares, left = [], amount
+    for quota in quotas:
+        if left == 0:
+            break
+        take = min(left, quota[2])
+        if take:
+            shares.append((quota[0], quota[1], take))
+            quota[2] -= take
+            left -= take
+    assert left == 0, f"premium line exceeds the quotas of batch {batch_id}"
+    return shares
 
 
 def _profile(batch: _Batch, worker: str) -> tuple[str, str]:

@@ -82,6 +82,9 @@ premiums = _table("premiums", Column("entry_index", BigInteger, primary_key=True
 premium_shares = _table("premium_shares", Column("entry_index", BigInteger, primary_key=True),
                         Column("receipt", String(128), primary_key=True),
                         Column("company", String(64), nullable=False, index=True), _money("amount_rupiah"))
+batch_quotas = _table("batch_quotas", Column("batch", String(128), primary_key=True),
+                      Column("receipt", String(128), primary_key=True), Column("position", Integer, nullable=False),
+                      Column("company", String(64), nullable=False), _money("quota_rupiah"), _money("left_rupiah"))
 claims = _table("claims", Column("benefit", String(8), primary_key=True), Column("claim", String(128), primary_key=True),
                 Column("programme", String(128), nullable=False), Column("worker", String(64), nullable=False, index=True),
                 Column("status", String(16), nullable=False), Column("incident_on", String(10), nullable=False),

@@ -167,8 +167,12 @@ def _income(value: object, field: str) -> object:
 WORKER = {"programme": fields.identifier, "worker": worker_ref}
 PROFILE = {"category": fields.one_of(*CATEGORIES), "kelurahan": fields.text(100),
            "income_rupiah": _income, "jht": boolean}
+def _touches(payload: dict) -> list[UUID]:
+    return [worker_uuid(payload["worker"])]
+
+
 register(EventType("worker.enrolled", BPJS, spec({**WORKER, **PROFILE, "enrolled_on": fields.calendar_date}),
-                   _enrol, "BPJS enrols a worker (pseudonymous reference only)."))
+                   _enrol, "BPJS enrols a worker (pseudonymous reference only).", _touches))
 register(EventType("worker.updated", BPJS, spec({**WORKER, "reason": reason}, PROFILE), _update,
                    "BPJS corrects a worker's category, kelurahan, bracket or JHT choice."))
 register(EventType("worker.withdrawn", BPJS, spec({**WORKER, "withdrawn_on": fields.calendar_date,
@@ -178,6 +182,6 @@ register(EventType("premium.paid", BPJS, spec({
     **WORKER, "batch": fields.identifier, "disbursement": fields.identifier, "month": month,
     "jkk_rupiah": fields.integer(0, 10**7), "jkm_rupiah": fields.integer(0, 10**7),
     "jht_rupiah": fields.integer(0, 10**7), "amount_rupiah": rupiah}), _pay,
-    "One worker's premium for one month, a line of a premium batch."))
+    "One worker's premium for one month, a line of a premium batch.", _touches))
 
 __all__ = ["Worker", "worker_uuid", "existing_worker", "month_of"]

@@ -1,0 +1,58 @@
+"""An in-process cache of aggregates, kept true to the log.
+
+Rules need current aggregates; rebuilding 11,860 workers from their events for every monthly
+batch grows with history. The cache remembers the log size it is valid at; before each use it
+reads which aggregates the entries since then touched (other processes may have written) and
+drops those. Aggregates a failed submission touched are dropped too, since rules mutate them
+as they go."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Any
+from uuid import UUID
+
+from ledger import log_store
+
+MAX_AGGREGATES = 50_000
+
+
+class AggregateCache:
+    def __init__(self, recorder: Any, limit: int = MAX_AGGREGATES):
+        self.recorder = recorder
+        self.limit = limit
+        self.aggregates: OrderedDict[UUID, Any] = OrderedDict()
+        self.position = 0
+
+    def sync(self, size: int) -> None:
+        """Forget aggregates changed by entries [position, size) that this process did not write."""
+        if size < self.position:  # the database was replaced under us
+            self.clear()
+        if size > self.position:
+            touched = self.recorder.read(lambda c, d: log_store.select_originators(c, d, self.position, size))
+            for originator in touched:
+                self.aggregates.pop(UUID(originator), None)
+        self.position = size
+
+    def get(self, aggregate_id: UUID) -> Any | None:
+        aggregate = self.aggregates.get(aggregate_id)
+        if aggregate is not None:
+            self.aggregates.move_to_end(aggregate_id)
+        return aggregate
+
+    def committed(self, aggregates: list[Any], new_size: int) -> None:
+        """The submission that changed `aggregates` is stored and the log now holds `new_size`."""
+        for aggregate in aggregates:
+            self.aggregates[aggregate.id] = aggregate
+            self.aggregates.move_to_end(aggregate.id)
+        while len(self.aggregates) > self.limit:
+            self.aggregates.popitem(last=False)
+        self.position = new_size
+
+    def discard(self, aggregates: list[Any]) -> None:
+        for aggregate in aggregates:
+            self.aggregates.pop(aggregate.id, None)
+
+    def clear(self) -> None:
+        self.aggregates.clear()
+        self.position = 0
