@@ -6,13 +6,22 @@ from flask import Flask
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 
-from api import problems
+from api import pages, problems
 from api.resources import audit, awards, companies, submissions, transparency
 from api.services import Services
 from ledger.config import Settings
 from ledger.errors import LedgerError
 
 MAX_BODY_BYTES = 16 * 1024 * 1024  # a month of 11,860 premium lines is about 6 MB
+
+
+def _session_secret(settings: Settings) -> bytes:
+    """The page's session key: a file beside the other keys, made on first use."""
+    from ledger import personal
+
+    path = settings.home / "keys" / "session.secret"
+    personal.create_secret(path)
+    return personal.read_secret(path)
 
 
 class ProblemApi(Api):
@@ -35,9 +44,12 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(config or {})
     settings = app.config.get("SETTINGS") or Settings.from_environment()
     app.extensions["amanah"] = Services.build(settings)
+    app.secret_key = _session_secret(settings)
+    app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax")
     api = ProblemApi(app)
     for module in (transparency, submissions, audit, companies, awards):
         api.register_blueprint(module.blp)
+    app.register_blueprint(pages.blp)
     app.register_error_handler(LedgerError, problems.from_ledger_error)
     app.register_error_handler(HTTPException, problems.from_http_exception)
     app.register_error_handler(Exception, problems.unexpected)

@@ -150,6 +150,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, default=2)
     serve.set_defaults(handler=command_serve)
 
+    demo = commands.add_parser("demo", help="build the North Jakarta 2025 demo ledger (deterministic)")
+    demo.add_argument("--seed", type=int, default=2025)
+    demo.add_argument("--if-missing", action="store_true", help="keep an existing demo ledger")
+    demo.set_defaults(handler=command_demo)
+
     verify = commands.add_parser("verify", help="verify a bundle offline, or the live database")
     verify.add_argument("bundle", type=Path, nargs="?")
     verify.add_argument("--db", action="store_true", help="verify the configured database instead")
@@ -428,6 +433,32 @@ def command_serve(arguments: argparse.Namespace) -> int:
 
     settings = _settings(arguments)
     return serve(settings, arguments.bind, arguments.workers)
+
+
+def command_demo(arguments: argparse.Namespace) -> int:
+    from api.demo import build_demo, demo_tokens
+
+    settings = _settings(arguments)
+    ledger = _open(settings, signing_checkpoints=False)
+    exists = ledger.size() > 0
+    ledger.close()
+    if exists and not arguments.if_missing:
+        raise LedgerError(f"{settings.database_url} holds a ledger already; use --if-missing or another "
+                          "AMANAH_HOME", field="AMANAH_HOME")
+    if not exists:
+        bar, update = _progress("building the demo year")
+        bar.unit = "steps"
+        with bar:
+            facts = build_demo(settings, arguments.seed, update)
+        print(f"demo ledger: {facts['tree_size']:,} entries, {facts['workers_enrolled']:,} workers, "
+              f"{len(facts['contributors'])} contributing companies")
+    services = _services(arguments)
+    bar, update = _progress("catching up the views")
+    with bar:
+        services.runner.run(update)
+    for organisation, token in demo_tokens(settings, services.tokens).items():
+        print(f"token {organisation}: {token}")
+    return EXIT_OK
 
 
 def command_verify(arguments: argparse.Namespace) -> int:

@@ -283,3 +283,19 @@ def _claims_and_corrections(world: DemoWorld) -> None:
                        short_membership_claim="jkm-2025-002", jkk_claim="jkk-2025-001",
                        rejected_claim="jkk-2025-002", erased_worker=erased["worker"],
                        reversed_receipt="rcpt-2025-dup", tree_size=world.ledger.size())
+
+
+def demo_tokens(settings: Settings, store) -> dict[str, str]:
+    """Read tokens for a company, the auditor and the city, kept in HOME/demo-tokens.json
+    (mode 0600) so that later runs print the same ones. Demo only: real tokens are shown once."""
+    path = settings.home / "demo-tokens.json"
+    if path.exists():
+        tokens = json.loads(path.read_text())
+        if all(store.holder(token) for token in tokens.values()):
+            return tokens
+    facts = json.loads((settings.home / "demo-facts.json").read_text())
+    tokens = {organisation: store.issue(organisation, "demo")[0]
+              for organisation in (facts["contributors"][0], "auditor-baznas", "pemkot-jakarta-utara")}
+    path.write_text(json.dumps(tokens, indent=2) + "\n")
+    path.chmod(0o600)
+    return tokens

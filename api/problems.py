@@ -65,6 +65,8 @@ def from_ledger_error(error: errors.LedgerError) -> Response:
 
 
 def from_http_exception(error: HTTPException) -> Response:
+    if error.response is not None:  # abort(redirect(...)) from the pages: pass it through
+        return error.response
     data = getattr(error, "data", None) or {}
     messages = data.get("messages") or data.get("errors")
     field_errors = list(_flatten(messages)) if messages else None
