@@ -16,11 +16,11 @@ def chosen_format(explicit: str | None) -> str:
 
 def document_response(document: dict, kind: str, explicit: str | None, filename: str) -> Response:
     """A signed document as JSON, CSV or PDF."""
-    from projections import render  # PDF and CSV code loads only when asked for
-
     chosen = chosen_format(explicit)
     if chosen == "json":
         return Response(json.dumps(document), mimetype="application/json")
+    from projections import render  # PDF and CSV code loads only when asked for
+
     if chosen == "csv":
         body = render.statement_csv(document) if kind == "statement" else render.awards_csv(document)
     else:

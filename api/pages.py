@@ -8,6 +8,7 @@ from flask import Blueprint, Response, abort, redirect, render_template, request
 from api.auth import AUDITORS, services
 from api.svg import bar_chart, flow_diagram
 from ledger.errors import LedgerError
+from projections.formatting import number, rupiah
 from projections.queries import programme_totals, reconciliation
 
 blp = Blueprint("pages", __name__, template_folder="templates")
@@ -47,14 +48,12 @@ def texts() -> dict:
 
 
 def money(amount: int) -> str:
-    from projections.render import rupiah
-
     return rupiah(int(amount), language())
 
 
 @blp.app_context_processor
 def helpers() -> dict:
-    return {"t": texts(), "lang": language(), "money": money,
+    return {"t": texts(), "lang": language(), "money": money, "count": lambda value: number(value, language()),
             "other_lang": "id" if language() == "en" else "en"}
 
 

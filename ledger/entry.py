@@ -71,6 +71,19 @@ def build_entry(
     return LogEntry(index, recorded_at, envelope, signature, batch, join_members(members))
 
 
+def envelope_span(leaf: bytes, index: int) -> bytes | None:
+    """The envelope's own bytes inside a canonical leaf, without encoding it again.
+
+    In canonical form the envelope member is followed by `,"index":N,"recorded_at":` at the top
+    level, and that sequence is the last of its kind (later members hold no such text). Only
+    valid for a leaf already checked to be canonical."""
+    start = leaf.find(b'"envelope":')
+    end = leaf.rfind(b',"index":' + str(index).encode() + b',"recorded_at":')
+    if start < 0 or end < start:
+        return None
+    return leaf[start + len(b'"envelope":'):end]
+
+
 def _batch_bytes(batch: dict) -> bytes:
     """JCS of {"path": [base64...], "root": base64, "size": n}: base64 text needs no escaping,
     so the bytes are built directly (equal to canonical_bytes(batch), which a test checks)."""
@@ -80,7 +93,11 @@ def _batch_bytes(batch: dict) -> bytes:
 
 def parse_entry(leaf: bytes) -> LogEntry:
     """Read a stored leaf back into a LogEntry; raises InvalidInput when it is not one."""
-    value = parse_json_strict(leaf, "log entry")
+    return entry_from_json(parse_json_strict(leaf, "log entry"), leaf)
+
+
+def entry_from_json(value: object, leaf: bytes) -> LogEntry:
+    """A LogEntry from the parsed leaf."""
     if not isinstance(value, dict):
         raise InvalidInput("log entry must be a JSON object")
     names = set(value)
