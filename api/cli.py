@@ -155,6 +155,12 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--if-missing", action="store_true", help="keep an existing demo ledger")
     demo.set_defaults(handler=command_demo)
 
+    bench = commands.add_parser("bench", help="benchmarks, each beside its baseline (docs/benchmarks.md)")
+    bench.add_argument("--scale", choices=["tiny", "demo", "large"], default="tiny")
+    bench.add_argument("--postgres", help="also measure ingest on this PostgreSQL URL (add ?schema=...)")
+    bench.add_argument("--output", type=Path, help="write the figures as JSON here")
+    bench.set_defaults(handler=command_bench)
+
     verify = commands.add_parser("verify", help="verify a bundle offline, or the live database")
     verify.add_argument("bundle", type=Path, nargs="?")
     verify.add_argument("--db", action="store_true", help="verify the configured database instead")
@@ -458,6 +464,13 @@ def command_demo(arguments: argparse.Namespace) -> int:
         services.runner.run(update)
     for organisation, token in demo_tokens(settings, services.tokens).items():
         print(f"token {organisation}: {token}")
+    return EXIT_OK
+
+
+def command_bench(arguments: argparse.Namespace) -> int:
+    from api.bench import run
+
+    run(arguments.scale, arguments.postgres, arguments.output)
     return EXIT_OK
 
 

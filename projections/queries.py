@@ -79,9 +79,11 @@ def statement_figures(connection: Connection, company: str, period: Period) -> d
     pledged = _sum(connection, t.pledges.c.amount_rupiah, t.pledges.c.company == company,
                    t.pledges.c.reversed.is_(False), t.pledges.c.pledged_on <= period.last_day,
                    t.pledges.c.programme.in_(select(t.programmes.c.programme).where(t.programmes.c.year == period.year)))
+    year_programmes = select(t.programmes.c.programme).where(t.programmes.c.year == period.year)
     outstanding = sum(max(row.amount_rupiah - row.received_rupiah, 0) for row in connection.execute(
         select(t.pledges).where(t.pledges.c.company == company, t.pledges.c.reversed.is_(False),
-                                t.pledges.c.cancelled.is_(False), t.pledges.c.pledged_on <= period.last_day)))
+                                t.pledges.c.cancelled.is_(False), t.pledges.c.pledged_on <= period.last_day,
+                                t.pledges.c.programme.in_(year_programmes))))
     premium_shares = and_(t.premium_shares.c.company == company, t.premiums.c.reversed.is_(False),
                           t.premiums.c.month.between(period.first_month, period.last_month))
     shares_join = t.premium_shares.join(t.premiums, t.premiums.c.entry_index == t.premium_shares.c.entry_index)

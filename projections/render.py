@@ -5,8 +5,8 @@ The signed JSON stays the document of record; CSV and PDF are renderings of it:
 
 - Every PDF embeds the exact signed JSON it was rendered from as an attachment
   (`impact-statement.json` / `award-list.json`), so the signature can be checked from the PDF
-  alone: a reader cannot rebuild the signed bytes from the printed page (the page rounds nothing,
-  but it leaves out ids and codes such as `generated_at` precision or category codes).
+  alone: the printed page shows labels and charts, not every member of the signed JSON (category
+  codes, the signature's own fields), so the signed bytes cannot be rebuilt from it.
 - Rupiah in the PDFs, one rule: every amount is written Indonesian style, `Rp42.000.000` (dot
   thousands separator, no space, whole rupiah), beside both the Indonesian and the English label,
   and counts likewise (`11.860`). A bilingual page then shows each amount once and one way; the
@@ -21,10 +21,11 @@ The signed JSON stays the document of record; CSV and PDF are renderings of it:
 - Fonts: DejaVu Sans, Sans Bold and Sans Mono ship in projections/fonts/ (Bitstream Vera licence
   with DejaVu changes in the public domain, see fonts/LICENSE-DejaVu.txt), so legal names in
   Latin, Greek, Cyrillic and more print as written, and the em dash of a signed note's signature
-  line is kept. A character the font lacks (emoji) is transliterated (NFKD without accents) or
-  printed as "?". If the font files are missing, the PDF falls back to the core Helvetica and
-  Courier fonts, which hold latin-1 only: the same replacement then turns "Ω" into "?" and the
-  em dash into "-". Nothing a legal name holds can make rendering fail.
+  line is kept. A character the font lacks (CJK, most emoji) is transliterated (NFKD without
+  accents) or printed as "?"; zero-width and other format characters are dropped. If the font
+  files are missing (a wheel needs them declared as package data), the PDF falls back to the core
+  Helvetica and Courier fonts, which hold latin-1 only: the same replacement then turns "Ω" into
+  "?" and the em dash into "-". Nothing a legal name holds can make rendering fail.
 """
 
 from __future__ import annotations
@@ -157,13 +158,15 @@ def printable(text: str, supported: Callable[[str], bool], keep_newlines: bool =
     zero-width joiners and variation selectors are dropped."""
     out: list[str] = []
     for char in str(text):
+        if unicodedata.category(char) == "Cs":  # a lone surrogate cannot be encoded at all
+            continue
         if char == "\n" and keep_newlines:
             out.append(char)
         elif char in "\r\n\t\v\f":
             out.append(" ")
         elif supported(char):
             out.append(char)
-        elif unicodedata.category(char) in ("Cf", "Mn", "Me", "Cc", "Cs") or 0xFE00 <= ord(char) <= 0xFE0F:
+        elif unicodedata.category(char) in ("Cf", "Mn", "Me", "Cc") or 0xFE00 <= ord(char) <= 0xFE0F:
             continue
         else:
             for candidate in (_FALLBACKS.get(char, ""), "".join(
@@ -229,6 +232,13 @@ class _Pdf(FPDF):
         self.set_creator("Amanah ledger")
         self.set_text_color(*INK)
 
+    def metadata(self, title: str, subject: str) -> None:
+        """Document properties (UTF-16 in the PDF, so only lone surrogates and controls go)."""
+        plain = lambda text: printable(text, lambda char: unicodedata.category(char) != "Cc", False)  # noqa: E731
+        self.set_title(plain(title))
+        self.set_subject(plain(subject))
+        self.set_author(plain(self.ledger_name))
+
     @property
     def content_width(self) -> float:
         return self.w - self.l_margin - self.r_margin
@@ -272,18 +282,24 @@ class _Pdf(FPDF):
             self.add_page()
 
     def banner(self, kicker: str, title: str, subtitle: str) -> None:
+        """The first page's coloured band, as tall as its wrapped title and subtitle need."""
+        self.font(19, bold=True)
+        title_lines = len(self.multi_cell(self.content_width, 8.5, title, dry_run=True, output="LINES"))
+        self.font(8.5)
+        subtitle_lines = len(self.multi_cell(self.content_width, 4.2, subtitle, dry_run=True, output="LINES"))
+        height = 9 + 4 + 1.5 + 8.5 * title_lines + 1 + 4.2 * subtitle_lines + 6
         self.set_fill_color(*BRAND)
-        self.rect(0, 0, self.w, 40, style="F")
+        self.rect(0, 0, self.w, height, style="F")
         self.set_xy(self.l_margin, 9)
         self.font(7.5, bold=True, color=(178, 223, 219))
-        self.cell(self.content_width, 4, kicker, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.cell(self.content_width, 4, kicker, align=Align.L, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         self.ln(1.5)
         self.font(19, bold=True, color=(255, 255, 255))
-        self.multi_cell(self.content_width, 8.5, title, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.multi_cell(self.content_width, 8.5, title, align=Align.L, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         self.ln(1)
         self.font(8.5, color=(224, 242, 241))
-        self.multi_cell(self.content_width, 4.2, subtitle, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-        self.set_y(max(self.get_y(), 40) + 6)
+        self.multi_cell(self.content_width, 4.2, subtitle, align=Align.L, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.set_y(height + 6)
 
     def heading(self, indonesian: str, english: str, keep_with: float = 30) -> None:
         """A section heading, "Indonesian / English", kept on a page with `keep_with` mm after it."""
@@ -292,7 +308,7 @@ class _Pdf(FPDF):
         self.font(11.5, bold=True, color=BRAND)
         self.cell(self.get_string_width(indonesian) + 1, 6, indonesian)
         self.font(11.5, color=MUTED)
-        self.cell(0, 6, f"/ {english}", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.cell(0, 6, f"/ {english}", align=Align.L, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         self.set_draw_color(*BRAND)
         self.set_line_width(0.4)
         self.line(self.l_margin, self.get_y() + 0.5, self.w - self.r_margin, self.get_y() + 0.5)
@@ -319,7 +335,7 @@ class _Pdf(FPDF):
 
     def paragraph(self, text: str, size: float = 8.5, color: tuple = INK, height: float = 4.2) -> None:
         self.font(size, color=color)
-        self.multi_cell(self.content_width, height, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.multi_cell(self.content_width, height, text, align=Align.L, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
     def meta(self, rows: list[tuple[str, str, str]], label_width: float = 52) -> None:
         """Label/value lines: (Indonesian label, English label, value)."""
@@ -328,7 +344,7 @@ class _Pdf(FPDF):
             self.set_x(self.l_margin)
             self.bilingual(label_width, 5, indonesian, english, size=8.5)
             self.font(9)
-            self.multi_cell(self.content_width - label_width, 5, value, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            self.multi_cell(self.content_width - label_width, 5, value, align=Align.L, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
     def mono_block(self, label_id: str, label_en: str, text: str, size: float = 7.5) -> None:
         """A label line, then `text` in the monospace font, hard-wrapped to the width."""
@@ -345,21 +361,22 @@ class _Pdf(FPDF):
         for line in lines:
             self.ensure(3.6)
             self.set_x(self.l_margin)
-            self.cell(self.content_width, 3.6, "  " + line, fill=True, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            self.cell(self.content_width, 3.6, "  " + line, fill=True, align=Align.L, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         self.ln(1.5)
 
     def table(self, headings: list[tuple[str, str]], rows: list[list[str]], widths: tuple, aligns: tuple,
-              size: float = 8.5) -> None:
+              size: float = 8.5, padding: tuple = (1.2, 1.8), line_height: float = 4.4) -> None:
         """A table with bilingual headings ("Indonesian\\nEnglish"), repeated after page breaks."""
         self.font(size)
         self.set_draw_color(*RULE)
         self.set_line_width(0.2)
         heading_style = FontFace(emphasis="BOLD", color=(255, 255, 255), fill_color=BRAND, size_pt=size - 0.5)
         self.ensure(18)
-        with super().table(width=self.content_width, col_widths=widths, text_align=aligns, line_height=4.4,
+        self.set_fill_color(255, 255, 255)  # fpdf2 fills the unstriped rows with the current colour
+        with super().table(width=self.content_width, col_widths=widths, text_align=aligns, line_height=line_height,
                            borders_layout=TableBordersLayout.HORIZONTAL_LINES, headings_style=heading_style,
                            cell_fill_color=(246, 248, 249), cell_fill_mode=TableCellFillMode.EVEN_ROWS,
-                           padding=(1.2, 1.8), v_align=VAlign.M) as grid:
+                           padding=padding, v_align=VAlign.M) as grid:
             header = grid.row()
             for indonesian, english in headings:
                 header.cell(f"{indonesian}\n{english}")
@@ -392,7 +409,7 @@ class _Pdf(FPDF):
         self.set_xy(self.l_margin, top + 22 + 4)
 
     def bar_panel(self, title_id: str, title_en: str, labels: list[str], values: list[int], colour: tuple,
-                  fmt: Callable[[int], str], height: float = 24) -> None:
+                  fmt: Callable[[int], str], height: float = 20) -> None:
         """A labelled bar chart drawn with rectangles and lines: gridlines at 0, half and a round
         top value, one bar per label."""
         self.ensure(height + 14)
@@ -464,7 +481,8 @@ def _created(document: dict) -> datetime | None:
 
 
 def _finish(pdf: _Pdf, document: dict, attachment: str, description: str) -> bytes:
-    body = json.dumps(document, indent=2, ensure_ascii=False, sort_keys=True).encode()
+    # backslashreplace writes a lone surrogate as its JSON escape, so the attachment still parses back
+    body = json.dumps(document, indent=2, ensure_ascii=False, sort_keys=True).encode("utf-8", "backslashreplace")
     created = _created(document)
     pdf.embed_file(bytes=body, basename=attachment, desc=description, mime_type="application/json",
                    modification_date=created, creation_date=created)
@@ -483,7 +501,7 @@ def _verification(pdf: _Pdf, document: dict, attachment: str) -> None:
                   size=8, color=MUTED)
     pdf.ln(1)
     pdf.meta([("Ukuran pohon", "Tree size", count(checkpoint.get("tree_size", 0))),
-              ("Ledger", "Ledger", str(document.get("ledger", "")))], label_width=40)
+              ("Ledger", "Ledger", str(document.get("ledger", "")))], label_width=52)
     pdf.mono_block("Root (SHA-256, base64)", "Merkle tree root", str(checkpoint.get("root", "")))
     if checkpoint.get("note"):
         pdf.mono_block("Catatan bertanda tangan", "Signed note", str(checkpoint["note"]), size=7)
@@ -511,15 +529,15 @@ def _verification(pdf: _Pdf, document: dict, attachment: str) -> None:
         pdf.font(8.5, bold=True, color=BRAND)
         pdf.cell(6, 4.2, f"{number_}.")
         pdf.font(8.5)
-        pdf.multi_cell(pdf.content_width - 6, 4.2, indonesian, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.multi_cell(pdf.content_width - 6, 4.2, indonesian, align=Align.L, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         pdf.set_x(pdf.l_margin + 6)
         pdf.font(8, color=MUTED)
-        pdf.multi_cell(pdf.content_width - 6, 4, english, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.multi_cell(pdf.content_width - 6, 4, english, align=Align.L, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         pdf.ln(1.5)
     pdf.heading("Tanda tangan", "Signature", keep_with=45)
     pdf.meta([("Algoritma", "Algorithm", str(signature.get("algorithm", ""))),
               ("Kanonikalisasi", "Canonicalisation", str(signature.get("canonicalisation", ""))),
-              ("Konteks", "Context", str(context))], label_width=40)
+              ("Konteks", "Context", str(context))], label_width=52)
     pdf.mono_block("Kunci verifikasi", "Verifier key", str(signature.get("verifier_key", "")))
     pdf.mono_block("Nilai tanda tangan (base64)", "Signature value (base64)", str(signature.get("value", "")))
 
@@ -530,9 +548,7 @@ def statement_pdf(statement: dict) -> bytes:
     legal_name = str(company.get("legal_name") or company.get("organisation") or "")
     period = str(statement.get("period", ""))
     pdf = _Pdf(f"Laporan Dampak / Impact Statement · {legal_name} · {period}", str(statement.get("ledger", "")))
-    pdf.set_title(f"Laporan Dampak / Impact Statement {legal_name} {period}")
-    pdf.set_subject("Amanah impact statement")
-    pdf.set_author(str(statement.get("ledger", "")))
+    pdf.metadata(f"Laporan Dampak / Impact Statement {legal_name} {period}", "Amanah impact statement")
     pdf.alias_nb_pages()
     pdf.add_page()
     pdf.banner("AMANAH · LEDGER CSR TERVERIFIKASI / VERIFIABLE CSR LEDGER", "Laporan Dampak / Impact Statement",
@@ -540,7 +556,7 @@ def statement_pdf(statement: dict) -> bytes:
                "CSR money for informal workers' BPJS Ketenagakerjaan premiums in North Jakarta, through Baznas")
 
     pdf.font(15, bold=True)
-    pdf.multi_cell(pdf.content_width, 7, legal_name, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.multi_cell(pdf.content_width, 7, legal_name, align=Align.L, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.ln(1)
     pdf.meta([("ID organisasi", "Organisation ID", str(company.get("organisation", ""))),
               ("Periode", "Period", f"{period} ({statement.get('from', '')} – {statement.get('to', '')})"),
@@ -588,24 +604,6 @@ def statement_pdf(statement: dict) -> bytes:
                   "count the workers whose premiums this company was the main funder of.", size=7.5, color=MUTED,
                   height=3.6)
 
-    months = statement.get("by_month") or []
-    pdf.heading("Per bulan", "By month", keep_with=45)
-    if months:
-        labels = [_month_label(str(month.get("month", ""))) for month in months]
-        pdf.bar_panel("Dana diterima Baznas", "Money received by Baznas", labels,
-                      [int(month.get("received_rupiah", 0)) for month in months], SERIES["received"], money)
-        pdf.bar_panel("Iuran didanai", "Premiums funded", labels,
-                      [int(month.get("premiums_funded_rupiah", 0)) for month in months], SERIES["premiums"], money)
-        pdf.bar_panel("Cakupan: pekerja-bulan", "Coverage: worker-months", labels,
-                      [int(month.get("worker_months", 0)) for month in months], SERIES["worker_months"], count)
-        pdf.table([("Bulan", "Month"), ("Dana diterima", "Money received"), ("Iuran didanai", "Premiums funded"),
-                   ("Pekerja-bulan", "Worker-months")],
-                  [[str(month.get("month", "")), money(month.get("received_rupiah", 0)),
-                    money(month.get("premiums_funded_rupiah", 0)), count(month.get("worker_months", 0))]
-                   for month in months], widths=(1, 1.3, 1.3, 1), aligns=("LEFT", "RIGHT", "RIGHT", "RIGHT"), size=8)
-    else:
-        pdf.paragraph("Tidak ada data. / No data.", color=MUTED)
-
     for key, indonesian, english, first in (
             ("by_category", "Per kategori pekerja", "By worker category", ("Kategori", "Category")),
             ("by_kelurahan", "Per kelurahan", "By kelurahan (urban village)", ("Kelurahan", "Urban village"))):
@@ -625,7 +623,8 @@ def statement_pdf(statement: dict) -> bytes:
     pdf.paragraph(f"{count(claims.get('count', 0))} klaim, total {money(claims.get('total_rupiah', 0))}, dibayar BPJS "
                   "Ketenagakerjaan kepada pekerja atau ahli warisnya untuk kejadian pada bulan yang iurannya didanai "
                   "perusahaan ini. Manfaat dibayar dari dana jaminan BPJS, bukan dari dana CSR.", size=8.5)
-    pdf.paragraph(f"{count(claims.get('count', 0))} claims, {money(claims.get('total_rupiah', 0))} in total, paid by "
+    claim_word = "claim" if claims.get("count", 0) == 1 else "claims"
+    pdf.paragraph(f"{count(claims.get('count', 0))} {claim_word}, {money(claims.get('total_rupiah', 0))} in total, paid by "
                   "BPJS Ketenagakerjaan to workers or their heirs for incidents in months whose premiums this company "
                   "funded. Benefits are paid from BPJS's insurance fund, not from the CSR money.", size=8, color=MUTED)
     pdf.ln(1.5)
@@ -639,6 +638,25 @@ def statement_pdf(statement: dict) -> bytes:
               ("Entri dasar laporan", "Entries this rests on", _ranges(statement.get("entries") or []))],
              label_width=62)
 
+    months = statement.get("by_month") or []
+    pdf.heading("Per bulan", "By month", keep_with=3 * 34)
+    if months:
+        labels = [_month_label(str(month.get("month", ""))) for month in months]
+        pdf.bar_panel("Dana diterima Baznas", "Money received by Baznas", labels,
+                      [int(month.get("received_rupiah", 0)) for month in months], SERIES["received"], money)
+        pdf.bar_panel("Iuran didanai", "Premiums funded", labels,
+                      [int(month.get("premiums_funded_rupiah", 0)) for month in months], SERIES["premiums"], money)
+        pdf.bar_panel("Cakupan: pekerja-bulan", "Coverage: worker-months", labels,
+                      [int(month.get("worker_months", 0)) for month in months], SERIES["worker_months"], count)
+        pdf.table([("Bulan", "Month"), ("Dana diterima", "Money received"), ("Iuran didanai", "Premiums funded"),
+                   ("Pekerja-bulan", "Worker-months")],
+                  [[str(month.get("month", "")), money(month.get("received_rupiah", 0)),
+                    money(month.get("premiums_funded_rupiah", 0)), count(month.get("worker_months", 0))]
+                   for month in months], widths=(1, 1.3, 1.3, 1), aligns=("LEFT", "RIGHT", "RIGHT", "RIGHT"), size=7.5,
+                  padding=(0.6, 1.8), line_height=3.8)
+    else:
+        pdf.paragraph("Tidak ada data. / No data.", color=MUTED)
+
     _verification(pdf, statement, "impact-statement.json")
     return _finish(pdf, statement, "impact-statement.json", "Signed impact statement (JSON)")
 
@@ -650,9 +668,7 @@ def awards_pdf(award_list: dict) -> bytes:
     separate = award_list.get("not_awarded") or []
     criteria = award_list.get("criteria") or {}
     pdf = _Pdf(f"Daftar Penerima Piagam Penghargaan / Award List {year}", str(award_list.get("ledger", "")))
-    pdf.set_title(f"Daftar Penerima Piagam Penghargaan / Award List {year}")
-    pdf.set_subject("Amanah award list")
-    pdf.set_author(str(award_list.get("ledger", "")))
+    pdf.metadata(f"Daftar Penerima Piagam Penghargaan / Award List {year}", "Amanah award list")
     pdf.alias_nb_pages()
     pdf.add_page()
     pdf.banner("AMANAH · PROGRAM CSR JAMINAN SOSIAL PEKERJA INFORMAL / INFORMAL WORKERS' SOCIAL SECURITY",
@@ -669,7 +685,7 @@ def awards_pdf(award_list: dict) -> bytes:
               ("Dicatat terpisah", "Listed separately", count(len(separate))),
               ("Peringkat menurut", "Ranked by", " / ".join(rank_by)),
               ("Kategori", "Tiers", tiers or "–"),
-              ("Dibuat", "Generated", str(award_list.get("generated_at", "")))], label_width=56)
+              ("Dibuat", "Generated", str(award_list.get("generated_at", "")))], label_width=74)
     exclusions = []
     if criteria.get("exclude_unfulfilled_pledges"):
         exclusions.append("janji dana belum dipenuhi / pledge not fulfilled")
@@ -687,7 +703,7 @@ def awards_pdf(award_list: dict) -> bytes:
                   [[str(entry.get("rank", "")), f"{entry.get('legal_name', '')}\n{entry.get('company', '')}",
                     str(entry.get("tier") or "–"), money(entry.get("received_rupiah", 0)),
                     count(entry.get("workers_covered", 0))] for entry in awarded],
-                  widths=(0.75, 3.2, 0.95, 1.55, 0.9), aligns=("CENTER", "LEFT", "CENTER", "RIGHT", "RIGHT"))
+                  widths=(1.05, 3.0, 0.95, 1.55, 0.9), aligns=("CENTER", "LEFT", "CENTER", "RIGHT", "RIGHT"))
     else:
         pdf.paragraph("Tidak ada. / None.", color=MUTED)
 
