@@ -85,6 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     submit.add_argument("file", type=Path, help='JSON: {"idempotency_key": ..., "events": [{"type", "occurred_at", "payload"}]}')
     submit.add_argument("--key", type=Path, required=True, help="the actor's private key file")
     submit.add_argument("--actor", required=True, help="the organisation id signing")
+    submit.add_argument("--url", help="post to this server (e.g. http://127.0.0.1:8000) instead of the local ledger")
     _passphrase_flag(submit)
     submit.set_defaults(handler=command_submit)
 
@@ -315,10 +316,37 @@ def command_submit(arguments: argparse.Namespace) -> int:
     except (OSError, ValueError, KeyError, TypeError) as error:
         raise LedgerError(f"{arguments.file}: expected {{\"idempotency_key\", \"events\": [{{type, "
                           f"occurred_at, payload}}]}} ({error})", field="file") from error
+    key = signing.read_private_key(arguments.key, _passphrase(arguments))
+    if arguments.url:
+        return _post(arguments.url.rstrip("/"), arguments.actor, key, idempotency_key, events)
     ledger = _open(settings)
-    signer = Signer(ledger.origin, arguments.actor, signing.read_private_key(arguments.key, _passphrase(arguments)))
+    signer = Signer(ledger.origin, arguments.actor, key)
     _print_json(ledger.submit(signer.submission(idempotency_key, events)))
     return EXIT_OK
+
+
+def _post(base: str, actor: str, key, idempotency_key: str, events: list) -> int:
+    """Sign for the server's origin (read from /api/v1/keys) and POST the submission."""
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(base + "/api/v1/keys", timeout=30) as response:
+            origin = json.loads(response.read())["origin"]
+        body = json.dumps(Signer(origin, actor, key).submission(idempotency_key, events)).encode()
+        request = urllib.request.Request(base + "/api/v1/submissions", data=body,
+                                         headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=300) as response:
+            _print_json(json.loads(response.read()))
+            return EXIT_OK
+    except urllib.error.HTTPError as error:
+        problem = json.loads(error.read() or b"{}")
+        print(f"amanah: refused ({error.code} {problem.get('code', '')}): {problem.get('detail', error.reason)}",
+              file=sys.stderr)
+        return EXIT_REFUSED if error.code < 500 else EXIT_SETUP
+    except (urllib.error.URLError, OSError, ValueError, KeyError) as error:
+        print(f"amanah: cannot reach {base}: {error}", file=sys.stderr)
+        return EXIT_SETUP
 
 
 def command_checkpoint(arguments: argparse.Namespace) -> int:
