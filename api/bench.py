@@ -341,5 +341,45 @@ def run(scale: str, postgres_url: str | None, output: Path | None) -> dict:
     print(json.dumps(results, indent=2))
     if output:
         output.write_text(json.dumps(results, indent=2) + "\n")
-    _ = resource
     return results
+
+
+def markdown(results: dict) -> str:
+    """The figures as the table of docs/benchmarks.md, with targets and verdicts."""
+    ingest = results["ingest_sqlite"]
+    verify = results["verify_and_rebuild"]
+    proofs, http = results["proofs"], results["http_sqlite"]
+    rows = [
+        ("ingest, one signed batch of premiums, SQLite", f"{ingest['ours_lines_per_s']:,.0f} lines/s",
+         f"{ingest['baseline_lines_per_s']:,.0f} lines/s (plain eventsourcing save)", f"{ingest['ratio']:.2f}x",
+         ">= 0.5x", ingest["ratio"] >= 0.5),
+    ]
+    if "ingest_postgres" in results:
+        pg = results["ingest_postgres"]
+        rows.append(("ingest, one signed batch of premiums, PostgreSQL", f"{pg['ours_lines_per_s']:,.0f} lines/s",
+                     f"{pg['baseline_lines_per_s']:,.0f} lines/s", f"{pg['ratio']:.2f}x", ">= 0.5x", pg["ratio"] >= 0.5))
+    rows += [
+        ("single submission through HTTP", f"p50 {http['submission_p50_ms']:.1f} ms, p99 {http['submission_p99_ms']:.1f} ms",
+         "-", "-", "p99 <= 50 ms", http["submission_p99_ms"] <= 50),
+        (f"verify a {verify['entries']:,}-entry bundle", f"{verify['verify_entries_per_s']:,.0f} entries/s, peak "
+         f"{verify['verify_peak_rss_mb']:.0f} MB", f"{verify['raw_parse_hash_per_s']:,.0f} entries/s (parse + hash)",
+         f"{verify['verify_ratio']:.2f}x", ">= 50,000/s, <= 512 MB",
+         verify["verify_entries_per_s"] >= 50_000 and verify["verify_peak_rss_mb"] <= 512),
+        (f"views rebuild from {verify['entries']:,} events", f"{verify['rebuild_events_per_s']:,.0f} events/s",
+         f"{verify['read_decode_per_s']:,.0f} events/s (read + decode)", f"{verify['rebuild_ratio']:.2f}x",
+         ">= 20,000/s", verify["rebuild_events_per_s"] >= 20_000),
+        (f"proofs at {proofs['leaves']:,} leaves, in process",
+         f"inclusion p99 {proofs['inclusion_p99_ms']:.3f} ms, consistency p99 {proofs['consistency_p99_ms']:.3f} ms",
+         "-", "-", "p99 <= 2 ms", max(proofs["inclusion_p99_ms"], proofs["consistency_p99_ms"]) <= 2),
+        ("company statement under load (2 workers, 4 client threads)",
+         f"p99 {http['statement']['p99_ms']:.1f} ms, {http['statement']['requests_per_s']:,.0f} req/s, "
+         f"{http['statement']['errors']} errors", f"/health p99 {http['health']['p99_ms']:.1f} ms, "
+         f"{http['health']['requests_per_s']:,.0f} req/s", "-", "p99 <= 25 ms, 0 errors",
+         http["statement"]["p99_ms"] <= 25 and http["statement"]["errors"] == 0),
+    ]
+    lines = [f"Scale `{results['scale']}` on {results['machine']}, Python {results['python']}, {results['date']}, "
+             f"command `{results['command']}`.", "",
+             "| what | figure | baseline, same run | ratio | target | met |", "|---|---|---|---|---|---|"]
+    lines += [f"| {what} | {figure} | {base} | {ratio} | {target} | {'yes' if met else '**no**'} |"
+              for what, figure, base, ratio, target, met in rows]
+    return "\n".join(lines) + "\n"

@@ -160,6 +160,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--scale", choices=["tiny", "demo", "large"], default="tiny")
     bench.add_argument("--postgres", help="also measure ingest on this PostgreSQL URL (add ?schema=...)")
     bench.add_argument("--output", type=Path, help="write the figures as JSON here")
+    bench.add_argument("--markdown", type=Path, help="write the table (for docs/benchmarks.md) here")
     bench.set_defaults(handler=command_bench)
 
     verify = commands.add_parser("verify", help="verify a bundle offline, or the live database")
@@ -496,9 +497,12 @@ def command_demo(arguments: argparse.Namespace) -> int:
 
 
 def command_bench(arguments: argparse.Namespace) -> int:
-    from api.bench import run
+    from api.bench import markdown, run
 
-    run(arguments.scale, arguments.postgres, arguments.output)
+    results = run(arguments.scale, arguments.postgres, arguments.output)
+    if arguments.markdown:
+        arguments.markdown.write_text(markdown(results))
+        print(f"wrote {arguments.markdown}")
     return EXIT_OK
 
 
