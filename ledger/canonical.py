@@ -34,6 +34,26 @@ def canonical_bytes(value: object, *, check: bool = True) -> bytes:
         raise CanonicalisationError(str(error)) from error
 
 
+def canonical_bytes_checked_domain(value: object) -> bytes:
+    """RFC 8785 bytes of a value already known to lie in our domain, by the standard library.
+
+    For objects with ASCII member names, integers within +-(2**53 - 1), no floats and valid
+    strings, RFC 8785 and `json.dumps(sort_keys=True, separators=(",", ":"),
+    ensure_ascii=False)` produce the same bytes (same member order, the same escapes: the
+    short forms for \\b \\t \\n \\f \\r, \\u00XX in lower case for the other control
+    characters, nothing else escaped). A property test holds the two equal. Envelopes reach
+    here only after their event type's schema has checked every field; the verifier uses it to
+    test that a leaf is canonical and then checks every field itself, so a value outside the
+    domain is still reported. The C encoder is several times faster than `rfc8785`.
+    """
+    try:
+        return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"),
+                          allow_nan=False).encode("utf-8")
+    except (UnicodeEncodeError, ValueError, TypeError, RecursionError) as error:
+        check_value(value)
+        raise CanonicalisationError(str(error)) from error
+
+
 def check_value(value: object, path: str = "$", depth: int = 0) -> None:
     """Raise CanonicalisationError naming the first value that JCS cannot carry safely."""
     if depth > MAX_DEPTH:

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from ledger import merkle, signing
-from ledger.canonical import canonical_bytes
+from ledger.canonical import canonical_bytes_checked_domain
+from ledger.event_types import lookup
 from ledger.errors import InvalidInput
 
 ENVELOPE_FIELDS = ("actor", "idempotency_key", "key_id", "ledger", "occurred_at", "payload",
@@ -72,7 +73,10 @@ def parse_submission(document: object, origin: str) -> Submission:
             if envelope[name] != first[name]:
                 raise InvalidInput("must be the same in every envelope of a submission",
                                    field=f"envelopes[{position}].{name}")
-    encoded = [canonical_bytes(envelope, check=False) for envelope in envelopes]
+    for position, envelope in enumerate(envelopes):  # every field typed before it is encoded
+        where = f"envelopes[{position}]"
+        lookup(envelope["type"], f"{where}.type").check_payload(envelope["payload"], f"{where}.payload")
+    encoded = [canonical_bytes_checked_domain(envelope) for envelope in envelopes]
     paths, root = None, None
     if len(encoded) > 1:
         leaf_hashes = [merkle.leaf_hash(data) for data in encoded]
@@ -115,8 +119,8 @@ def check_envelope(envelope: object, where: str, origin: str) -> None:
     _match(envelope["type"], TYPE_PATTERN, f"{where}.type", "must look like 'pledge.made'")
     check_timestamp(envelope["occurred_at"], f"{where}.occurred_at")
     sequence = envelope["sequence"]
-    if not isinstance(sequence, int) or isinstance(sequence, bool):
-        raise InvalidInput("must be an integer", field=f"{where}.sequence")
+    if not isinstance(sequence, int) or isinstance(sequence, bool) or not 0 <= sequence < MAX_BATCH_ENVELOPES:
+        raise InvalidInput(f"must be a whole number 0..{MAX_BATCH_ENVELOPES - 1}", field=f"{where}.sequence")
     if not isinstance(envelope["payload"], dict):
         raise InvalidInput("must be a JSON object", field=f"{where}.payload")
 

@@ -15,7 +15,7 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError
 
 from ledger import merkle, note, signing
-from ledger.canonical import canonical_bytes
+from ledger.canonical import canonical_bytes, canonical_bytes_checked_domain
 from ledger.decision import Decision
 from ledger.domain.postings import Posting, is_balanced, postings
 from ledger.canonical import parse_json_strict
@@ -110,7 +110,7 @@ class Verifier:
             self.fail(position, "order", f"entry says index {entry.index} but stands at {position} "
                       "(an entry was inserted, deleted or moved)")
         try:
-            canonical = canonical_bytes(value, check=False) == leaf
+            canonical = canonical_bytes_checked_domain(value) == leaf
         except LedgerError as error:
             self.fail(position, "canonical", str(error))
             return
