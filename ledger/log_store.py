@@ -215,13 +215,11 @@ def append(cursor: Cursor, dialect: Dialect, stored_events: Sequence[Any], reque
         merkle.frontier_keys(size), _frontier_hashes(cursor, dialect, size), strict=True)]
     leaf_hashes = [merkle.leaf_hash(event.state) for event in stored_events]
     nodes = merkle.append_nodes(frontier, size, leaf_hashes)
-    cursor.executemany(
-        dialect.sql("INSERT INTO {log_entries} (idx, originator_id, originator_version, recorded_at) "
-                    "VALUES (?, ?, ?, ?)"),
-        [(size + offset, event.originator_id.hex, event.originator_version, request.recorded_at)
-         for offset, event in enumerate(stored_events)],
-    )
-    cursor.executemany(dialect.sql("INSERT INTO {log_nodes} (node_key, hash) VALUES (?, ?)"), nodes)
+    insert_rows(cursor, dialect, "log_entries", ("idx", "originator_id", "originator_version", "recorded_at"),
+                ("bigint", "text", "bigint", "text"),
+                [(size + offset, event.originator_id.hex, event.originator_version, request.recorded_at)
+                 for offset, event in enumerate(stored_events)])
+    insert_rows(cursor, dialect, "log_nodes", ("node_key", "hash"), ("bigint", "bytea"), nodes)
     cursor.execute(
         dialect.sql("INSERT INTO {submissions} (actor, idempotency_key, digest, first_index, "
                     "entry_count) VALUES (?, ?, ?, ?, ?)"),
@@ -232,6 +230,22 @@ def append(cursor: Cursor, dialect: Dialect, stored_events: Sequence[Any], reque
     if request.sign_checkpoint and _checkpoint_due(cursor, dialect, new_size, request):
         root = merkle.fold([digest for _, _, digest in frontier])
         store_checkpoint(cursor, dialect, new_size, root, request.sign_checkpoint(new_size, root))
+
+
+def insert_rows(cursor: Cursor, dialect: Dialect, table: str, columns: tuple[str, ...],
+                postgres_types: tuple[str, ...], rows: Sequence[tuple]) -> None:
+    """Insert many rows. On PostgreSQL, one statement over arrays: the insert runs inside
+    eventsourcing's pipelined transaction, where thousands of queued statements can stall."""
+    if not rows:
+        return
+    names = ", ".join(columns)
+    if dialect.name != "postgres":
+        marks = ", ".join("?" * len(columns))
+        cursor.executemany(dialect.sql(f"INSERT INTO {{{table}}} ({names}) VALUES ({marks})"), rows)
+        return
+    arrays = ", ".join(f"%s::{kind}[]" for kind in postgres_types)
+    cursor.execute(dialect.sql(f"INSERT INTO {{{table}}} ({names}) SELECT * FROM unnest({arrays})"),
+                   [list(column) for column in zip(*rows, strict=True)])
 
 
 def _frontier_hashes(cursor: Cursor, dialect: Dialect, size: int) -> list[bytes]:
@@ -265,10 +279,10 @@ def store_personal(cursor: Cursor, dialect: Dialect, records: Sequence[Any]) -> 
     """Sealed personal records and their keys; a subject already stored is kept as it is."""
     if not records:
         return
-    cursor.executemany(dialect.sql("INSERT INTO {person_keys} (subject, data_key) VALUES (?, ?)"),
-                       [(record.subject, record.data_key) for record in records])
-    cursor.executemany(dialect.sql("INSERT INTO {personal_data} (subject, nonce, ciphertext) VALUES (?, ?, ?)"),
-                       [(record.subject, record.nonce, record.ciphertext) for record in records])
+    insert_rows(cursor, dialect, "person_keys", ("subject", "data_key"), ("text", "bytea"),
+                [(record.subject, record.data_key) for record in records])
+    insert_rows(cursor, dialect, "personal_data", ("subject", "nonce", "ciphertext"), ("text", "bytea", "bytea"),
+                [(record.subject, record.nonce, record.ciphertext) for record in records])
 
 
 def read_personal(cursor: Cursor, dialect: Dialect, subject: str) -> tuple[bytes, bytes, bytes] | None:
