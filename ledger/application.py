@@ -45,6 +45,7 @@ class Ledger(Application):
         self.checkpoint_key = checkpoint_key
         self.pseudonym_secret = pseudonym_secret
         self.cache = AggregateCache(self.recorder)
+        self._origin: str | None = None
         genesis = self.genesis()
         if genesis is not None and checkpoint_key is not None:
             expected = genesis.payload["checkpoint_key"]
@@ -241,11 +242,12 @@ class Ledger(Application):
     @property
     def origin(self) -> str:
         """The log's origin line: fixed at genesis, from settings before it."""
-        genesis = getattr(self, "_genesis_cache", None) or self.genesis()
-        if genesis is None:
-            return self.settings.origin
-        self._genesis_cache = genesis
-        return genesis.envelope["ledger"]
+        if self._origin is None:
+            genesis = self.genesis()
+            if genesis is None:
+                return self.settings.origin
+            self._origin = genesis.envelope["ledger"]
+        return self._origin
 
     def entries(self, start: int, limit: int) -> list[tuple[int, bytes]]:
         """Up to `limit` (index, leaf bytes) pairs from `start`."""

@@ -43,7 +43,6 @@ def export_bundle(ledger: Any, directory: Path, progress: Progress = _no_progres
     size = checkpoints[-1]["tree_size"] if checkpoints else 0  # export what a checkpoint covers
     digests = {"entries.jsonl": _write_entries(ledger, directory / "entries.jsonl", size, progress)}
     digests["checkpoints.jsonl"] = _write_checkpoints(ledger, directory / "checkpoints.jsonl", checkpoints)
-    verifier = Verifier()
     organisations = _organisations(ledger, size)
     digests["organisations.json"] = _write(directory / "organisations.json",
                                            json.dumps(organisations, indent=1).encode() + b"\n")
@@ -52,7 +51,6 @@ def export_bundle(ledger: Any, directory: Path, progress: Progress = _no_progres
                 "root": checkpoints[-1]["root"] if checkpoints else signing.b64encode(merkle.EMPTY_ROOT),
                 "checkpoint_key": genesis.payload["checkpoint_key"] if genesis else None,
                 "exported_at": datetime.now(UTC).isoformat(), "sha256": digests}
-    del verifier
     _write(directory / "manifest.json", json.dumps(manifest, indent=1).encode() + b"\n")
     return manifest
 
