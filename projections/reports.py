@@ -19,6 +19,7 @@ class Reports:
     def __init__(self, ledger, runner: ProjectionRunner):
         self.ledger = ledger
         self.runner = runner
+        self._signed: dict[tuple, dict] = {}  # a document cannot change until the next checkpoint
 
     def checkpoint(self) -> dict:
         """The signed checkpoint the views stand at."""
@@ -38,20 +39,34 @@ class Reports:
         """A company's signed impact statement for a year or half-year."""
         self.runner.run()
         period = parse_period(period_text)
+        key = ("statement", company, period.name, self.runner.position())
+        if key in self._signed:
+            return self._signed[key]
         with self.runner.engine.connect() as connection:
             figures = statement_figures(connection, company, period)
             entries = statement_entries(connection, company, period)
-        return self._sign({"kind": "amanah/impact-statement", "version": 1, "ledger": self.ledger.origin,
-                           "checkpoint": self.checkpoint(), "generated_at": _now(), **figures,
-                           "entries": entries})
+        return self._remember(key, {"kind": "amanah/impact-statement", "version": 1, "ledger": self.ledger.origin,
+                                    "checkpoint": self.checkpoint(), "generated_at": _now(), **figures,
+                                    "entries": entries})
 
     def awards(self, year: int, criteria: dict | None = None) -> dict:
         """The city's signed award list for a year."""
         self.runner.run()
+        key = ("awards", year, repr(sorted((criteria or {}).items())), self.runner.position())
+        if key in self._signed:
+            return self._signed[key]
         with self.runner.engine.connect() as connection:
             listing = award_list(connection, year, criteria)
-        return self._sign({"kind": "amanah/award-list", "version": 1, "ledger": self.ledger.origin,
-                           "checkpoint": self.checkpoint(), "generated_at": _now(), **listing})
+        return self._remember(key, {"kind": "amanah/award-list", "version": 1, "ledger": self.ledger.origin,
+                                    "checkpoint": self.checkpoint(), "generated_at": _now(), **listing})
+
+    def _remember(self, key: tuple, document: dict) -> dict:
+        """Sign and keep the document for this checkpoint; older checkpoints' copies go."""
+        signed = self._sign(document)
+        self._signed = {old: value for old, value in self._signed.items() if old[-1] == key[-1]}
+        if len(self._signed) < 1000:
+            self._signed[key] = signed
+        return signed
 
 
 def _now() -> str:

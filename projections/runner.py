@@ -20,7 +20,7 @@ from projections import tables as t
 from projections.projector import Projector
 
 NAME = "amanah-views"
-DEFAULT_BATCH = 500
+DEFAULT_BATCH = 1000
 
 
 def views_engine(database_url: str) -> Engine:
