@@ -6,7 +6,7 @@ import json
 from datetime import date
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from api.blueprint import Blueprint
 
 from api.auth import AUDITORS, require, services
 from api.schemas import BalancesArgs, EntriesArgs, ReconciliationArgs
@@ -19,8 +19,8 @@ blp = Blueprint("audit", __name__, url_prefix="/api/v1", description="Auditors (
 
 @blp.route("/entries")
 class Entries(MethodView):
-    @blp.arguments(EntriesArgs, location="query")
     @require(*AUDITORS)
+    @blp.arguments(EntriesArgs, location="query")
     def get(self, args):
         """Log entries as in the export bundle: {index, entry}, paged."""
         rows = services().ledger.entries(args["start"], args["limit"])
@@ -30,8 +30,8 @@ class Entries(MethodView):
 
 @blp.route("/balances")
 class Balances(MethodView):
-    @blp.arguments(BalancesArgs, location="query")
     @require(*AUDITORS)
+    @blp.arguments(BalancesArgs, location="query")
     def get(self, args):
         """Every account's balance now or at the end of a day; the trial balance is always zero."""
         services().catch_up()
@@ -42,8 +42,8 @@ class Balances(MethodView):
 
 @blp.route("/reconciliation")
 class Reconciliation(MethodView):
-    @blp.arguments(ReconciliationArgs, location="query")
     @require(*AUDITORS)
+    @blp.arguments(ReconciliationArgs, location="query")
     def get(self, args):
         """Items to look at, each naming the entries concerned."""
         services().catch_up()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from api.blueprint import Blueprint
 from sqlalchemy import select
 
 from api.auth import AUDITORS, require, services
@@ -18,8 +18,8 @@ blp = Blueprint("companies", __name__, url_prefix="/api/v1", description="A comp
 
 @blp.route("/companies/<string:company>/statement")
 class Statement(MethodView):
-    @blp.arguments(StatementArgs, location="query")
     @require(*AUDITORS, own_company=True)
+    @blp.arguments(StatementArgs, location="query")
     def get(self, args, company):
         """The signed impact statement for a year or half-year, as JSON, CSV or PDF."""
         period = args.get("period") or str(args["year"])
@@ -29,8 +29,8 @@ class Statement(MethodView):
 
 @blp.route("/companies/<string:company>/trace")
 class CompanyTrace(MethodView):
-    @blp.arguments(CompanyTraceArgs, location="query")
     @require(*AUDITORS, own_company=True)
+    @blp.arguments(CompanyTraceArgs, location="query")
     def get(self, args, company):
         """Each of the company's receipts traced forward to the worker-months it paid for."""
         services().catch_up()

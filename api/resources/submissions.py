@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Response, json, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from api.blueprint import Blueprint
 
 from api.auth import services
 from api.problems import problem
