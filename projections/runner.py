@@ -51,6 +51,7 @@ class ProjectionRunner:
         self.engine = views_engine(database_url or ledger.settings.views_url)
         self.batch_size = batch_size
         self.projector = Projector()
+        self.applied_to: int | None = None  # where this runner's caches are true up to
         self.create()
 
     def create(self) -> None:
@@ -94,12 +95,16 @@ class ProjectionRunner:
                 if not self._claim(connection, start):
                     self.projector.reset()
                     return None
+                if self.applied_to != start:  # another runner applied entries since: caches are stale
+                    self.projector.reset()
                 self.projector.apply(connection, entries)
                 connection.execute(update(t.tracking).where(t.tracking.c.name == NAME)
                                    .values(position=start + len(entries)))
         except BaseException:
             self.projector.reset()  # caches may hold rows of the rolled-back batch
+            self.applied_to = None
             raise
+        self.applied_to = start + len(entries)
         return len(entries)
 
     @staticmethod
@@ -117,6 +122,7 @@ class ProjectionRunner:
             for table in reversed(t.VIEW_TABLES):
                 connection.execute(table.delete())
         self.projector.reset()
+        self.applied_to = None
         return self.run(progress)
 
     def dump(self) -> dict[str, list[tuple]]:

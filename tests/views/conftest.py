@@ -1,0 +1,1 @@
+from tests.domain.conftest import Programme, programme  # noqa: F401

@@ -1,0 +1,90 @@
+"""Views are applied exactly once: incrementally, by two runners at once, and across kill -9."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+
+from projections.queries import balances, programme_totals
+from projections.runner import ProjectionRunner
+
+RUNNER = """
+import sys
+from ledger.application import Ledger
+from ledger.config import Settings
+from projections.runner import ProjectionRunner
+runner = ProjectionRunner(Ledger(Settings.from_environment()), batch_size=int(sys.argv[1]))
+print("ready", flush=True)
+runner.run()
+print("done", flush=True)
+"""
+
+
+def history(programme, months: int = 3, workers: int = 40) -> None:
+    programme.pledge("pt-maju-bersama", "pl-1", 100_000_000)
+    programme.receive("pt-maju-bersama", "rc-1", 60_000_000, "pl-1")
+    programme.receive("pt-sinar-laut", "rc-2", 40_000_000)
+    references = [programme.enrol(f"3172{n:012d}", category="dasawisma" if n % 3 else "ojek_online") for n in range(workers)]
+    for month in range(1, months + 1):
+        name = f"2025-{month:02d}"
+        programme.disburse(f"ds-{name}", [("rc-1", "pt-maju-bersama", 400_000), ("rc-2", "pt-sinar-laut", 272_000)], name)
+        programme.pay(f"b-{name}", f"ds-{name}", name, references)
+
+
+def test_incremental_views_equal_a_rebuild_and_sums_hold(programme):
+    runner = ProjectionRunner(programme.ledger, batch_size=7)
+    programme.pledge("pt-maju-bersama", "pl-0", 1_000_000)
+    runner.run()
+    history(programme)
+    runner.run()
+    incremental = runner.dump()
+    assert runner.position() == programme.ledger.latest_checkpoint()["tree_size"]
+    runner.rebuild()
+    assert runner.dump() == incremental
+    with runner.engine.connect() as connection:
+        totals = programme_totals(connection)
+        assert balances(connection)["trial_balance_rupiah"] == 0
+    shares = incremental["view_premium_shares"]
+    assert sum(row[3] for row in shares) == totals["premiums_rupiah"] == 3 * 40 * 16_800
+    runner.close()
+
+
+def test_two_runners_never_apply_twice(programme):
+    history(programme, months=2, workers=20)
+    first, second = ProjectionRunner(programme.ledger, batch_size=5), ProjectionRunner(programme.ledger, batch_size=3)
+    while first.position() < first.target():
+        first.run(limit_batches=1)
+        second.run(limit_batches=1)
+    together = first.dump()
+    first.rebuild()
+    assert first.dump() == together
+    first.close()
+    second.close()
+
+
+def test_kill_9_at_random_moments_loses_and_repeats_nothing(programme):
+    history(programme, months=3, workers=30)
+    environment = {**os.environ, "AMANAH_HOME": str(programme.world.settings.home),
+                   "AMANAH_DATABASE_URL": programme.world.settings.database_url}
+    rng = random.Random(9)
+    target = programme.ledger.latest_checkpoint()["tree_size"]
+    observer = ProjectionRunner(programme.ledger)
+    kills = 0
+    while kills < 20 and observer.position() < target:
+        process = subprocess.Popen([sys.executable, "-c", RUNNER, "3"], env=environment, stdout=subprocess.PIPE, text=True)
+        assert process.stdout.readline().strip() == "ready"
+        time.sleep(rng.uniform(0.0, 0.15))
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=30)
+        process.stdout.close()
+        kills += 1
+    subprocess.run([sys.executable, "-c", RUNNER, "3"], env=environment, check=True, capture_output=True, timeout=300)
+    assert kills >= 1 and observer.position() == target
+    survived = observer.dump()
+    observer.rebuild()
+    assert observer.dump() == survived
+    observer.close()
