@@ -1,0 +1,173 @@
+"""Random sequences of valid and invalid submissions (hypothesis): refused ones store nothing,
+accepted ones never break an invariant, and the views equal a deliberately simple
+recomputation from the raw entries, written here from docs/domain.md."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections import defaultdict
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ledger import payloads, personal, signing
+from ledger.application import Ledger
+from ledger.bundle import verify_database
+from ledger.client import Signer, public_key_b64
+from ledger.config import Settings
+from ledger.errors import LedgerError
+from projections.queries import balances, programme_totals
+from projections.runner import ProjectionRunner
+from tests.conftest import genesis_submission
+
+P = "prop-2025"
+COMPANIES = ("pt-a", "pt-b", "pt-c")
+command = st.one_of(
+    st.tuples(st.just("receive"), st.sampled_from(COMPANIES), st.integers(1, 3_000_000)),
+    st.tuples(st.just("amil"), st.integers(0, 9), st.integers(1, 400_000)),
+    st.tuples(st.just("disburse"), st.lists(st.tuples(st.integers(0, 9), st.integers(1, 2_000_000)), min_size=1,
+                                            max_size=3)),
+    st.tuples(st.just("enrol"), st.integers(0, 15)),
+    st.tuples(st.just("pay"), st.integers(0, 9), st.sampled_from(["2025-02", "2025-03"]),
+              st.lists(st.integers(0, 15), min_size=1, max_size=6)),
+    st.tuples(st.just("reverse_receipt"), st.integers(0, 9)),
+)
+
+
+class World:
+    def __init__(self, directory: str):
+        self.settings = Settings.from_environment({"AMANAH_HOME": directory,
+                                                   "AMANAH_DATABASE_URL": f"sqlite:///{directory}/ledger.db"})
+        key = signing.generate()
+        self.ledger = Ledger(self.settings, key, b"p" * 32)
+        registrar = Signer(self.settings.origin, "registrar", signing.generate())
+        self.ledger.submit(genesis_submission(self.settings, registrar, key))
+        self.signers, self.count = {}, 0
+        for organisation, kind in (("city", "city"), ("baznas", "baznas"), ("bpjs", "bpjs"),
+                                   *((company, "company") for company in COMPANIES)):
+            private = signing.generate()
+            self.ledger.submit(registrar.one(f"r-{organisation}", "organisation.registered", "2025-01-01T00:00:00Z", {
+                "organisation": organisation, "legal_name": organisation, "kind": kind,
+                "public_key": public_key_b64(private)}))
+            self.signers[organisation] = Signer(self.settings.origin, organisation, private)
+        self.submit("city", [("programme.opened", payloads.programme_opened(P, 2025))])
+        self.receipts: list[tuple[str, str, int]] = []  # (receipt, company, entry)
+        self.disbursements: list[str] = []
+
+    def submit(self, who: str, events: list[tuple[str, dict]]) -> dict:
+        self.count += 1
+        return self.ledger.submit(self.signers[who].submission(
+            f"c{self.count}", [(kind, "2025-02-01T00:00:00Z", payload) for kind, payload in events]))
+
+    def reference(self, number: int) -> str:
+        return personal.worker_reference(b"p" * 32, f"{number:016d}")
+
+    def run(self, step: tuple) -> None:
+        kind = step[0]
+        if kind == "receive":
+            receipt = f"rc-{len(self.receipts)}"
+            result = self.submit("baznas", [("donation.received", payloads.receipt(P, receipt, step[1], step[2], "2025-01-10"))])
+            self.receipts.append((receipt, step[1], result["first_index"]))
+        elif kind == "amil" and self.receipts:
+            receipt, company, _ = self.receipts[step[1] % len(self.receipts)]
+            self.submit("baznas", [("amil.set_aside", {"programme": P, "receipt": receipt, "company": company,
+                                                       "amount_rupiah": step[2]})])
+        elif kind == "disburse" and self.receipts:
+            sources = {}
+            for position, amount in step[1]:
+                receipt, company, _ = self.receipts[position % len(self.receipts)]
+                sources[receipt] = (receipt, company, amount)
+            name = f"ds-{len(self.disbursements)}"
+            self.submit("baznas", [("disbursement.made", payloads.disbursement(P, name, "bpjs", "2025-02", "2025-02-01",
+                                                                               list(sources.values())))])
+            self.disbursements.append(name)
+        elif kind == "enrol":
+            self.submit("bpjs", [("worker.enrolled", payloads.enrolment(P, self.reference(step[1]), "ojek_online",
+                                                                        "Kelapa Gading Barat", "2025-01-15"))])
+        elif kind == "pay" and self.disbursements:
+            workers = [{"worker": self.reference(n), "income_rupiah": 1_000_000, "category": "ojek_online", "jht": False}
+                       for n in dict.fromkeys(step[3])]
+            disbursement = self.disbursements[step[1] % len(self.disbursements)]
+            self.submit("bpjs", payloads.premium_batch(P, f"b-{self.count}", disbursement, step[2], workers))
+        elif kind == "reverse_receipt" and self.receipts:
+            receipt, _, entry = self.receipts[step[1] % len(self.receipts)]
+            self.submit("baznas", [("entry.reversed", {"programme": P, "entry": entry, "reverses": "donation.received",
+                                                       "reference": {"receipt": receipt}, "reason_code": "duplicate",
+                                                       "note": "test"})])
+
+
+def recompute(ledger: Ledger) -> tuple[dict, dict]:
+    """Balances and totals from the raw entries, by the rules of docs/domain.md, nothing shared."""
+    entries = {}
+    for start in range(0, ledger.size(), 1000):
+        for index, leaf in ledger.entries(start, min(1000, ledger.size() - start)):
+            entries[index] = json.loads(leaf)["envelope"]
+    postings_of: dict[int, list[tuple[str, int]]] = {}
+    account = defaultdict(int)
+    premiums, worker_months, workers = 0, 0, set()
+    reversed_premiums = set()
+    for index in sorted(entries):
+        envelope = entries[index]
+        kind, payload = envelope["type"], envelope["payload"]
+        items: list[tuple[str, int]] = []
+        if kind == "donation.received":
+            items = [(f"baznas:restricted:{payload['company']}", payload["amount_rupiah"]),
+                     (f"donations:{payload['company']}", -payload["amount_rupiah"])]
+        elif kind == "amil.set_aside":
+            items = [("baznas:amil", payload["amount_rupiah"]), (f"baznas:restricted:{payload['company']}", -payload["amount_rupiah"])]
+        elif kind == "disbursement.made":
+            items = [("bpjs:premium_fund", payload["amount_rupiah"])] + [
+                (f"baznas:restricted:{source['company']}", -source["amount_rupiah"]) for source in payload["sources"]]
+        elif kind == "premium.paid":
+            items = [("coverage:premiums", payload["amount_rupiah"]), ("bpjs:premium_fund", -payload["amount_rupiah"])]
+        elif kind == "entry.reversed":
+            items = [(name, -amount) for name, amount in postings_of[payload["entry"]]]
+            if payload["reverses"] == "premium.paid":
+                reversed_premiums.add(payload["entry"])
+        postings_of[index] = items
+        for name, amount in items:
+            account[name] += amount
+    for index, envelope in entries.items():
+        if envelope["type"] == "premium.paid" and index not in reversed_premiums:
+            premiums += envelope["payload"]["amount_rupiah"]
+            worker_months += 1
+            workers.add(envelope["payload"]["worker"])
+    totals = {"premiums_rupiah": premiums, "worker_months": worker_months, "workers_covered": len(workers)}
+    return {name: amount for name, amount in account.items() if amount or name in account}, totals
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(command, min_size=4, max_size=18))
+def test_random_histories_keep_every_invariant_and_the_views_match(steps):
+    with tempfile.TemporaryDirectory() as directory:
+        world = World(directory)
+        try:
+            for step in steps:
+                before = (world.ledger.size(), world.ledger.latest_checkpoint()["root"])
+                try:
+                    world.run(step)
+                except LedgerError:
+                    assert (world.ledger.size(), world.ledger.latest_checkpoint()["root"]) == before
+            report = verify_database(world.ledger)
+            assert report.ok, [str(failure) for failure in report.failures[:3]]
+            assert sum(report.balances.values()) == 0
+            assert all(amount >= 0 for name, amount in report.balances.items() if name.startswith("baznas:restricted:"))
+            donations = -sum(amount for name, amount in report.balances.items() if name.startswith("donations:"))
+            held = sum(amount for name, amount in report.balances.items() if name.startswith("baznas:restricted:"))
+            assert donations == report.balances.get("baznas:amil", 0) + held + report.balances.get(
+                "bpjs:premium_fund", 0) + report.balances.get("coverage:premiums", 0)
+            expected_accounts, expected_totals = recompute(world.ledger)
+            runner = ProjectionRunner(world.ledger)
+            runner.run()
+            with runner.engine.connect() as connection:
+                views = balances(connection)["accounts"]
+                totals = programme_totals(connection)
+            runner.close()
+            assert {name: amount for name, amount in views.items() if not name.startswith("pledge:")} == \
+                {name: amount for name, amount in expected_accounts.items()}
+            for name, value in expected_totals.items():
+                assert totals[name] == value, name
+        finally:
+            world.ledger.close()
