@@ -90,6 +90,7 @@ def _organisations(ledger: Any, size: int) -> list[dict]:
     for start in range(0, size, PAGE):
         for index, leaf in ledger.entries(start, min(PAGE, size - start)):
             verifier.feed(index, leaf)
+    verifier.finish()  # commits the last submission's changes
     return organisations_json(verifier)
 
 
