@@ -166,3 +166,51 @@ def test_erasure_destroys_personal_data_and_changes_nothing_else(funded, tmp_pat
     for path in (tmp_path / "after").iterdir():
         assert nik.encode() not in path.read_bytes() and name.encode() not in path.read_bytes()
     assert (tmp_path / "before" / "entries.jsonl").read_bytes() == (tmp_path / "after" / "entries.jsonl").read_bytes()
+
+
+def test_membership_is_inactive_after_three_unpaid_months_and_resumes_with_payment(funded):
+    from ledger.domain.workers import Worker, worker_uuid
+
+    worker = funded.enrol("3172000000000400", enrolled_on="2025-01-05")
+    _paid_months(funded, worker, ["2025-01", "2025-05"])
+    state = funded.ledger.repository.get(worker_uuid(worker))
+    assert isinstance(state, Worker)
+    assert state.active("2025-03", 3) and not state.active("2025-04", 3)  # Feb, Mar, Apr unpaid
+    assert state.active("2025-05", 3) and state.covered("2025-05") and not state.covered("2025-04")
+
+
+def test_a_late_claim_payment_is_accepted_and_shows_as_late(funded):
+    worker = funded.enrol("3172000000000500")
+    _paid_months(funded, worker, ["2025-01", "2025-02", "2025-03"])
+    _claim(funded, "jkm-late", worker, "jkm", "2025-03-07", 42_000_000)(42_000_000)  # complete on a Friday
+    claim = funded.ledger.repository.get(claim_uuid("jkm", worker, "jkm-late"))
+    assert claim.deadline_on == "2025-03-12"  # three working days: Mon 10, Tue 11, Wed 12
+    funded.submit(funded.bpjs, "claim.paid", payloads.claim(PROGRAMME, "jkm-late", worker, "jkm",
+                                                           amount_rupiah=42_000_000, paid_on="2025-03-20"))
+    assert funded.ledger.repository.get(claim_uuid("jkm", worker, "jkm-late")).paid_late
+
+
+def test_only_the_receiving_bpjs_acknowledges_a_disbursement_once_for_its_amount(funded):
+    funded.disburse("ds-1", [("rc-1", MAIN, 1_000_000)])
+    acknowledge = lambda signer, amount: funded.submit(signer, "disbursement.acknowledged", {  # noqa: E731
+        "programme": PROGRAMME, "disbursement": "ds-1", "amount_rupiah": amount, "received_on": "2025-03-02"})
+    other_bpjs = funded.world.register("bpjs-lain", "bpjs")
+    refused(funded, RuleViolation, "disbursement", lambda: acknowledge(other_bpjs, 1_000_000))
+    refused(funded, RuleViolation, "amount_rupiah", lambda: acknowledge(funded.bpjs, 999_999))
+    acknowledge(funded.bpjs, 1_000_000)
+    refused(funded, AlreadyExists, "disbursement", lambda: acknowledge(funded.bpjs, 1_000_000))
+
+
+def test_pledges_are_amended_and_cancelled_only_by_their_company_and_never_below_what_was_received(funded):
+    amend = lambda signer, amount, previous: funded.submit(signer, "pledge.amended", {  # noqa: E731
+        "programme": PROGRAMME, "pledge": "pl-1", "amount_rupiah": amount, "previous_rupiah": previous,
+        "reason": "board decision"})
+    refused(funded, RuleViolation, "pledge", lambda: amend(funded.companies["pt-sinar-laut"], 70_000_000, 100_000_000))
+    refused(funded, RuleViolation, "amount_rupiah", lambda: amend(funded.companies[MAIN], 59_999_999, 100_000_000))
+    refused(funded, RuleViolation, "previous_rupiah", lambda: amend(funded.companies[MAIN], 70_000_000, 90_000_000))
+    amend(funded.companies[MAIN], 70_000_000, 100_000_000)
+    cancel = lambda outstanding: funded.submit(funded.companies[MAIN], "pledge.cancelled", {  # noqa: E731
+        "programme": PROGRAMME, "pledge": "pl-1", "outstanding_rupiah": outstanding, "reason": "budget cut"})
+    refused(funded, RuleViolation, "outstanding_rupiah", lambda: cancel(40_000_000))
+    cancel(10_000_000)
+    assert verify_database(funded.ledger).ok
