@@ -169,7 +169,7 @@ def _disbursement(batch: _Batch, entry: LogEntry) -> None:
         batch.insert(t.disbursement_sources, {"disbursement": p["disbursement"], "receipt": receipt,
                                               "company": company, "amount_rupiah": amount})
         batch.update(t.receipts, t.receipts.c.receipt == receipt, drawn_rupiah=t.receipts.c.drawn_rupiah + amount)
-    batch.projector.sources[p["disbursement"]] = sources
+    batch.projector.sources[p["disbursement"]] = sorted(sources)  # the order _sources() reads them in
 
 
 def _acknowledged(batch: _Batch, entry: LogEntry) -> None:

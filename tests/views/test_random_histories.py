@@ -134,8 +134,46 @@ def recompute(ledger: Ledger) -> tuple[dict, dict]:
             premiums += envelope["payload"]["amount_rupiah"]
             worker_months += 1
             workers.add(envelope["payload"]["worker"])
-    totals = {"premiums_rupiah": premiums, "worker_months": worker_months, "workers_covered": len(workers)}
+    totals = {"premiums_rupiah": premiums, "worker_months": worker_months, "workers_covered": len(workers),
+              "funded_by_company": _attribution(entries, reversed_premiums)}
     return {name: amount for name, amount in account.items() if amount or name in account}, totals
+
+
+def _largest_remainder(total: int, weights: list[int]) -> list[int]:
+    whole = sum(weights)
+    parts = [total * weight // whole for weight in weights]
+    order = sorted(range(len(weights)), key=lambda i: (-(total * weights[i] % whole), i))
+    for i in order[:total - sum(parts)]:
+        parts[i] += 1
+    return parts
+
+
+def _attribution(entries: dict, reversed_premiums: set) -> dict:
+    """docs/domain.md: a batch's total split pro rata to what each source has left (largest
+    remainder), then lines funded from those quotas in source order."""
+    sources, used, funded = {}, defaultdict(int), defaultdict(int)
+    quotas: dict[str, list] = {}
+    for index in sorted(entries):
+        envelope = entries[index]
+        kind, payload = envelope["type"], envelope["payload"]
+        if kind == "disbursement.made":
+            sources[payload["disbursement"]] = sorted((s["receipt"], s["company"], s["amount_rupiah"])
+                                                      for s in payload["sources"])
+        elif kind == "premium.batch":
+            own = sources[payload["disbursement"]]
+            capacity = [amount - used[(payload["disbursement"], receipt)] for receipt, _, amount in own]
+            shares = _largest_remainder(payload["total_rupiah"], capacity)
+            quotas[payload["batch"]] = [[receipt, company, share] for (receipt, company, _), share in zip(own, shares)]
+        elif kind == "premium.paid":
+            left = payload["amount_rupiah"]
+            for quota in quotas[payload["batch"]]:
+                take = min(left, quota[2])
+                quota[2] -= take
+                left -= take
+                used[(payload["disbursement"], quota[0])] += take
+                if index not in reversed_premiums:
+                    funded[quota[1]] += take
+    return {company: amount for company, amount in funded.items() if amount}
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -164,10 +202,21 @@ def test_random_histories_keep_every_invariant_and_the_views_match(steps):
             with runner.engine.connect() as connection:
                 views = balances(connection)["accounts"]
                 totals = programme_totals(connection)
-            runner.close()
             assert {name: amount for name, amount in views.items() if not name.startswith("pledge:")} == \
                 {name: amount for name, amount in expected_accounts.items()}
+            funded = expected_totals.pop("funded_by_company")
             for name, value in expected_totals.items():
                 assert totals[name] == value, name
+            with runner.engine.connect() as connection:
+                from sqlalchemy import func, select
+
+                from projections import tables as t
+
+                join = t.premium_shares.join(t.premiums, t.premiums.c.entry_index == t.premium_shares.c.entry_index)
+                view_funded = dict(connection.execute(
+                    select(t.premium_shares.c.company, func.sum(t.premium_shares.c.amount_rupiah)).select_from(join)
+                    .where(t.premiums.c.reversed.is_(False)).group_by(t.premium_shares.c.company)).all())
+            runner.close()
+            assert {company: int(amount) for company, amount in view_funded.items() if amount} == funded
         finally:
             world.ledger.close()
