@@ -10,7 +10,16 @@ import pytest
 
 from ledger import merkle
 
-VECTORS = json.loads((Path(__file__).resolve().parents[3] / "shared" / "vectors" / "rfc6962.json").read_text())
+def _vectors_path() -> Path:
+    """../shared/vectors beside the checkout (as CI lays it out), wherever the checkout is."""
+    for folder in Path(__file__).resolve().parents:
+        candidate = folder / "shared" / "vectors" / "rfc6962.json"
+        if candidate.exists():
+            return candidate
+    raise FileNotFoundError("shared/vectors/rfc6962.json not found beside the checkout")
+
+
+VECTORS = json.loads(_vectors_path().read_text())
 LEAVES = [bytes.fromhex(leaf) for leaf in VECTORS["leaves_hex"]]
 ROOTS = {int(size): bytes.fromhex(root) for size, root in VECTORS["roots"].items()}
 
