@@ -68,6 +68,11 @@ class Ledger(Application):
             except (LogPositionConflict, IntegrityError) as error:
                 logger.info("retrying submission %s after a concurrent write: %s",
                             submission.idempotency_key, error)
+            except LedgerError:
+                replay = self._replay(submission, digest)  # the same submission, stored meanwhile
+                if replay is not None:
+                    return replay
+                raise
         raise LedgerError("the log is too busy; try again", field=None)
 
     def _replay(self, submission: Submission, digest: str) -> dict | None:
@@ -86,7 +91,7 @@ class Ledger(Application):
     def _store(self, submission: Submission, digest: str) -> dict:
         first_index = self.size()
         self.cache.sync(first_index)
-        recorded_at = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+        recorded_at = datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
         decision = Decision(self._load_one, self.load_many)
         try:
             return self._decide_and_save(submission, digest, first_index, recorded_at, decision)
@@ -106,6 +111,9 @@ class Ledger(Application):
                                 signing.b64encode(submission.signature),
                                 submission.batch_proof(position))
             event_type.apply(decision, entry)
+            if envelope["type"] in ("key.revoked", "key.rotated") and position < len(submission.envelopes) - 1:
+                signer = decision.get(Organisation, organisation_uuid(submission.actor))
+                signer.signing_key(submission.key_id, entry.index + 1, f"envelopes[{position + 1}].key_id")
         decision.finish()
         events = decision.pending_events()
         assert [event.entry.index for event in events] == list(
@@ -186,7 +194,7 @@ class Ledger(Application):
 
     def forget(self, subject: str) -> bool:
         """Carry out an erasure request: destroy the subject's key and ciphertext."""
-        return self.recorder.write(lambda c, d: log_store.erase_personal(c, d, subject))
+        return self.recorder.erase(lambda c, d: log_store.erase_personal(c, d, subject))
 
     def _checkpoint_signer(self):
         if self.checkpoint_key is None:

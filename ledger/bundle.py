@@ -125,6 +125,9 @@ def verify_bundle(directory: Path, progress: Progress = _no_progress,
         raise InvalidInput(f"unknown bundle format {manifest.get('format')!r}", field="bundle")
     verifier = Verifier(pinned_origin, pinned_checkpoint_key)
     total = int(manifest.get("tree_size", 0))
+    for name in ("entries.jsonl", "checkpoints.jsonl", "organisations.json"):
+        if not (directory / name).is_file():
+            raise InvalidInput(f"{directory} is not a complete bundle: {name} is missing", field="bundle")
     checkpoints = _read_checkpoint_lines(directory / "checkpoints.jsonl", verifier)
     position = 0
     with (directory / "entries.jsonl").open("rb") as handle:
@@ -140,6 +143,8 @@ def verify_bundle(directory: Path, progress: Progress = _no_progress,
     _check_organisations(directory / "organisations.json", verifier)
     if fed != total:
         verifier.fail(None, "manifest", f"manifest says {total} entries, bundle holds {fed}")
+    if manifest.get("root") != signing.b64encode(report.root):
+        verifier.fail(None, "manifest", "manifest root differs from the root of the entries")
     return report
 
 
@@ -165,10 +170,25 @@ def _read_checkpoint_lines(path: Path, verifier: Verifier):
     return generator
 
 
+def _checkpoint_rows(handle, verifier: Verifier):
+    """Checkpoint lines; a damaged line is reported, never crashed on."""
+    for number, line in enumerate(handle, 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            if not isinstance(row, dict) or not isinstance(row.get("tree_size"), int) or not isinstance(
+                    row.get("note"), str) or not isinstance(row.get("consistency_proof", []), list):
+                raise ValueError("needs an integer tree_size, a note and a consistency_proof list")
+            yield row
+        except ValueError as error:
+            verifier.fail(None, "checkpoint", f"checkpoints.jsonl line {number} is damaged: {error}")
+
+
 def _checkpoint_checker(path: Path, verifier: Verifier):
     previous: tuple[int, bytes] | None = None
     with path.open() as handle:
-        rows = (json.loads(line) for line in handle if line.strip())
+        rows = _checkpoint_rows(handle, verifier)
         pending = next(rows, None)
         while True:
             fed = yield
@@ -178,7 +198,11 @@ def _checkpoint_checker(path: Path, verifier: Verifier):
                 if pending["tree_size"] < fed:
                     verifier.fail(None, "checkpoint", f"checkpoint {pending['tree_size']} out of order")
                 else:
-                    proof = [base64.b64decode(node) for node in pending.get("consistency_proof", [])]
+                    try:
+                        proof = [base64.b64decode(node, validate=True) for node in pending.get("consistency_proof", [])]
+                    except (ValueError, TypeError):
+                        verifier.fail(fed - 1, "consistency", f"consistency proof of checkpoint {fed} is not base64")
+                        proof = []
                     root = verifier.check_checkpoint(pending["note"], fed, previous,
                                                      proof if previous else None)
                     if root is not None:
@@ -188,6 +212,10 @@ def _checkpoint_checker(path: Path, verifier: Verifier):
             verifier.fail(None, "checkpoint", f"checkpoint signed for size {pending['tree_size']} but "
                           f"the log holds {verifier.report.entries} entries (entries removed or truncated)")
             pending = next(rows, None)
+        covered = previous[0] if previous else 0
+        if verifier.report.entries > covered:
+            verifier.fail(covered, "checkpoint", f"entries {covered}..{verifier.report.entries - 1} are not "
+                          "covered by any signed checkpoint (appended outside the ledger?)")
         yield
 
 

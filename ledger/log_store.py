@@ -276,9 +276,13 @@ def store_checkpoint(cursor: Cursor, dialect: Dialect, size: int, root: bytes, n
 
 
 def store_personal(cursor: Cursor, dialect: Dialect, records: Sequence[Any]) -> None:
-    """Sealed personal records and their keys; a subject already stored is kept as it is."""
+    """Sealed personal records and their keys; a subject stored before (enrolled again after a
+    reversal) gets the new record and key, the old ones destroyed."""
     if not records:
         return
+    for record in records:
+        cursor.execute(dialect.sql("DELETE FROM {person_keys} WHERE subject = ?"), (record.subject,))
+        cursor.execute(dialect.sql("DELETE FROM {personal_data} WHERE subject = ?"), (record.subject,))
     insert_rows(cursor, dialect, "person_keys", ("subject", "data_key"), ("text", "bytea"),
                 [(record.subject, record.data_key) for record in records])
     insert_rows(cursor, dialect, "personal_data", ("subject", "nonce", "ciphertext"), ("text", "bytea", "bytea"),

@@ -53,6 +53,21 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
             return command(cursor, self.dialect)
 
 
+    def scrub(self) -> None:
+        """After an erasure: copy the WAL back into the database file and truncate it, so that
+        deleted pages (zeroed by secure_delete) are the only copy left."""
+        with self.datastore.get_connection(commit=True) as connection:
+            connection._sqlite_conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def erase(self, command: Callable[[Any, Dialect], T]) -> T:
+        """Run a deletion with secure_delete on, so freed pages are overwritten with zeros."""
+        with self.datastore.get_connection(commit=True) as connection:
+            connection._sqlite_conn.execute("PRAGMA secure_delete=ON")
+        result = self.write(command)
+        self.scrub()
+        return result
+
+
 class LedgerPostgresRecorder(PostgresApplicationRecorder):
     """PostgreSQL: the same tables in the datastore's schema, guarded by triggers."""
 
@@ -103,5 +118,18 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
         with self.datastore.transaction(commit=True) as cursor:
             self._lock_table(cursor)
             return command(cursor, self.dialect)
+
+    def erase(self, command: Callable[[Any, Dialect], T]) -> T:
+        """Run a deletion, then rewrite the personal tables (VACUUM FULL) so that no dead
+        tuple keeps the destroyed key or ciphertext in the table files."""
+        result = self.write(command)
+        with self.datastore.get_connection() as connection:
+            connection.autocommit = True
+            try:
+                for table in ("person_keys", "personal_data"):
+                    connection.execute(f"VACUUM FULL {self.dialect.qualify(table)}")
+            finally:
+                connection.autocommit = False
+        return result
 
 

@@ -73,6 +73,9 @@ def _claim(decision: Decision, entry: LogEntry, status: str) -> Claim:
     claim = decision.get(Claim, claim_uuid(payload["benefit"], payload["worker"], payload["claim"]))
     if claim is None or claim.claim_id != payload["claim"]:
         raise NotFound(f"{payload['benefit'].upper()} claim {payload['claim']!r} was not filed", field="payload.claim")
+    for name, value in (("worker", claim.worker), ("programme", claim.programme)):
+        if payload[name] != value:
+            raise RuleViolation(f"the claim was filed for {name} {value[:16]}", field=f"payload.{name}")
     if claim.status != status:
         raise RuleViolation(f"the claim is {claim.status}, not {status}", field="payload.claim")
     return claim

@@ -22,6 +22,7 @@ class PledgeState:
     received_rupiah: int = 0
     cancelled: bool = False
     reversed: bool = False
+    amended: bool = False
 
     @property
     def outstanding_rupiah(self) -> int:
@@ -105,7 +106,8 @@ def _pledge_made(programme: Programme, entry: LogEntry) -> None:
 
 
 def _pledge_amended(programme: Programme, entry: LogEntry) -> None:
-    programme.pledges[entry.payload["pledge"]].amount_rupiah = entry.payload["amount_rupiah"]
+    pledge = programme.pledges[entry.payload["pledge"]]
+    pledge.amount_rupiah, pledge.amended = entry.payload["amount_rupiah"], True
 
 
 def _pledge_cancelled(programme: Programme, entry: LogEntry) -> None:

@@ -44,8 +44,8 @@ def premium_for(rules: dict, income_rupiah: int, category: str, month: str, with
         if (discount["from_month"] <= month <= discount["to_month"]
                 and category in discount["categories"]
                 and rules.get("funding", "csr") not in discount.get("excluded_funding", [])):
-            jkk -= jkk * discount["jkk_percent_off"] // 100
-            jkm -= jkm * discount["jkm_percent_off"] // 100
+            jkk = jkk * (100 - discount["jkk_percent_off"]) // 100  # the premium rounds down
+            jkm = jkm * (100 - discount["jkm_percent_off"]) // 100
     return Premium(jkk, jkm, jht)
 
 

@@ -49,7 +49,7 @@ def _reverse(decision: Decision, entry: LogEntry) -> None:
         _reverse_premium(decision, entry)
         return
     if kind == "worker.enrolled":
-        worker = existing_worker(decision, _with_worker(entry))
+        worker = _referenced_worker(decision, entry)
         _same(worker.enrolled_at, worker.enrolled_by, entry)
         if any(not paid.reversed for paid in worker.paid.values()):
             raise RuleViolation("premiums were paid for this worker; reverse them first", field="payload.entry")
@@ -63,6 +63,9 @@ def _reverse(decision: Decision, entry: LogEntry) -> None:
         if pledge.received_rupiah:
             raise RuleViolation("money was received against this pledge; reverse the receipts first",
                                 field="payload.entry")
+        if pledge.cancelled or pledge.amended:
+            raise RuleViolation("the pledge was amended or cancelled since; correct it with pledge.amended",
+                                field="payload.entry")
     elif kind in ("donation.received", "amil.set_aside"):
         receipt = programme.receipts.get(reference["receipt"])
         _exists(receipt, "receipt")
@@ -70,6 +73,9 @@ def _reverse(decision: Decision, entry: LogEntry) -> None:
             _same(receipt.made_at, receipt.recorded_by, entry)
             if receipt.drawn_rupiah or receipt.amil_rupiah:
                 raise RuleViolation("the receipt was disbursed or had amil set aside; reverse those first",
+                                    field="payload.entry")
+            if receipt.pledge and programme.pledges[receipt.pledge].cancelled:
+                raise RuleViolation("the receipt's pledge was cancelled since; its books would not balance",
                                     field="payload.entry")
         elif entry.payload["entry"] not in receipt.amil_entries or receipt.recorded_by != entry.actor:
             raise RuleViolation("that entry is not an amil share of this receipt by you", field="payload.entry")
@@ -93,7 +99,7 @@ def _reverse_premium(decision: Decision, entry: LogEntry) -> None:
     if header is None or not header["refund"]:
         raise InvalidInput("premium reversals follow a premium.refund header in the same submission",
                            field="payload.reverses")
-    worker = existing_worker(decision, _with_worker(entry))
+    worker = _referenced_worker(decision, entry)
     paid = worker.paid.get(entry.payload["reference"]["month"])
     if paid is None or paid.reversed:
         raise NotFound("no premium for that worker and month, or it was reversed already",
@@ -116,6 +122,13 @@ class _EntryView:
 
 def _with_worker(entry: LogEntry) -> _EntryView:
     return _EntryView(entry)
+
+
+def _referenced_worker(decision: Decision, entry: LogEntry):
+    try:
+        return existing_worker(decision, _with_worker(entry))
+    except NotFound as error:
+        raise NotFound(error.detail, field="payload.reference.worker") from error
 
 
 register(EventType("entry.reversed", frozenset({"company", "baznas", "bpjs"}), _check_payload, _reverse,

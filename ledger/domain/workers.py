@@ -20,8 +20,10 @@ from ledger.errors import AlreadyExists, InvalidInput, NotFound, RuleViolation
 from ledger.event_types import EventType, register
 
 
-def worker_uuid(reference: str) -> UUID:
-    return aggregate_uuid("worker", reference)
+def worker_uuid(reference: str, programme: str) -> UUID:
+    """One membership per NIK per programme year: the same worker continues into next year's
+    programme as a new membership."""
+    return aggregate_uuid("worker", f"{programme}:{reference}")
 
 
 @dataclass
@@ -39,10 +41,13 @@ class Worker(Aggregate):
 
     @staticmethod
     def create_id(entry: LogEntry) -> UUID:
-        return worker_uuid(entry.payload["worker"])
+        return worker_uuid(entry.payload["worker"], entry.payload["programme"])
 
     @event("Enrolled")
     def __init__(self, entry: LogEntry):
+        self._enrol(entry)
+
+    def _enrol(self, entry: LogEntry) -> None:
         payload = entry.payload
         self.reference: str = payload["worker"]
         self.programme: str = payload["programme"]
@@ -61,7 +66,9 @@ class Worker(Aggregate):
     def record(self, entry: LogEntry) -> None:
         """Apply an already-checked worker event."""
         payload = entry.payload
-        if entry.type == "worker.updated":
+        if entry.type == "worker.enrolled":  # enrolled again after a reversed enrolment
+            self._enrol(entry)
+        elif entry.type == "worker.updated":
             for name in ("category", "kelurahan", "income_rupiah", "jht"):
                 if name in payload:
                     setattr(self, name, payload[name])
@@ -92,7 +99,7 @@ class Worker(Aggregate):
 
 
 def existing_worker(decision: Decision, entry: LogEntry) -> Worker:
-    worker = decision.get(Worker, worker_uuid(entry.payload["worker"]))
+    worker = decision.get(Worker, worker_uuid(entry.payload["worker"], entry.payload["programme"]))
     if worker is None or worker.reversed:
         raise NotFound("worker is not enrolled", field="payload.worker")
     if worker.programme != entry.payload["programme"]:
@@ -103,11 +110,14 @@ def existing_worker(decision: Decision, entry: LogEntry) -> Worker:
 def _enrol(decision: Decision, entry: LogEntry) -> None:
     programme = programme_of(decision, entry)
     check_bracket(programme.rules, entry.payload["income_rupiah"], "payload.income_rupiah")
-    existing = decision.get(Worker, worker_uuid(entry.payload["worker"]))
-    if existing is not None:
+    existing = decision.get(Worker, worker_uuid(entry.payload["worker"], entry.payload["programme"]))
+    if existing is not None and not existing.reversed:
         raise AlreadyExists("this NIK is enrolled already (one active membership per NIK)",
                             field="payload.worker")
-    decision.add(Worker(entry))
+    if existing is not None:  # its enrolment was reversed: enrol it again
+        existing.record(entry)
+    else:
+        decision.add(Worker(entry))
 
 
 def _update(decision: Decision, entry: LogEntry) -> None:
@@ -125,6 +135,10 @@ def _withdraw(decision: Decision, entry: LogEntry) -> None:
         raise RuleViolation(f"withdrawn already on {worker.withdrawn_on}", field="payload.worker")
     if entry.payload["withdrawn_on"] < worker.enrolled_on:
         raise RuleViolation("cannot be withdrawn before enrolment", field="payload.withdrawn_on")
+    paid_after = [month for month in worker.paid if worker.covered(month) and month > entry.payload["withdrawn_on"][:7]]
+    if paid_after:
+        raise RuleViolation(f"premiums were paid for {', '.join(sorted(paid_after))}; reverse them first",
+                            field="payload.withdrawn_on")
     worker.record(entry)
 
 
@@ -134,7 +148,7 @@ def _pay(decision: Decision, entry: LogEntry) -> None:
     if header is None or header["refund"] or header["payload"]["batch"] != payload["batch"]:
         raise InvalidInput("premium lines follow their batch header in the same submission",
                            field="payload.batch")
-    for name in ("disbursement", "month"):
+    for name in ("programme", "disbursement", "month"):
         if payload[name] != header["payload"][name]:
             raise RuleViolation(f"differs from the batch header's {name}", field=f"payload.{name}")
     programme = programme_of(decision, entry)
@@ -168,7 +182,7 @@ WORKER = {"programme": fields.identifier, "worker": worker_ref}
 PROFILE = {"category": fields.one_of(*CATEGORIES), "kelurahan": fields.text(100),
            "income_rupiah": _income, "jht": boolean}
 def _touches(payload: dict) -> list[UUID]:
-    return [worker_uuid(payload["worker"])]
+    return [worker_uuid(payload["worker"], payload["programme"])]
 
 
 register(EventType("worker.enrolled", BPJS, spec({**WORKER, **PROFILE, "enrolled_on": fields.calendar_date}),

@@ -74,3 +74,82 @@ def programme(world) -> Programme:
     result = Programme(world, city, baznas, bpjs, companies)
     result.submit(city, "programme.opened", payloads.programme_opened(PROGRAMME, 2025), "2025-01-02T08:00:00Z")
     return result
+
+
+# ---- shared by the domain tests: refusals, reversals, claims, balances ---------------------
+
+from ledger.bundle import verify_database  # noqa: E402
+from ledger.domain.common import aggregate_uuid  # noqa: E402
+from ledger.errors import LedgerError  # noqa: E402
+
+
+def snapshot(ledger) -> tuple:
+    """What a refused command must leave untouched: the log size and the latest checkpoint."""
+    return ledger.size(), ledger.latest_checkpoint()
+
+
+def assert_refused(ledger, error_class: type, field: str, command) -> LedgerError:
+    """`command` raises exactly `error_class` naming `field`, and nothing is stored."""
+    before = snapshot(ledger)
+    with pytest.raises(LedgerError) as caught:
+        command()
+    error = caught.value
+    assert type(error) is error_class, f"{type(error).__name__} ({error}), expected {error_class.__name__}"
+    assert error.field == field, f"field {error.field!r} ({error}), expected {field!r}"
+    assert snapshot(ledger) == before, "a refused command stored something"
+    return error
+
+
+def assert_refused_as_one_of(ledger, error_classes: tuple, fields: tuple, command) -> LedgerError:
+    """For a refusal the ledger does not make yet, where the fix may reasonably choose among a
+    few classes and fields: one of them, and nothing stored."""
+    before = snapshot(ledger)
+    with pytest.raises(LedgerError) as caught:
+        command()
+    error = caught.value
+    assert type(error) in error_classes, f"{type(error).__name__} ({error})"
+    assert error.field in fields, f"field {error.field!r} ({error}), expected one of {fields}"
+    assert snapshot(ledger) == before, "a refused command stored something"
+    return error
+
+
+def attempt(ledger, command) -> bool:
+    """Run a command the rules may accept or refuse; a refusal must store nothing."""
+    before = snapshot(ledger)
+    try:
+        command()
+        return True
+    except LedgerError:
+        assert snapshot(ledger) == before, "a refused command stored something"
+        return False
+
+
+def balances(ledger) -> dict[str, int]:
+    """The trial balance replayed by the verifier; the database must verify."""
+    report = verify_database(ledger)
+    assert report.ok, [str(failure) for failure in report.failures]
+    return report.balances
+
+
+def programme_state(ledger, programme_id: str = PROGRAMME):
+    from ledger.domain.programme import Programme as ProgrammeAggregate
+
+    aggregate = ledger.repository.get(aggregate_uuid("programme", programme_id))
+    assert isinstance(aggregate, ProgrammeAggregate)
+    return aggregate
+
+
+def _amil(self, receipt: str, company: str, amount: int, programme_id: str = PROGRAMME) -> dict:
+    return self.submit(self.baznas, "amil.set_aside", {"programme": programme_id, "receipt": receipt,
+                                                      "company": company, "amount_rupiah": amount})
+
+
+def _reverse(self, signer, entry: int, kind: str, reference: dict, reason_code: str = "data_entry_error",
+             programme_id: str = PROGRAMME) -> dict:
+    return self.submit(signer, "entry.reversed", {
+        "programme": programme_id, "entry": entry, "reverses": kind, "reference": reference,
+        "reason_code": reason_code, "note": "keyed in error"})
+
+
+Programme.amil = _amil
+Programme.reverse = _reverse

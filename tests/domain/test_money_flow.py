@@ -173,7 +173,7 @@ def test_membership_is_inactive_after_three_unpaid_months_and_resumes_with_payme
 
     worker = funded.enrol("3172000000000400", enrolled_on="2025-01-05")
     _paid_months(funded, worker, ["2025-01", "2025-05"])
-    state = funded.ledger.repository.get(worker_uuid(worker))
+    state = funded.ledger.repository.get(worker_uuid(worker, PROGRAMME))
     assert isinstance(state, Worker)
     assert state.active("2025-03", 3) and not state.active("2025-04", 3)  # Feb, Mar, Apr unpaid
     assert state.active("2025-05", 3) and state.covered("2025-05") and not state.covered("2025-04")
