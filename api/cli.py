@@ -168,8 +168,16 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("--db", action="store_true", help="verify the configured database instead")
     verify.add_argument("--origin", help="pin the origin you expect")
     verify.add_argument("--checkpoint-key", help="pin the checkpoint verifier key you expect")
+    verify.add_argument("--jobs", type=_positive_jobs, default=None,
+                        help="processes for a bundle (default: one per core from 20,000 entries)")
     verify.set_defaults(handler=command_verify)
     return parser
+
+
+def _positive_jobs(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 64:
+        raise argparse.ArgumentTypeError("--jobs is a whole number from 1 to 64")
+    return int(text)
 
 
 def _passphrase_flag(parser: argparse.ArgumentParser) -> None:
@@ -514,7 +522,8 @@ def command_verify(arguments: argparse.Namespace) -> int:
         if arguments.db:
             report = verify_database(_open(_settings(arguments), signing_checkpoints=False), update)
         else:
-            report = verify_bundle(arguments.bundle, update, arguments.origin, arguments.checkpoint_key)
+            report = verify_bundle(arguments.bundle, update, arguments.origin, arguments.checkpoint_key,
+                                   arguments.jobs)
     for failure in report.failures:
         print(f"FAIL {failure}")
     if report.failure_count > len(report.failures):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from functools import partial
+from functools import lru_cache, partial
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
@@ -23,6 +23,7 @@ NAMESPACE = uuid.UUID("6f1c5a8e-0b7d-5e47-9a55-616d616e6168")
 GENESIS_TYPE = "ledger.created"
 
 
+@lru_cache(maxsize=4096)
 def organisation_uuid(organisation_id: str) -> UUID:
     """The aggregate id of an organisation."""
     return uuid.uuid5(NAMESPACE, f"organisation:{organisation_id}")

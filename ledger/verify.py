@@ -7,7 +7,8 @@ registrar's signed events from genesis on, and the domain's rules are re-applied
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
@@ -23,6 +24,7 @@ from ledger.entry import LogEntry, entry_from_json, envelope_span
 from ledger.errors import LedgerError
 from ledger.event_types import lookup
 from ledger.organisations import GENESIS_TYPE, Organisation, organisation_uuid
+from ledger.parallel import prechecked_in_parallel
 from ledger.submission import check_envelope
 
 import ledger.domain  # noqa: F401  (registers the domain's event types)
@@ -65,6 +67,76 @@ class _OpenSubmission:
     seen: int = 0
 
 
+@dataclass(slots=True)
+class Precheck:
+    """What can be checked of one entry without the history before it."""
+
+    leaf_hash: bytes
+    failures: list[tuple[str, str]] = field(default_factory=list)
+    parsed: bool = False        # a well-formed, canonical log entry: go on
+    usable: bool = False        # and its envelope is well formed: check keys and rules
+    entry: LogEntry | None = None
+    signed: bytes = b""         # what the signature covers: the envelope, or its batch root
+    signed_error: str | None = None
+    payload_error: str | None = None
+
+
+def precheck(position: int, leaf: bytes, origin: str | None) -> Precheck:
+    """The history-free checks of the leaf at `position`; `origin` None takes the entry's own
+    (genesis declares it)."""
+    checked = Precheck(merkle.leaf_hash(leaf))
+    try:
+        value = parse_json_strict(leaf, "log entry")
+        entry = entry_from_json(value, leaf)
+    except LedgerError as error:
+        checked.failures.append(("entry", f"not a log entry: {error}"))
+        return checked
+    if entry.index != position:
+        checked.failures.append(("order", f"entry says index {entry.index} but stands at {position} "
+                                 "(an entry was inserted, deleted or moved)"))
+    try:
+        canonical = canonical_bytes_checked_domain(value) == leaf
+    except LedgerError as error:
+        checked.failures.append(("canonical", str(error)))
+        return checked
+    if not canonical:
+        checked.failures.append(("canonical", "entry bytes are not RFC 8785 canonical"))
+    checked.parsed, checked.entry = True, entry
+    try:
+        check_envelope(entry.envelope, "envelope", str(entry.envelope.get("ledger")) if origin is None else origin)
+    except LedgerError as error:
+        checked.failures.append(("envelope", str(error)))
+        return checked
+    checked.usable = True
+    _precheck_signed(checked, entry, leaf, canonical)
+    try:
+        lookup(entry.type, "type").check_payload(entry.payload, "payload")
+    except LedgerError as error:
+        checked.payload_error = f"{entry.type}: {error}"
+    return checked
+
+
+def _precheck_signed(checked: Precheck, entry: LogEntry, leaf: bytes, canonical: bool) -> None:
+    try:
+        envelope_bytes = envelope_span(leaf, entry.index) if canonical else canonical_bytes(entry.envelope, check=False)
+        checked.signed = envelope_bytes if entry.batch is None else _batch_root(entry, envelope_bytes)
+    except LedgerError as error:
+        checked.signed_error = str(error)
+
+
+def _batch_root(entry: LogEntry, envelope_bytes: bytes) -> bytes:
+    batch = entry.batch
+    if not isinstance(batch, dict) or set(batch) != {"root", "size", "path"} \
+            or not isinstance(batch["size"], int) or not isinstance(batch["path"], list):
+        raise LedgerError("batch proof must have root, size and path", field="batch")
+    root = signing.b64decode(batch["root"], "batch.root", 32)
+    path = [signing.b64decode(node, "batch.path", 32) for node in batch["path"]]
+    if batch["size"] < 2 or not merkle.verify_inclusion(
+            merkle.leaf_hash(envelope_bytes), entry.envelope["sequence"], batch["size"], path, root):
+        raise LedgerError("batch audit path does not lead to the signed batch root", field="batch")
+    return root
+
+
 class Verifier:
     """Feed entries in index order and checkpoints in size order; then `finish()`."""
 
@@ -79,7 +151,6 @@ class Verifier:
         self.submissions_seen: set[tuple[str, str]] = set()
         self.open: _OpenSubmission | None = None
         self.decision = Decision(self._load)
-        self.envelope_bytes: bytes | None = None
         self.verified_batches: set[tuple[str, str, str]] = set()
         self.last_recorded_at = ""
         self.on_nodes: Callable[[list[tuple[int, bytes]]], None] | None = None
@@ -96,43 +167,52 @@ class Verifier:
 
     def feed(self, position: int, leaf: bytes) -> None:
         """Check the entry at `position` (its place in the stream) and add its leaf to the tree."""
-        nodes = merkle.append_nodes(self.frontier, position, [merkle.leaf_hash(leaf)])
+        self.accept(position, leaf, precheck(position, leaf, self.origin if position else None))
+
+    def feed_stream(self, leaves: Iterable[bytes], jobs: int = 1) -> Iterator[int]:
+        """Feed `leaves` in order, yielding each position once it is checked.
+
+        With `jobs` > 1 the checks that need no history (parsing, canonical form, envelope and
+        payload fields, batch audit paths, leaf hashes) run in that many worker processes while
+        this one replays keys, rules and postings in order, which is what needs the history."""
+        iterator = iter(leaves)
+        first = next(iterator, None)
+        if first is None:
+            return
+        self.feed(0, first)  # genesis names the origin every later envelope must carry
+        yield 0
+        if jobs <= 1:
+            for position, leaf in enumerate(iterator, 1):
+                self.feed(position, leaf)
+                yield position
+            return
+        for position, leaf, checked in prechecked_in_parallel(iterator, 1, self.origin or "", jobs):
+            self.accept(position, leaf, checked)
+            yield position
+
+    def accept(self, position: int, leaf: bytes, checked: Precheck) -> None:
+        """Record what `precheck` found, then check keys, rules and postings in log order."""
+        nodes = merkle.append_nodes(self.frontier, position, [checked.leaf_hash])
         if self.on_nodes is not None:
             self.on_nodes(nodes)
         self.report.entries += 1
-        try:
-            value = parse_json_strict(leaf, "log entry")
-            entry = entry_from_json(value, leaf)
-        except LedgerError as error:
-            self.fail(position, "entry", f"not a log entry: {error}")
+        for check, detail in checked.failures:
+            self.fail(position, check, detail)
+        if not checked.parsed:
             return
-        if entry.index != position:
-            self.fail(position, "order", f"entry says index {entry.index} but stands at {position} "
-                      "(an entry was inserted, deleted or moved)")
-        try:
-            canonical = canonical_bytes_checked_domain(value) == leaf
-        except LedgerError as error:
-            self.fail(position, "canonical", str(error))
-            return
-        if not canonical:
-            self.fail(position, "canonical", "entry bytes are not RFC 8785 canonical")
-        self.envelope_bytes = envelope_span(leaf, entry.index) if canonical else None
-        self._check_entry(position, entry)
-
-    def _check_entry(self, position: int, entry: LogEntry) -> None:
+        entry = checked.entry or entry_from_json(json.loads(leaf), leaf)
         if position == 0:
             self._start(entry)
-        try:
-            check_envelope(entry.envelope, "envelope", self.origin or "")
-        except LedgerError as error:
-            self.fail(position, "envelope", str(error))
-            return
+        if checked.usable:
+            self._check_entry(position, entry, checked)
+
+    def _check_entry(self, position: int, entry: LogEntry, checked: Precheck) -> None:
         if entry.recorded_at < self.last_recorded_at:
             self.fail(position, "recorded_at", "recorded before the entry it follows")
         self.last_recorded_at = max(self.last_recorded_at, entry.recorded_at)
         self._track_submission(position, entry)
-        self._check_signature(position, entry)
-        self._apply(position, entry)
+        self._check_signature(position, entry, checked)
+        self._apply(position, entry, checked.payload_error)
 
     def _start(self, entry: LogEntry) -> None:
         if entry.type != GENESIS_TYPE:
@@ -188,33 +268,21 @@ class Verifier:
         for aggregate in self.decision.touched():
             self.aggregates[aggregate.id] = aggregate
 
-    def _check_signature(self, position: int, entry: LogEntry) -> None:
+    def _check_signature(self, position: int, entry: LogEntry, checked: Precheck) -> None:
         try:
             public = self._signing_key(position, entry)
             signature = signing.b64decode(entry.signature, "signature", signing.SIGNATURE_BYTES)
-            envelope_bytes = self.envelope_bytes or canonical_bytes(entry.envelope, check=False)
+            if checked.signed_error is not None:
+                raise LedgerError(checked.signed_error, field="batch")
             if entry.batch is None:
-                signing.verify(public, signature, envelope_bytes)
+                signing.verify(public, signature, checked.signed)
                 return
-            root = self._batch_root(entry, envelope_bytes)
             cache_key = (entry.key_id, entry.batch["root"], entry.signature)
             if cache_key not in self.verified_batches:
-                signing.verify(public, signature, root)
+                signing.verify(public, signature, checked.signed)
                 self.verified_batches.add(cache_key)
         except LedgerError as error:
             self.fail(position, "signature", str(error))
-
-    def _batch_root(self, entry: LogEntry, envelope_bytes: bytes) -> bytes:
-        batch = entry.batch
-        if not isinstance(batch, dict) or set(batch) != {"root", "size", "path"} \
-                or not isinstance(batch["size"], int) or not isinstance(batch["path"], list):
-            raise LedgerError("batch proof must have root, size and path", field="batch")
-        root = signing.b64decode(batch["root"], "batch.root", 32)
-        path = [signing.b64decode(node, "batch.path", 32) for node in batch["path"]]
-        if batch["size"] < 2 or not merkle.verify_inclusion(
-                merkle.leaf_hash(envelope_bytes), entry.envelope["sequence"], batch["size"], path, root):
-            raise LedgerError("batch audit path does not lead to the signed batch root", field="batch")
-        return root
 
     def _signing_key(self, position: int, entry: LogEntry) -> bytes:
         if position == 0 and entry.type == GENESIS_TYPE:
@@ -227,7 +295,7 @@ class Verifier:
             raise LedgerError(f"{entry.actor!r} was not a registered organisation", field="actor")
         return organisation.signing_key(entry.key_id, position, "key_id").public_key
 
-    def _apply(self, position: int, entry: LogEntry) -> None:
+    def _apply(self, position: int, entry: LogEntry, payload_error: str | None) -> None:
         """Re-check permission, payload and the domain rules by applying the entry again."""
         try:
             event_type = lookup(entry.type, "type")
@@ -240,10 +308,12 @@ class Verifier:
                     raise LedgerError("genesis may only be entry 0", field="type")
             if kind not in event_type.emitters:
                 raise LedgerError(f"a {kind} may not emit {entry.type}", field="type")
-            event_type.check_payload(entry.payload, "payload")
-            event_type.apply(self.decision, entry)  # committed when the submission closes
+            if payload_error is None:
+                event_type.apply(self.decision, entry)  # committed when the submission closes
         except LedgerError as error:
-            self.fail(position, "rules", f"{entry.type}: {error}")
+            payload_error = f"{entry.type}: {error}"
+        if payload_error is not None:
+            self.fail(position, "rules", payload_error)
             return
         self._post(position, entry)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from functools import partial
+from functools import lru_cache, partial
 from uuid import UUID
 
 from ledger import fields
@@ -30,6 +30,7 @@ def boolean(value: object, field: str) -> object:
     return value
 
 
+@lru_cache(maxsize=1 << 18)
 def aggregate_uuid(kind: str, key: str) -> UUID:
     """Deterministic aggregate ids: the same key always names the same aggregate."""
     return uuid.uuid5(NAMESPACE, f"{kind}:{key}")
