@@ -30,6 +30,7 @@ from ledger.submission import check_envelope
 import ledger.domain  # noqa: F401  (registers the domain's event types)
 
 MAX_FAILURES_KEPT = 1000
+PREMIUM_POSTINGS = ("coverage:premiums", "bpjs:premium_fund")  # debit, credit of premium.paid
 NON_NEGATIVE_ACCOUNTS = ("baznas:restricted:", "bpjs:premium_fund", "baznas:amil", "pledge:outstanding:")
 
 
@@ -137,6 +138,30 @@ def _batch_root(entry: LogEntry, envelope_bytes: bytes) -> bytes:
     return root
 
 
+class _Replay(Decision):
+    """A decision whose events are dropped as soon as they are applied: the verifier keeps the
+    aggregates' state, never their events, so memory does not grow with a batch's size."""
+
+    def __init__(self, load: Callable[[UUID], Any]):
+        super().__init__(load)
+        self.recent: list[Any] = []
+
+    def get(self, aggregate_class: type, aggregate_id: UUID) -> Any:
+        aggregate = super().get(aggregate_class, aggregate_id)
+        if aggregate is not None:
+            self.recent.append(aggregate)
+        return aggregate
+
+    def add(self, aggregate: Any) -> None:
+        super().add(aggregate)
+        self.recent.append(aggregate)
+
+    def drop_events(self) -> None:
+        for aggregate in self.recent:
+            aggregate.collect_events()
+        self.recent.clear()
+
+
 class Verifier:
     """Feed entries in index order and checkpoints in size order; then `finish()`."""
 
@@ -150,12 +175,12 @@ class Verifier:
         self.aggregates: dict[UUID, Any] = {}
         self.submissions_seen: set[tuple[str, str]] = set()
         self.open: _OpenSubmission | None = None
-        self.decision = Decision(self._load)
+        self.decision = _Replay(self._load)
         self.verified_batches: set[tuple[str, str, str]] = set()
         self.last_recorded_at = ""
         self.on_nodes: Callable[[list[tuple[int, bytes]]], None] | None = None
         self.balances: dict[str, int] = {}
-        self.postings_by_index: dict[int, list[Posting]] = {}
+        self.postings_by_index: dict[int, list[Posting] | int] = {}
 
     # ---- entries ------------------------------------------------------------------------
 
@@ -260,7 +285,7 @@ class Verifier:
             except LedgerError as error:
                 self.fail(current.first_index, "rules", f"submission: {error}")
             self._commit()
-        self.decision = Decision(self._load)
+        self.decision = _Replay(self._load)
         self.open = None
 
     def _commit(self) -> None:
@@ -310,6 +335,7 @@ class Verifier:
                 raise LedgerError(f"a {kind} may not emit {entry.type}", field="type")
             if payload_error is None:
                 event_type.apply(self.decision, entry)  # committed when the submission closes
+                self.decision.drop_events()
         except LedgerError as error:
             payload_error = f"{entry.type}: {error}"
         if payload_error is not None:
@@ -320,19 +346,27 @@ class Verifier:
     def _post(self, position: int, entry: LogEntry) -> None:
         """Postings must balance, and no fund may go below zero."""
         if entry.type == "entry.reversed":
-            original = self.postings_by_index.get(entry.payload["entry"], [])
+            original = self._postings_of(entry.payload["entry"])
             items = [Posting(item.account, -item.amount_rupiah) for item in original]
         else:
             items = postings(entry)
         if not is_balanced(items):
             self.fail(position, "postings", "debits and credits differ")
-        if items:
+        if entry.type == "premium.paid" and tuple(item.account for item in items) == PREMIUM_POSTINGS:
+            self.postings_by_index[position] = items[0].amount_rupiah  # most of the log: keep it small
+        elif items:
             self.postings_by_index[position] = items
         for item in items:
             balance = self.balances.get(item.account, 0) + item.amount_rupiah
             self.balances[item.account] = balance
             if balance < 0 and item.account.startswith(NON_NEGATIVE_ACCOUNTS):
                 self.fail(position, "postings", f"{item.account} would go below zero (Rp{balance:,})")
+
+    def _postings_of(self, index: int) -> list[Posting]:
+        kept = self.postings_by_index.get(index, [])
+        if isinstance(kept, int):
+            return [Posting(PREMIUM_POSTINGS[0], kept), Posting(PREMIUM_POSTINGS[1], -kept)]
+        return kept
 
     def _load(self, aggregate_id: UUID) -> Any:
         try:
