@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -38,6 +39,37 @@ class Projector:
         batch.write_quotas()
 
 
+def insert_many(connection: Connection, table: Any, rows: list[dict]) -> None:
+    """One executemany straight to the driver: SQLAlchemy's per-row parameter processing was
+    a third of a rebuild. Python-side column defaults are filled in here, as SQLAlchemy would."""
+    defaults = _scalar_defaults(table)
+    present = [column.name for column in table.columns if column.name in rows[0]]
+    names = present + [name for name in defaults if name not in rows[0]]
+    schema = (connection.get_execution_options().get("schema_translate_map") or {}).get(None)
+    preparer = connection.dialect.identifier_preparer
+    target = (preparer.quote_schema(schema) + "." if schema else "") + preparer.quote(table.name)
+    marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    sql = (f"INSERT INTO {target} ({', '.join(preparer.quote(name) for name in names)}) "
+           f"VALUES ({', '.join([marker] * len(names))})")
+    connection.exec_driver_sql(sql, _parameters(rows, present, names, defaults))
+
+
+def _parameters(rows: list[dict], present: list[str], names: list[str], defaults: dict[str, Any]) -> list[tuple]:
+    filled = tuple(defaults[name] for name in names[len(present):])
+    if len(present) > 1 and all(len(row) == len(present) for row in rows):
+        take = itemgetter(*present)
+        try:  # same number of keys and each present: the same keys
+            return [take(row) + filled for row in rows]
+        except KeyError:
+            pass
+    return [tuple(row.get(name, defaults.get(name)) for name in names) for row in rows]
+
+
+def _scalar_defaults(table: Any) -> dict[str, Any]:
+    return {column.name: column.default.arg for column in table.columns
+            if column.default is not None and column.default.is_scalar}
+
+
 class _Batch:
     def __init__(self, connection: Connection, projector: Projector):
         self.connection = connection
@@ -54,7 +86,7 @@ class _Batch:
         for table in t.metadata.sorted_tables:
             rows = self.inserts.pop(table, None)
             if rows:
-                self.connection.execute(table.insert(), rows)
+                insert_many(self.connection, table, rows)
 
     def update(self, table: Any, where: Any, **values: Any) -> None:
         self.flush()
