@@ -157,8 +157,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(handler=command_demo)
 
     bench = commands.add_parser("bench", help="benchmarks, each beside its baseline (docs/benchmarks.md)")
-    bench.add_argument("--scale", choices=["tiny", "demo", "large"], default="tiny")
-    bench.add_argument("--postgres", help="also measure ingest on this PostgreSQL URL (add ?schema=...)")
+    bench.add_argument("--scale", type=_scales, default=["tiny"],
+                       help="tiny, small, demo or large, or several joined by commas (default tiny)")
+    bench.add_argument("--postgres", help="also measure ingest and reads on this PostgreSQL URL")
     bench.add_argument("--output", type=Path, help="write the figures as JSON here")
     bench.add_argument("--markdown", type=Path, help="write the table (for docs/benchmarks.md) here")
     bench.set_defaults(handler=command_bench)
@@ -172,6 +173,16 @@ def build_parser() -> argparse.ArgumentParser:
                         help="processes for a bundle (default: one per core from 20,000 entries)")
     verify.set_defaults(handler=command_verify)
     return parser
+
+
+def _scales(text: str) -> list[str]:
+    from api.bench import SCALES
+
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    unknown = [name for name in names if name not in SCALES]
+    if not names or unknown:
+        raise argparse.ArgumentTypeError(f"--scale takes {', '.join(SCALES)} (joined by commas), not {text!r}")
+    return names
 
 
 def _positive_jobs(text: str) -> int:
@@ -505,9 +516,12 @@ def command_demo(arguments: argparse.Namespace) -> int:
 
 
 def command_bench(arguments: argparse.Namespace) -> int:
-    from api.bench import markdown, run
+    from api.bench import run
+    from api.bench_report import markdown
 
-    results = run(arguments.scale, arguments.postgres, arguments.output)
+    results = [run(scale, arguments.postgres, None) for scale in arguments.scale]
+    if arguments.output:
+        arguments.output.write_text(json.dumps(results if len(results) > 1 else results[0], indent=2) + "\n")
     if arguments.markdown:
         arguments.markdown.write_text(markdown(results))
         print(f"wrote {arguments.markdown}")

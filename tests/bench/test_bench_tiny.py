@@ -6,17 +6,30 @@ import json
 import subprocess
 import sys
 
+from tests.conftest import POSTGRES_URL
 
-def test_the_tiny_benchmark_reports_every_figure_beside_its_baseline(tmp_path):
-    output = tmp_path / "bench.json"
-    completed = subprocess.run([sys.executable, "-m", "api.cli", "bench", "--scale", "tiny", "--output", str(output)],
-                               capture_output=True, text=True, timeout=600)
+
+def test_the_tiny_benchmark_reports_every_figure_beside_its_baseline(tmp_path, postgres_available):
+    output, table = tmp_path / "bench.json", tmp_path / "bench.md"
+    completed = subprocess.run([sys.executable, "-m", "api.cli", "bench", "--scale", "tiny", "--postgres", POSTGRES_URL,
+                                "--output", str(output), "--markdown", str(table)],
+                               capture_output=True, text=True, timeout=900)
     assert completed.returncode == 0, completed.stderr[-2000:]
     figures = json.loads(output.read_text())
-    assert figures["ingest_sqlite"]["ratio"] > 0 and figures["ingest_sqlite"]["baseline_lines_per_s"] > 0
-    verify = figures["verify_and_rebuild"]
-    assert verify["verify_entries_per_s"] > 0 and verify["raw_parse_hash_per_s"] > 0 and verify["verify_ratio"] > 0
-    assert verify["rebuild_events_per_s"] > 0 and verify["read_decode_per_s"] > 0
-    assert figures["proofs"]["inclusion_p99_ms"] > 0 and figures["proofs"]["consistency_p99_ms"] > 0
-    http = figures["http_sqlite"]
-    assert http["submission_p99_ms"] > 0 and http["statement"]["errors"] == 0 and http["health"]["errors"] == 0
+    for ingest in (figures["ingest_sqlite"], figures["ingest_postgres"]):
+        assert ingest["lines"] == 500 and ingest["ratio"] > 0 and ingest["baseline_lines_per_s"] > 0
+    verify, rebuild = figures["verify"], figures["rebuild"]
+    assert verify["entries"] >= 3_000 and verify["verify_entries_per_s"] > 0 and verify["verify_ratio"] > 0
+    assert verify["verify_peak_rss_mb"] > 0 and rebuild["rebuild_events_per_s"] > 0 and rebuild["rebuild_ratio"] > 0
+    assert figures["proofs"]["leaves"] == 100_000 and figures["proofs"]["inclusion_p99_ms"] > 0
+    for http in (figures["http_sqlite"], figures["http_postgres"]):
+        assert http["submission_p99_ms"] > 0 and http["statement"]["errors"] == 0 and http["health"]["errors"] == 0
+        assert http["statement"]["requests_per_s"] > 0
+    markdown = table.read_text()
+    assert markdown.count("| **no** |") + markdown.count("| yes |") == 9  # every row has its verdict
+
+
+def test_an_unknown_scale_is_refused_naming_the_scales():
+    completed = subprocess.run([sys.executable, "-m", "api.cli", "bench", "--scale", "tiny,huge"],
+                               capture_output=True, text=True, timeout=60)
+    assert completed.returncode == 2 and "tiny, small, demo, large" in completed.stderr

@@ -1,0 +1,96 @@
+"""The benchmark figures as the tables of docs/benchmarks.md: one per scale, then their growth."""
+
+from __future__ import annotations
+
+
+def _rows(results: dict) -> list[tuple[str, str, str, str, str, bool]]:
+    """(what, figure, baseline, ratio, target, met) for one scale's results."""
+    rows = []
+    for name, label in (("ingest_sqlite", "SQLite"), ("ingest_postgres", "PostgreSQL")):
+        if name in results:
+            ingest = results[name]
+            rows.append((f"ingest, one signed batch of {ingest.get('lines', 0):,} premiums, {label}",
+                         f"{ingest['ours_lines_per_s']:,.0f} lines/s",
+                         f"{ingest['baseline_lines_per_s']:,.0f} lines/s (plain eventsourcing save)",
+                         f"{ingest['ratio']:.2f}x", ">= 0.5x", ingest["ratio"] >= 0.5))
+    verify, rebuild, proofs = results["verify"], results["rebuild"], results["proofs"]
+    rows += [
+        (f"verify a {verify['entries']:,}-entry bundle ({verify['jobs']} processes)",
+         f"{verify['verify_entries_per_s']:,.0f} entries/s, peak {verify['verify_peak_rss_mb']:.0f} MB",
+         f"{verify['raw_parse_hash_per_s']:,.0f} entries/s (parse + hash)", f"{verify['verify_ratio']:.2f}x",
+         ">= 50,000/s, <= 512 MB", verify["verify_entries_per_s"] >= 50_000 and verify["verify_peak_rss_mb"] <= 512),
+        (f"views rebuild from {rebuild['entries']:,} events", f"{rebuild['rebuild_events_per_s']:,.0f} events/s",
+         f"{rebuild['read_decode_per_s']:,.0f} events/s (read + decode)", f"{rebuild['rebuild_ratio']:.2f}x",
+         ">= 20,000/s", rebuild["rebuild_events_per_s"] >= 20_000),
+        (f"proofs at {proofs['leaves']:,} leaves, in process",
+         f"inclusion p99 {proofs['inclusion_p99_ms']:.3f} ms, consistency p99 {proofs['consistency_p99_ms']:.3f} ms",
+         "-", "-", "p99 <= 2 ms", max(proofs["inclusion_p99_ms"], proofs["consistency_p99_ms"]) <= 2),
+    ]
+    for name, label in (("http_sqlite", "SQLite"), ("http_postgres", "PostgreSQL")):
+        if name in results:
+            http = results[name]
+            statement, health = http["statement"], http["health"]
+            rows += [
+                (f"single submission through HTTP, {label}",
+                 f"p50 {http['submission_p50_ms']:.1f} ms, p99 {http['submission_p99_ms']:.1f} ms",
+                 "-", "-", "p99 <= 50 ms", http["submission_p99_ms"] <= 50),
+                (f"company statement at {http['entries']:,} entries, {label} (2 workers, 4 client threads)",
+                 f"p99 {statement['p99_ms']:.1f} ms, {statement['requests_per_s']:,.0f} req/s, "
+                 f"{statement['errors']} errors", f"/health p99 {health['p99_ms']:.1f} ms, "
+                 f"{health['requests_per_s']:,.0f} req/s", f"{statement['p99_ms'] / health['p99_ms']:.1f}x",
+                 "p99 <= 25 ms, 0 errors", statement["p99_ms"] <= 25 and statement["errors"] == 0),
+            ]
+    return rows
+
+
+def scale_table(results: dict) -> str:
+    lines = [f"Scale `{results['scale']}` on {results['machine']}, Python {results['python']}, {results['date']}, "
+             f"command `{results['command']}`.", "",
+             "| what | figure | baseline, same run | ratio | target | met |", "|---|---|---|---|---|---|"]
+    lines += [f"| {what} | {figure} | {base} | {ratio} | {target} | {'yes' if met else '**no**'} |"
+              for what, figure, base, ratio, target, met in _rows(results)]
+    return "\n".join(lines) + "\n"
+
+
+GROWTH = [
+    # (label, how to read the figure from one scale's results)
+    ("ledger entries", lambda r: f"{r['verify']['entries']:,}"),
+    ("ingest lines/s, SQLite (ratio)", lambda r: _rate(r.get("ingest_sqlite"), "ours_lines_per_s", "ratio")),
+    ("ingest lines/s, PostgreSQL (ratio)", lambda r: _rate(r.get("ingest_postgres"), "ours_lines_per_s", "ratio")),
+    ("verify entries/s (ratio)", lambda r: _rate(r["verify"], "verify_entries_per_s", "verify_ratio")),
+    ("verify peak MB", lambda r: f"{r['verify']['verify_peak_rss_mb']:.0f}"),
+    ("rebuild events/s (ratio)", lambda r: _rate(r["rebuild"], "rebuild_events_per_s", "rebuild_ratio")),
+    ("proof leaves", lambda r: f"{r['proofs']['leaves']:,}"),
+    ("inclusion / consistency p99 ms", lambda r: f"{r['proofs']['inclusion_p99_ms']:.3f} / "
+                                                 f"{r['proofs']['consistency_p99_ms']:.3f}"),
+    ("submission p99 ms, SQLite / PostgreSQL", lambda r: _pair(r, "submission_p99_ms")),
+    ("statement p99 ms, SQLite / PostgreSQL", lambda r: _pair(r, "statement")),
+]
+
+
+def _rate(figures: dict | None, rate: str, ratio: str) -> str:
+    return "-" if figures is None else f"{figures[rate]:,.0f} ({figures[ratio]:.2f}x)"
+
+
+def _pair(results: dict, name: str) -> str:
+    values = []
+    for key in ("http_sqlite", "http_postgres"):
+        http = results.get(key)
+        value = None if http is None else (http[name]["p99_ms"] if name == "statement" else http[name])
+        values.append("-" if value is None else f"{value:.1f}")
+    return " / ".join(values)
+
+
+def growth_table(all_results: list[dict]) -> str:
+    """How each figure grows from scale to scale: per-entry rates should stay flat."""
+    header = "| figure | " + " | ".join(f"`{r['scale']}`" for r in all_results) + " |"
+    lines = [header, "|---|" + "---|" * len(all_results)]
+    lines += [f"| {label} | " + " | ".join(read(r) for r in all_results) + " |" for label, read in GROWTH]
+    return "\n".join(lines) + "\n"
+
+
+def markdown(all_results: list[dict]) -> str:
+    parts = [scale_table(results) for results in all_results]
+    if len(all_results) > 1:
+        parts.append("How the figures grow with scale:\n\n" + growth_table(all_results))
+    return "\n".join(parts)
