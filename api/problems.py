@@ -20,6 +20,7 @@ STATUS_BY_ERROR = [  # most specific first
     (errors.UnknownKey, 403), (errors.RevokedKey, 403), (errors.UnknownActor, 403),
     (errors.NotPermitted, 403), (errors.NotFound, 404), (errors.LedgerNotInitialised, 503),
     (errors.LedgerAlreadyInitialised, 409), (errors.KeyFileError, 500), (errors.ConfigurationError, 500),
+    (errors.LogBusy, 503),
 ]
 
 
@@ -55,6 +56,9 @@ def problem(status: int, title: str, detail: str, code: str, field_errors: list[
 
 def from_ledger_error(error: errors.LedgerError) -> Response:
     status = next((code for kind, code in STATUS_BY_ERROR if isinstance(error, kind)), 400)
+    if isinstance(error, errors.LogBusy):
+        return problem(status, "Service Unavailable", str(error), error.code,
+                       headers={"Retry-After": str(error.retry_after_s)})
     if status >= 500:
         logger.error("configuration problem: %s", error)
         return problem(status, "Server misconfigured", "the server cannot do this now; the operator was told",

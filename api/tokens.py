@@ -13,6 +13,7 @@ from sqlalchemy import Column, MetaData, String, Table, select, update
 from sqlalchemy.engine import Engine
 
 from ledger.errors import NotFound
+from projections.runner import schema_lock
 
 PREFIX = "amanah_"
 metadata = MetaData()
@@ -38,7 +39,8 @@ def _hash(token: str) -> str:
 class TokenStore:
     def __init__(self, engine: Engine):
         self.engine = engine
-        metadata.create_all(engine)
+        with schema_lock(engine) as connection:
+            metadata.create_all(connection)
 
     def issue(self, organisation: str, label: str = "") -> tuple[str, str]:
         """A new token for `organisation`: (token, token id). Only the hash is kept."""

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import random
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,7 +21,7 @@ from ledger.decision import Decision
 from ledger.entry import LogEntry, build_entry, parse_entry
 from ledger.errors import (
     BadSignature, ConfigurationError, IdempotencyConflict, InvalidInput, LedgerAlreadyInitialised,
-    LedgerError, LedgerNotInitialised, NotPermitted, ProofError, UnknownActor, UnknownKey,
+    LedgerError, LedgerNotInitialised, LogBusy, NotPermitted, ProofError, UnknownActor, UnknownKey,
 )
 from ledger.event_types import lookup
 from ledger.log_store import AppendRequest, LogPositionConflict, SubmissionRecord, submission_digest
@@ -30,6 +32,7 @@ import ledger.domain  # noqa: F401  (registers the domain's event types)
 
 logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 20
+BACKOFF_S = 0.005  # after the n-th lost race, wait up to n times this, so racing writers spread out
 MAX_PAGE = 1000
 
 
@@ -59,7 +62,7 @@ class Ledger(Application):
         """Check and store one signed submission, all or nothing; a replay returns the original."""
         submission = parse_submission(document, self.origin)
         digest = submission_digest([*submission.envelope_bytes, submission.signature])
-        for _ in range(MAX_ATTEMPTS):
+        for attempt in range(1, MAX_ATTEMPTS + 1):
             replay = self._replay(submission, digest)
             if replay is not None:
                 return replay
@@ -68,12 +71,14 @@ class Ledger(Application):
             except (LogPositionConflict, IntegrityError) as error:
                 logger.info("retrying submission %s after a concurrent write: %s",
                             submission.idempotency_key, error)
+                time.sleep(random.uniform(0, BACKOFF_S * attempt))
             except LedgerError:
                 replay = self._replay(submission, digest)  # the same submission, stored meanwhile
                 if replay is not None:
                     return replay
                 raise
-        raise LedgerError("the log is too busy; try again", field=None)
+        raise LogBusy(f"other writers appended first {MAX_ATTEMPTS} times; nothing was stored, send "
+                      "the same submission again")
 
     def _replay(self, submission: Submission, digest: str) -> dict | None:
         record = self.recorder.read(lambda c, d: log_store.find_submission(

@@ -113,6 +113,13 @@ class ProofError(LedgerError):
     code = "bad-proof-request"
 
 
+class LogBusy(LedgerError):
+    """Other writers kept appending first; nothing was stored, and the same request can be sent again."""
+
+    code = "log-busy"
+    retry_after_s = 1
+
+
 class ConfigurationError(LedgerError):
     """A setting is missing or invalid."""
 

@@ -9,10 +9,11 @@ checkpoint that a statement can cite."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from urllib.parse import parse_qs, urlparse
 
-from sqlalchemy import create_engine, event, select, update
+from sqlalchemy import create_engine, event, select, text, update
 from sqlalchemy.engine import Connection, Engine
 
 from ledger.entry import parse_stored_entry
@@ -45,6 +46,19 @@ def views_engine(database_url: str) -> Engine:
     return engine
 
 
+@contextmanager
+def schema_lock(engine: Engine) -> Iterator[Connection]:
+    """A transaction one process at a time holds, for creating what is missing: server workers
+    start at the same moment, and two that both found a table or row missing would both create
+    it, and one would fail to boot."""
+    with engine.begin() as connection:
+        if connection.dialect.name == "sqlite":
+            connection.exec_driver_sql("BEGIN IMMEDIATE")  # the write lock, held until commit
+        else:
+            connection.execute(text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": NAME})
+        yield connection
+
+
 class ProjectionRunner:
     """Catches the views up with the log; safe to run in several processes at once."""
 
@@ -59,8 +73,8 @@ class ProjectionRunner:
 
     def create(self) -> None:
         """Create the view tables and the tracking row if missing."""
-        t.metadata.create_all(self.engine)
-        with self.engine.begin() as connection:
+        with schema_lock(self.engine) as connection:
+            t.metadata.create_all(connection)
             if connection.execute(select(t.tracking.c.position).where(t.tracking.c.name == NAME)).first() is None:
                 connection.execute(t.tracking.insert().values(name=NAME, position=0))
 
