@@ -241,13 +241,14 @@ def command_init(arguments: argparse.Namespace) -> int:
             print(f"ledger exists: {ledger.size()} entries, origin {ledger.origin}")
             return EXIT_OK
         raise LedgerError("the ledger exists already (use --if-missing to accept that)")
+    registrar_passphrase = _passphrase(arguments, confirm=True)  # before any file is written
     personal.create_secret(settings.pseudonym_secret_path)
     if not settings.checkpoint_key_path.exists():
         signing.write_private_key(signing.generate(), settings.checkpoint_key_path,
                                   settings.checkpoint_key_passphrase)
     checkpoint_key = signing.read_private_key(settings.checkpoint_key_path, settings.checkpoint_key_passphrase)
     registrar_key = signing.generate()
-    signing.write_private_key(registrar_key, registrar_path, _passphrase(arguments, confirm=True))
+    signing.write_private_key(registrar_key, registrar_path, registrar_passphrase)
     ledger = Ledger(settings, checkpoint_key)
     registrar = Signer(settings.origin, arguments.registrar, registrar_key)
     result = ledger.submit(registrar.one("genesis", "ledger.created", _now(), {
