@@ -1,6 +1,7 @@
 """Private key files and the checkpoint key's rotation through the `amanah` command line, run as
 real processes on SQLite and PostgreSQL: keys are encrypted by default, mode 0600, never
-overwritten, unreadable without their passphrase."""
+overwritten, unreadable without their passphrase; `amanah checkpoint-key rotate` switches the
+configured key and every checkpoint before and after it still verifies."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from ledger import signing
+from ledger import note, signing
+from ledger.config import DEFAULT_ORIGIN
 from ledger.errors import KeyFileError
 from tests.integration.test_cli import Operator
 
@@ -85,3 +87,52 @@ def test_init_writes_keys_only_their_owner_reads_and_never_replaces_one(tmp_path
                           AMANAH_CHECKPOINT_KEY_PASSPHRASE=CHECKPOINT_PASSPHRASE)
     assert again.code == 3 and "refusing to overwrite" in again.stderr
     assert (keys / "registrar.key").read_bytes() == before
+
+
+def verifier_key(path: Path) -> str:
+    key = signing.read_private_key(path, CHECKPOINT_PASSPHRASE.encode())
+    return note.verifier_key(DEFAULT_ORIGIN, signing.public_key_bytes(key))
+
+
+def test_checkpoint_key_rotate_switches_the_key_file_and_everything_still_verifies(tmp_path, database_url):
+    operator = Operator(tmp_path / "home", database_url)
+    env = {"AMANAH_CHECKPOINT_KEY_PASSPHRASE": CHECKPOINT_PASSPHRASE}
+    operator.ok("init", "--no-passphrase", **env)
+    key_file = operator.home / "keys" / "checkpoint.key"
+    genesis_key = verifier_key(key_file)
+
+    refused = operator.run("checkpoint-key", "rotate", "--no-passphrase")  # the new key could not be encrypted
+    assert refused.code == 3 and "AMANAH_CHECKPOINT_KEY_PASSPHRASE" in refused.stderr
+    assert verifier_key(key_file) == genesis_key
+
+    rotated = operator.ok("checkpoint-key", "rotate", "--no-passphrase", **env).json()
+    assert rotated["replaces"] == genesis_key and rotated["entry"] == 1
+    retired = Path(rotated["retired_key_file"])
+    assert verifier_key(retired) == genesis_key and pem_kind(retired) == ENCRYPTED
+    assert verifier_key(key_file) == rotated["checkpoint_key"] != genesis_key
+    assert mode(key_file) == 0o600 and pem_kind(key_file) == ENCRYPTED
+    assert sorted(path.name for path in key_file.parent.iterdir()) == [
+        "checkpoint.key", retired.name, "pseudonym.secret", "registrar.key"]
+    name, public = note.parse_verifier_key(rotated["checkpoint_key"])
+    assert note.verify_checkpoint(rotated["checkpoint"]["note"], name, public).size == 2
+
+    # Later commands (new processes) sign with the new key; a second rotation chains on.
+    company = operator.ok("keygen", str(tmp_path / "company.key"), "--no-passphrase").json()
+    added = operator.ok("org", "add", "pt-contoh", "--legal-name", "PT Contoh", "--kind", "company",
+                        "--public-key", company["public_key"], "--no-passphrase", **env).json()
+    assert note.verify_checkpoint(added["checkpoint"]["note"], name, public).size == 3
+    second = operator.ok("checkpoint-key", "rotate", "--no-passphrase", **env).json()
+    assert second["replaces"] == rotated["checkpoint_key"] and second["entry"] == 3
+
+    assert operator.ok("verify", "--db", **env).stdout.startswith("OK: 4 entries, 4 checkpoints")
+    bundle = tmp_path / "bundle"
+    operator.ok("export", str(bundle), **env)
+    manifest = json.loads((bundle / "manifest.json").read_text())
+    assert [key["verifier_key"] for key in manifest["checkpoint_keys"]] == [
+        genesis_key, rotated["checkpoint_key"], second["checkpoint_key"]]
+    origin = DEFAULT_ORIGIN
+    pinned = operator.run("verify", str(bundle), "--origin", origin, "--checkpoint-key", genesis_key)
+    assert pinned.code == 0 and pinned.stdout.startswith("OK: 4 entries, 4 checkpoints"), pinned
+    stranger = note.verifier_key(origin, signing.public_key_bytes(signing.generate()))
+    wrong = operator.run("verify", str(bundle), "--checkpoint-key", stranger)
+    assert wrong.code == 1 and "FAIL entry 0: checkpoint-key" in wrong.stdout
