@@ -14,6 +14,7 @@ from pathlib import Path
 from ledger import note, personal, signing
 from ledger.application import Ledger
 from ledger.bundle import export_bundle, verify_bundle, verify_database
+from ledger.checkpoint_keys import ROTATION_TYPE, rotation_payload, verifier_key_of
 from ledger.client import Signer, public_key_b64
 from ledger.config import Settings
 from ledger.errors import ConfigurationError, KeyFileError, LedgerError, LedgerNotInitialised
@@ -93,6 +94,16 @@ def build_parser() -> argparse.ArgumentParser:
     checkpoint.add_argument("--sign", action="store_true", help="sign one at the current size first")
     checkpoint.add_argument("--json", action="store_true")
     checkpoint.set_defaults(handler=command_checkpoint)
+
+    checkpoint_key = commands.add_parser("checkpoint-key", help="the ledger's checkpoint key").add_subparsers(
+        metavar="ACTION")
+    rotate = checkpoint_key.add_parser("rotate", help="replace the checkpoint key; the old key cross-signs the "
+                                       "new one and earlier checkpoints stay verifiable")
+    rotate.add_argument("--plain-key", action="store_true",
+                        help="write the new checkpoint key unencrypted (demo only); otherwise it is encrypted "
+                             "with $AMANAH_CHECKPOINT_KEY_PASSPHRASE, which the server reads it with")
+    _registrar_flags(rotate)
+    rotate.set_defaults(handler=command_checkpoint_key_rotate)
 
     proof = commands.add_parser("proof", help="inclusion and consistency proofs").add_subparsers(metavar="KIND")
     inclusion = proof.add_parser("inclusion", help="entry INDEX in the tree of SIZE")
@@ -260,13 +271,14 @@ def command_init(arguments: argparse.Namespace) -> int:
             print(f"ledger exists: {ledger.size()} entries, origin {ledger.origin}")
             return EXIT_OK
         raise LedgerError("the ledger exists already (use --if-missing to accept that)")
+    registrar_passphrase = _passphrase(arguments, confirm=True)  # before any file is written
     personal.create_secret(settings.pseudonym_secret_path)
     if not settings.checkpoint_key_path.exists():
         signing.write_private_key(signing.generate(), settings.checkpoint_key_path,
                                   settings.checkpoint_key_passphrase)
     checkpoint_key = signing.read_private_key(settings.checkpoint_key_path, settings.checkpoint_key_passphrase)
     registrar_key = signing.generate()
-    signing.write_private_key(registrar_key, registrar_path, _passphrase(arguments, confirm=True))
+    signing.write_private_key(registrar_key, registrar_path, registrar_passphrase)
     ledger = Ledger(settings, checkpoint_key)
     registrar = Signer(settings.origin, arguments.registrar, registrar_key)
     result = ledger.submit(registrar.one("genesis", "ledger.created", _now(), {
@@ -378,6 +390,38 @@ def command_checkpoint(arguments: argparse.Namespace) -> int:
         _print_json(checkpoint)
     else:
         print(checkpoint["note"], end="")
+    return EXIT_OK
+
+
+def command_checkpoint_key_rotate(arguments: argparse.Namespace) -> int:
+    settings = _settings(arguments)
+    if settings.checkpoint_key_passphrase is None and not arguments.plain_key:
+        raise KeyFileError("the new checkpoint key is encrypted with AMANAH_CHECKPOINT_KEY_PASSPHRASE, which "
+                           "the server reads it with: set it, or pass --plain-key for an unencrypted demo key")
+    ledger = _open(settings)
+    if ledger.checkpoint_key is None:
+        raise ConfigurationError(f"no checkpoint key at {settings.checkpoint_key_path}", field="AMANAH_CHECKPOINT_KEY")
+    registrar = _registrar(arguments, settings, ledger)
+    old_verifier_key = verifier_key_of(ledger.origin, ledger.current_checkpoint_key())
+    path = settings.checkpoint_key_path
+    retired = path.with_name(f"{path.name}.retired-{old_verifier_key.split('+')[1]}")
+    if retired.exists():
+        raise KeyFileError(f"{retired} exists already; refusing to overwrite a key")
+    new_key = signing.generate()
+    new_verifier_key = ledger.hold_checkpoint_key(new_key)
+    staged = path.with_name(f"{path.name}.new-{new_verifier_key.split('+')[1]}")
+    signing.write_private_key(new_key, staged, settings.checkpoint_key_passphrase)
+    try:
+        payload = rotation_payload(ledger.origin, ledger.checkpoint_key, new_verifier_key)
+        result = ledger.submit(registrar.one(f"checkpoint-key-{new_verifier_key.split('+')[1]}", ROTATION_TYPE,
+                                             _now(), payload))
+    except BaseException:
+        staged.unlink()  # never used: nothing signed with it
+        raise
+    os.link(path, retired)  # keep the old key under another name, then switch the configured file at once
+    os.replace(staged, path)
+    _print_json({"checkpoint_key": new_verifier_key, "replaces": old_verifier_key, "entry": result["first_index"],
+                 "key_file": str(path), "retired_key_file": str(retired), "checkpoint": result["checkpoint"]})
     return EXIT_OK
 
 

@@ -17,6 +17,7 @@ from eventsourcing.persistence import IntegrityError, StoredEvent
 from ledger import log_store, merkle, note, personal, signing
 from ledger.config import Settings
 from ledger.cache import AggregateCache
+from ledger.checkpoint_keys import ROTATION_TYPE, Keyring, verifier_key_of
 from ledger.decision import Decision
 from ledger.entry import LogEntry, build_entry, parse_entry
 from ledger.errors import (
@@ -49,12 +50,27 @@ class Ledger(Application):
         self.pseudonym_secret = pseudonym_secret
         self.cache = AggregateCache(self.recorder)
         self._origin: str | None = None
-        genesis = self.genesis()
-        if genesis is not None and checkpoint_key is not None:
-            expected = genesis.payload["checkpoint_key"]
-            if note.verifier_key(self.origin, signing.public_key_bytes(checkpoint_key)) != expected:
-                raise ConfigurationError("the checkpoint key does not match the one declared at "
-                                         "genesis", field="AMANAH_CHECKPOINT_KEY")
+        self._registrar: str | None = None
+        self.keyring = Keyring(self.origin, settings.checkpoint_key_path, settings.checkpoint_key_passphrase)
+        if checkpoint_key is not None:
+            self.keyring.hold(checkpoint_key)
+            if self.genesis() is not None:
+                self._require_key_in_force(checkpoint_key)
+
+    def _require_key_in_force(self, checkpoint_key: Ed25519PrivateKey) -> None:
+        """Refuse to start with a checkpoint key other than the one in force now."""
+        history = self.checkpoint_key_history()
+        mine = verifier_key_of(self.origin, checkpoint_key)
+        if mine == history[-1].verifier_key:
+            return
+        retired_by = next((later for earlier, later in zip(history, history[1:])
+                           if earlier.verifier_key == mine), None)
+        if retired_by is not None:
+            raise ConfigurationError(f"the checkpoint key was retired at entry {retired_by.declared_at}; the "
+                                     f"key in force is {history[-1].verifier_key}", field="AMANAH_CHECKPOINT_KEY")
+        raise ConfigurationError("the checkpoint key does not match the one in force (declared at genesis"
+                                 f"{'' if len(history) == 1 else ' or by a rotation'}): "
+                                 f"{history[-1].verifier_key}", field="AMANAH_CHECKPOINT_KEY")
 
     # ---- writing ------------------------------------------------------------------------
 
@@ -120,15 +136,17 @@ class Ledger(Application):
                 signer = decision.get(Organisation, organisation_uuid(submission.actor))
                 signer.signing_key(submission.key_id, entry.index + 1, f"envelopes[{position + 1}].key_id")
         decision.finish()
+        checkpoint_key = self._checkpoint_key_after(submission, decision)
         events = decision.pending_events()
         assert [event.entry.index for event in events] == list(
             range(first_index, first_index + len(submission.envelopes))), "one event per entry"
         record = SubmissionRecord(submission.actor, submission.idempotency_key, digest,
                                   first_index, len(events))
         self.save(*events, append_request=AppendRequest(
-            record, recorded_at, self._seal_personal(submission), self._checkpoint_signer(),
+            record, recorded_at, self._seal_personal(submission), self._checkpoint_signer(checkpoint_key),
             self.settings.checkpoint_every_entries, self.settings.checkpoint_every_seconds))
         self.cache.committed(decision.touched(), first_index + len(events))
+        self.checkpoint_key = checkpoint_key or self.checkpoint_key
         return self._result(record, replayed=False)
 
     def _authorise(self, submission: Submission, first_index: int, decision: Decision) -> None:
@@ -201,10 +219,49 @@ class Ledger(Application):
         """Carry out an erasure request: destroy the subject's key and ciphertext."""
         return self.recorder.erase(lambda c, d: log_store.erase_personal(c, d, subject))
 
-    def _checkpoint_signer(self):
+    def _checkpoint_key_after(self, submission: Submission, decision: Decision) -> Ed25519PrivateKey | None:
+        """The checkpoint key in force once this submission is stored (a rotation in it takes
+        effect at once), if this process signs checkpoints."""
+        registrar_id = self._registrar_id() or submission.actor
+        registrar = decision.get(Organisation, organisation_uuid(registrar_id))
+        record = registrar.checkpoint_keys[-1]
+        rotates = any(envelope["type"] == ROTATION_TYPE for envelope in submission.envelopes)
+        if rotates and record.verifier_key not in self.keyring.keys:
+            raise NotPermitted("this server does not hold the new checkpoint key, so it could not sign the "
+                               "checkpoints after the rotation: rotate with `amanah checkpoint-key rotate`",
+                               field="envelopes[0].payload.checkpoint_key")
         if self.checkpoint_key is None:
             return None
-        key, origin = self.checkpoint_key, self.origin
+        return self.keyring.key_for(record)
+
+    def _registrar_id(self) -> str | None:
+        genesis = self.genesis() if self._registrar is None else None
+        if genesis is not None:
+            self._registrar = genesis.actor
+        return self._registrar
+
+    def hold_checkpoint_key(self, private_key: Ed25519PrivateKey) -> str:
+        """Make a new checkpoint key available to sign from its rotation on; returns its verifier key."""
+        return self.keyring.hold(private_key)
+
+    def checkpoint_key_history(self) -> tuple:
+        """Every checkpoint key the log declared (CheckpointKeyRecord), oldest first."""
+        registrar_id = self._registrar_id()
+        registrar = self.organisation(registrar_id) if registrar_id else None
+        return registrar.checkpoint_keys if registrar is not None else ()
+
+    def current_checkpoint_key(self) -> Ed25519PrivateKey | None:
+        """The private checkpoint key in force now (reloaded if another process rotated it), or
+        None when this process does not sign."""
+        history = self.checkpoint_key_history()
+        if self.checkpoint_key is not None and history:
+            self.checkpoint_key = self.keyring.key_for(history[-1])
+        return self.checkpoint_key
+
+    def _checkpoint_signer(self, key: Ed25519PrivateKey | None):
+        if key is None:
+            return None
+        origin = self.origin
 
         def sign(size: int, root: bytes) -> str:
             return note.sign_note(note.checkpoint_body(origin, size, root), origin, key)
@@ -229,16 +286,11 @@ class Ledger(Application):
         """Sign a checkpoint at the current size now (for the every-N-seconds policy)."""
         if self.checkpoint_key is None:
             raise ConfigurationError("no checkpoint key loaded", field="AMANAH_CHECKPOINT_KEY")
-        signer = self._checkpoint_signer()
-
-        def command(cursor: Any, dialect: Any) -> None:
-            size = log_store.log_size(cursor, dialect)
-            latest = log_store.latest_checkpoint(cursor, dialect)
-            if size and (latest is None or latest["tree_size"] < size):
-                root = merkle.root_from_store(size, lambda keys: log_store.read_nodes(cursor, dialect, keys))
-                log_store.store_checkpoint(cursor, dialect, size, root, signer(size, root))
-
-        self.recorder.write(command)
+        for _ in range(MAX_ATTEMPTS):
+            seen = self.size()
+            signer = self._checkpoint_signer(self.current_checkpoint_key())  # the key in force at `seen`
+            if self.recorder.write(lambda cursor, dialect: _sign_at(cursor, dialect, seen, signer)):
+                break
         return self.latest_checkpoint()
 
     # ---- reading ------------------------------------------------------------------------
@@ -352,6 +404,19 @@ class Ledger(Application):
             return self.repository.get(organisation_uuid(organisation_id))
         except AggregateNotFoundError:
             return None
+
+
+def _sign_at(cursor: Any, dialect: Any, seen: int, signer) -> bool:
+    """Sign a checkpoint at `seen` unless there is one; False if the log grew meanwhile (a
+    rotation may have changed the key: try again)."""
+    size = log_store.log_size(cursor, dialect)
+    if size != seen:
+        return False
+    latest = log_store.latest_checkpoint(cursor, dialect)
+    if size and (latest is None or latest["tree_size"] < size):
+        root = merkle.root_from_store(size, lambda keys: log_store.read_nodes(cursor, dialect, keys))
+        log_store.store_checkpoint(cursor, dialect, size, root, signer(size, root))
+    return True
 
 
 def _touched(envelope: dict) -> list:

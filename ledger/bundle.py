@@ -21,8 +21,9 @@ from typing import Any
 
 from ledger import log_store, merkle, signing
 from ledger.canonical import canonical_bytes
+from ledger.checkpoint_keys import history_json
 from ledger.errors import InvalidInput, LedgerError
-from ledger.organisations import Organisation
+from ledger.organisations import CheckpointKeyRecord, Organisation
 from ledger.verify import Report, Verifier
 
 FORMAT = "amanah-bundle/1"
@@ -45,13 +46,13 @@ def export_bundle(ledger: Any, directory: Path, progress: Progress = _no_progres
     size = checkpoints[-1]["tree_size"] if checkpoints else 0  # export what a checkpoint covers
     digests = {"entries.jsonl": _write_entries(ledger, directory / "entries.jsonl", size, progress)}
     digests["checkpoints.jsonl"] = _write_checkpoints(ledger, directory / "checkpoints.jsonl", checkpoints)
-    organisations = _organisations(ledger, size)
+    replayed = _replay(ledger, size)
     digests["organisations.json"] = _write(directory / "organisations.json",
-                                           json.dumps(organisations, indent=1).encode() + b"\n")
-    genesis = ledger.genesis()
+                                           json.dumps(organisations_json(replayed), indent=1).encode() + b"\n")
+    keys = checkpoint_keys_json(replayed)
     manifest = {"format": FORMAT, "origin": ledger.origin, "tree_size": size,
                 "root": checkpoints[-1]["root"] if checkpoints else signing.b64encode(merkle.EMPTY_ROOT),
-                "checkpoint_key": genesis.payload["checkpoint_key"] if genesis else None,
+                "checkpoint_key": keys[-1]["verifier_key"] if keys else None, "checkpoint_keys": keys,
                 "exported_at": datetime.now(UTC).isoformat(), "sha256": digests}
     _write(directory / "manifest.json", json.dumps(manifest, indent=1).encode() + b"\n")
     return manifest
@@ -86,14 +87,20 @@ def _write_checkpoints(ledger: Any, path: Path, checkpoints: list[dict]) -> str:
     return _write(path, b"".join(line + b"\n" for line in lines))
 
 
-def _organisations(ledger: Any, size: int) -> list[dict]:
-    """Organisations and keys as of `size`, replayed from the log by the verifier's own code."""
+def _replay(ledger: Any, size: int) -> Verifier:
+    """The log up to `size` replayed by the verifier's own code (organisations, keys)."""
     verifier = Verifier()
     for start in range(0, size, PAGE):
         for index, leaf in ledger.entries(start, min(PAGE, size - start)):
             verifier.feed(index, leaf)
     verifier.finish()  # commits the last submission's changes
-    return organisations_json(verifier)
+    return verifier
+
+
+def checkpoint_keys_json(verifier: Verifier) -> list[dict]:
+    """The checkpoint keys a verifier replayed, each with the tree sizes it signs."""
+    return history_json([CheckpointKeyRecord(verifier_key, declared_at)
+                         for declared_at, verifier_key, _ in verifier.checkpoint_keys])
 
 
 def organisations_json(verifier: Verifier) -> list[dict]:

@@ -42,6 +42,15 @@ class KeyRecord:
         return self.valid_from <= index and (self.revoked_at is None or index < self.revoked_at)
 
 
+@dataclass(frozen=True)
+class CheckpointKeyRecord:
+    """A checkpoint verifier key declared by entry `declared_at`: it signs the checkpoints of
+    tree sizes greater than `declared_at`, until the next record's entry."""
+
+    verifier_key: str
+    declared_at: int
+
+
 class Organisation(Aggregate):
     """An actor of the ledger with its kind and keys."""
 
@@ -61,6 +70,9 @@ class Organisation(Aggregate):
         self.keys: dict[str, KeyRecord] = {
             signing.key_id(public): KeyRecord(signing.key_id(public), public, first_valid)
         }
+        # Only the registrar, declared by genesis, holds the ledger's checkpoint keys.
+        self.checkpoint_keys: tuple[CheckpointKeyRecord, ...] = (
+            (CheckpointKeyRecord(payload["checkpoint_key"], entry.index),) if entry.type == GENESIS_TYPE else ())
 
     @event("KeyAdded")
     def add_key(self, entry: LogEntry) -> None:
@@ -77,6 +89,11 @@ class Organisation(Aggregate):
         public = signing.b64decode(entry.payload["public_key"], "public_key")
         record = KeyRecord(signing.key_id(public), public, entry.index + 1)
         self.keys = {**_revoked(self.keys, entry.payload["replaces"], entry), record.key_id: record}
+
+    @event("CheckpointKeyRotated")
+    def rotate_checkpoint_key(self, entry: LogEntry) -> None:
+        record = CheckpointKeyRecord(entry.payload["checkpoint_key"], entry.index)
+        self.checkpoint_keys = (*self.checkpoint_keys, record)
 
     def signing_key(self, key_id: str, index: int, field: str) -> KeyRecord:
         """The key that may sign entry `index`, or a named error."""

@@ -101,7 +101,9 @@ def read_private_key(path: Path, passphrase: bytes | None) -> Ed25519PrivateKey:
         raise KeyFileError(f"cannot read key file {path}: {error.strerror}") from error
     try:
         key = serialization.load_pem_private_key(pem, password=passphrase or None)
-    except TypeError as error:
+    except TypeError as error:  # cryptography's word for a passphrase missing, or one too many
+        if passphrase:
+            raise KeyFileError(f"{path} is not encrypted, yet a passphrase was given") from error
         raise KeyFileError(f"{path} is encrypted: give its passphrase") from error
     except ValueError as error:
         raise KeyFileError(f"{path}: wrong passphrase or not a PEM private key") from error

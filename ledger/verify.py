@@ -17,6 +17,7 @@ from eventsourcing.application import AggregateNotFoundError
 
 from ledger import merkle, note, signing
 from ledger.canonical import canonical_bytes, canonical_bytes_checked_domain
+from ledger.checkpoint_keys import ROTATION_TYPE
 from ledger.decision import Decision
 from ledger.domain.postings import Posting, is_balanced, postings
 from ledger.canonical import parse_json_strict
@@ -169,7 +170,8 @@ class Verifier:
         self.pinned_origin = pinned_origin
         self.pinned_checkpoint_key = pinned_checkpoint_key
         self.origin: str | None = pinned_origin
-        self.checkpoint_key: tuple[str, bytes] | None = None
+        # (declared at entry, verifier key, (name, public key)): genesis's key, then each rotation's
+        self.checkpoint_keys: list[tuple[int, str, tuple[str, bytes]]] = []
         self.report = Report()
         self.frontier: list[tuple[int, int, bytes]] = []
         self.aggregates: dict[UUID, Any] = {}
@@ -250,8 +252,9 @@ class Verifier:
         declared = entry.payload.get("checkpoint_key", "")
         if self.pinned_checkpoint_key and declared != self.pinned_checkpoint_key:
             self.fail(0, "checkpoint-key", "genesis declares a checkpoint key other than the pinned one")
+        trusted = self.pinned_checkpoint_key or declared
         try:
-            self.checkpoint_key = note.parse_verifier_key(self.pinned_checkpoint_key or declared)
+            self.checkpoint_keys = [(0, trusted, note.parse_verifier_key(trusted))]
         except LedgerError as error:
             self.fail(0, "checkpoint-key", str(error))
 
@@ -341,6 +344,9 @@ class Verifier:
         if payload_error is not None:
             self.fail(position, "rules", payload_error)
             return
+        if entry.type == ROTATION_TYPE:  # applied, so cross-signed by the key in force
+            new_key = entry.payload["checkpoint_key"]
+            self.checkpoint_keys.append((position, new_key, note.parse_verifier_key(new_key)))
         self._post(position, entry)
 
     def _post(self, position: int, entry: LogEntry) -> None:
@@ -383,13 +389,15 @@ class Verifier:
                          consistency: list[bytes] | None) -> bytes | None:
         """Call when exactly `size` entries were fed: signature, root, consistency with previous."""
         self.report.checkpoints += 1
-        if self.checkpoint_key is None:
+        in_force = [key for key in self.checkpoint_keys if key[0] < size]
+        if not in_force:
             self.fail(None, "checkpoint", f"no checkpoint key known to check checkpoint {size}")
             return None
         try:
-            checkpoint = note.verify_checkpoint(note_text, *self.checkpoint_key)
+            checkpoint = note.verify_checkpoint(note_text, *in_force[-1][2])
         except LedgerError as error:
-            self.fail(size - 1 if size else None, "checkpoint", f"checkpoint at size {size}: {error}")
+            self.fail(size - 1 if size else None, "checkpoint", f"checkpoint at size {size}: {error} "
+                      f"(the key in force is {in_force[-1][1]}){self._signed_by_another_key(note_text)}")
             return None
         if checkpoint.origin != self.origin or checkpoint.size != size:
             self.fail(size - 1, "checkpoint", f"checkpoint at size {size} names origin "
@@ -402,6 +410,19 @@ class Verifier:
             self.fail(size - 1, "consistency", f"checkpoint {size} is not consistent with "
                       f"checkpoint {previous[0]}")
         return checkpoint.root
+
+    def _signed_by_another_key(self, note_text: str) -> str:
+        """Names the ledger's key that did sign a checkpoint signed with the wrong one, if any."""
+        for position, (declared_at, verifier_key, parsed) in enumerate(self.checkpoint_keys):
+            try:
+                note.verify_checkpoint(note_text, *parsed)
+            except LedgerError:
+                continue
+            until = self.checkpoint_keys[position + 1][0] if position + 1 < len(self.checkpoint_keys) else None
+            span = f"tree sizes above {declared_at}" + (f" up to {until}" if until is not None else "")
+            retired = " retired" if until is not None else ""
+            return f"; it is signed by the{retired} checkpoint key {verifier_key}, which signs only {span}"
+        return ""
 
     def finish(self) -> Report:
         """Close the last submission and return the report."""

@@ -31,9 +31,10 @@ class Reports:
         return {"tree_size": found[0]["tree_size"], "root": found[0]["root"], "note": found[0]["note"]}
 
     def _sign(self, document: dict) -> dict:
-        if self.ledger.checkpoint_key is None:
+        key = self.ledger.current_checkpoint_key()
+        if key is None:
             raise ConfigurationError("no ledger key loaded to sign documents", field="AMANAH_CHECKPOINT_KEY")
-        return sign_document(document, self.ledger.origin, self.ledger.checkpoint_key)
+        return sign_document(document, self.ledger.origin, key)
 
     def statement(self, company: str, period_text: str) -> dict:
         """A company's signed impact statement for a year or half-year."""

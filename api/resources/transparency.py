@@ -11,6 +11,7 @@ from api.schemas import (
     CheckpointArgs, CheckpointSchema, CheckpointsArgs, ConsistencyArgs, ConsistencySchema, HealthSchema,
     InclusionArgs, ProofSchema, YearArgs,
 )
+from ledger.checkpoint_keys import history_json
 from ledger.errors import LedgerNotInitialised
 from ledger.signing import b64encode
 from projections.queries import programme_totals
@@ -49,7 +50,7 @@ class Checkpoints(MethodView):
 @blp.route("/keys")
 class Keys(MethodView):
     def get(self):
-        """Organisations, their keys with validity (entry indexes), and the checkpoint key."""
+        """Organisations and keys (valid by entry index); checkpoint keys and the tree sizes each signs."""
         ledger = services().ledger
         genesis = ledger.genesis()
         if genesis is None:
@@ -64,8 +65,9 @@ class Keys(MethodView):
                     "key_id": key.key_id, "public_key": b64encode(key.public_key), "valid_from": key.valid_from,
                     "revoked_at": key.revoked_at, "revocation_reason": key.revocation_reason}
                     for key in organisation.keys.values()]})
-        return {"origin": ledger.origin, "checkpoint_key": genesis.payload["checkpoint_key"],
-                "organisations": organisations}
+        history = ledger.checkpoint_key_history()
+        return {"origin": ledger.origin, "checkpoint_key": history[-1].verifier_key,
+                "checkpoint_keys": history_json(history), "organisations": organisations}
 
 
 def _organisation_ids() -> list[str]:

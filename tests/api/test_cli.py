@@ -60,7 +60,7 @@ def test_init_keys_submit_export_verify_and_exit_codes(tmp_path, database_url):
 
 def test_help_is_everywhere():
     for command in ([], ["init"], ["submit"], ["verify"], ["export"], ["token", "issue"], ["statement"], ["serve"],
-                    ["demo"], ["forget"], ["projections", "rebuild"], ["key", "rotate"], ["bench"]):
+                    ["demo"], ["forget"], ["projections", "rebuild"], ["key", "rotate"], ["checkpoint-key", "rotate"], ["bench"]):
         completed = subprocess.run([sys.executable, "-m", "api.cli", *command, "--help"], capture_output=True,
                                    text=True, timeout=60)
         assert completed.returncode == 0 and "usage: amanah" in completed.stdout, command
