@@ -60,7 +60,7 @@ def from_ledger_error(error: errors.LedgerError) -> Response:
         logger.error("configuration problem: %s", error)
         return problem(status, "Server misconfigured", "the server cannot do this now; the operator was told",
                        error.code)
-    field_errors = [{"field": error.field, "detail": error.detail}] if error.field else None
+    field_errors = [{"field": error.field, "detail": error.detail}] if error.field is not None else None
     return problem(status, type(error).__doc__.split("\n")[0].rstrip(".") if type(error).__doc__ else error.code,
                    str(error), error.code, field_errors)
 

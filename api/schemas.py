@@ -71,7 +71,7 @@ class ReconciliationArgs(Strict):
 
 class StatementArgs(FormatArgs):
     year = ma.fields.Integer(validate=validate.Range(min=2000, max=2100))
-    period = ma.fields.String(validate=validate.Regexp(r"^\d{4}(-H[12])?$"),
+    period = ma.fields.String(validate=validate.Regexp(r"^[0-9]{4}(-H[12])?$"),
                               metadata={"description": "2025, 2025-H1 or 2025-H2"})
 
     @ma.validates_schema
