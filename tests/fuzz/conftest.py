@@ -32,6 +32,10 @@ class Target:
     def services(self):
         return self.app.extensions["amanah"]
 
+    @property
+    def database(self) -> str:
+        return self.services.settings.database_url.split(":", 1)[0].replace("postgresql", "postgres")
+
     def headers(self, who: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[who]}"} if who in self.tokens else {}
 

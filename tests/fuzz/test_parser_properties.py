@@ -195,7 +195,7 @@ def test_every_prefix_of_a_valid_body_is_refused_cleanly(target, tally):
     for body in (single, json.dumps(batch, ensure_ascii=False).encode()):
         for length in range(len(body)):
             assert_refused(target, post(target, body[:length]))
-            tally.add("http", "prefix", "refused")
+            tally.add("http", target.database, "prefix", "refused")
     assert post(target, single).status_code == 201
 
 
@@ -296,7 +296,7 @@ def test_unicode_names_round_trip_exactly_or_are_refused_by_name(target, tally):
         except LedgerError:
             signature = "A" * 86 + "=="  # no client can sign a lone surrogate; the server must still say where
         response = post(target, json.dumps({"envelopes": [envelope], "signature": signature}))
-        tally.add("http", "unicode legal_name", response.status_code)
+        tally.add("http", target.database, "unicode legal_name", response.status_code)
         if response.status_code == 201:
             index = response.get_json()["first_index"]
             entry = client.get(f"/api/v1/entries?start={index}&limit=1", headers=target.headers("auditor")).get_json()

@@ -134,7 +134,7 @@ def check_wrong_envelope(target, tally, name, changes, signature):
     before = target.quick_state()
     response = client.post("/api/v1/submissions", data=json.dumps(document), content_type="application/json")
     assert response.status_code < 500, response.get_data(as_text=True)[:500]
-    tally.add("submission", name, signature, response.status_code)
+    tally.add("submission", target.database, name, signature, response.status_code)
     if response.status_code >= 400:
         body = problem_body(response)
         assert target.quick_state() == before, "a refused submission changed the log or the views"
