@@ -228,11 +228,14 @@ def test_a_duplicate_key_is_refused_naming_the_key(target, key, where):
     assert body["errors"][0]["field"] == key and "duplicate key" in body["detail"]
 
 
-@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data",
-                                          "application/xml", "application/jsonx", "application/merge-patch+json",
-                                          "", "application/octet-stream"])
-def test_a_body_that_is_not_json_is_a_415(target, content_type):
-    assert_refused(target, post(target, json.dumps(company_pledge(target, "ct")), content_type), 415)
+NOT_JSON = ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data", "application/xml",
+            "application/jsonx", "application/merge-patch+json", "", "application/octet-stream"]
+
+
+def test_a_body_that_is_not_json_is_a_415(target):
+    body = json.dumps(company_pledge(target, "ct"))
+    for content_type in NOT_JSON:  # one ledger for all: building one per case would be most of the time
+        assert_refused(target, post(target, body, content_type), 415)
 
 
 def registration(target, organisation: str, name: str) -> str:
@@ -243,11 +246,11 @@ def registration(target, organisation: str, name: str) -> str:
             "public_key": public_key_b64(signing.generate())}), ensure_ascii=False)
 
 
-@pytest.mark.parametrize("encoding", ["utf-16", "utf-32", "utf-8-sig", "latin-1"])
-def test_json_in_another_encoding_than_utf8_is_refused(target, encoding):
+def test_json_in_another_encoding_than_utf8_is_refused(target):
     """RFC 8259: JSON between systems is UTF-8. Before, UTF-16, UTF-32 and a BOM were guessed at."""
     body = registration(target, "pt-elan", "PT Élan Jaya")  # not ASCII, so latin-1 differs from UTF-8
-    assert_refused(target, post(target, body.encode(encoding)))
+    for encoding in ("utf-16", "utf-32", "utf-8-sig", "latin-1"):
+        assert_refused(target, post(target, body.encode(encoding)))
     assert post(target, body.encode("utf-8")).status_code == 201
 
 
@@ -260,13 +263,16 @@ def test_a_body_over_16_mib_is_a_413_with_or_without_content_length(target):
     assert_refused(target, streamed, 413)
 
 
-@pytest.mark.parametrize("number", ["9007199254740992", "9223372036854775808", "18446744073709551617",
-                                    "1" + "0" * 40, "-0", "0", "1.0", "1e2", "1E+2", "1e400", "-1e400", "5e-324",
-                                    "-0.0", "NaN", "Infinity", "-Infinity"])
-def test_numbers_json_can_spell_but_rupiah_cannot_are_refused_by_field(target, number):
-    text = json.dumps(company_pledge(target, "num")).replace('"amount_rupiah": 1000000', f'"amount_rupiah": {number}')
-    body = assert_refused(target, post(target, text))
-    assert body["errors"][0]["field"] == "envelopes[0].payload.amount_rupiah", body
+NUMBERS = ["9007199254740992", "9223372036854775808", "18446744073709551617", "1" + "0" * 40, "-0", "0", "1.0",
+           "1e2", "1E+2", "1e400", "-1e400", "5e-324", "-0.0", "NaN", "Infinity", "-Infinity"]
+
+
+def test_numbers_json_can_spell_but_rupiah_cannot_are_refused_by_field(target):
+    template = json.dumps(company_pledge(target, "num"))
+    for number in NUMBERS:
+        text = template.replace('"amount_rupiah": 1000000', f'"amount_rupiah": {number}')
+        body = assert_refused(target, post(target, text))
+        assert body["errors"][0]["field"] == "envelopes[0].payload.amount_rupiah", (number, body)
 
 
 def test_an_integer_longer_than_python_reads_is_a_clean_400(target):
