@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import http
+
 from flask import Flask
 from flask_smorest import Api
+from flask_smorest.utils import prepare_response
 from werkzeug.exceptions import HTTPException
 
 from api import pages, problems
@@ -31,6 +34,19 @@ class ProblemApi(Api):
 
     def handle_http_exception(self, error):
         return problems.from_http_exception(error)
+
+    def _register_responses(self):
+        """Document error responses as application/problem+json, the type they are sent with
+        (flask-smorest would document its default, application/json)."""
+        for status in http.HTTPStatus:
+            response = {"description": status.phrase}
+            if status >= 400:
+                response["schema"] = self.ERROR_SCHEMA
+            prepare_response(response, self.spec, problems.MEDIA_TYPE)
+            self.spec.components.response(status.name, response, lazy=True)
+        response = {"description": "Default error response", "schema": self.ERROR_SCHEMA}
+        prepare_response(response, self.spec, problems.MEDIA_TYPE)
+        self.spec.components.response(self.DEFAULT_ERROR_RESPONSE_NAME, response, lazy=True)
 
 
 def create_app(config: dict | None = None) -> Flask:

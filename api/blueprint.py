@@ -10,6 +10,7 @@ class StrictParser(FlaskParser):
     """Unknown fields are refused in every location (webargs excludes them in the query by default)."""
 
     DEFAULT_UNKNOWN_BY_LOCATION = {location: None for location in FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION}
+    DEFAULT_VALIDATION_STATUS = 400  # a malformed request; 422 is kept for domain rules
 
 
 class Blueprint(flask_smorest.Blueprint):

@@ -14,6 +14,7 @@ from ledger import errors
 
 logger = logging.getLogger("amanah.api")
 PROBLEM_TYPE = "https://amanah.example/problems/"
+MEDIA_TYPE = "application/problem+json"
 STATUS_BY_ERROR = [  # most specific first
     (errors.IdempotencyConflict, 409), (errors.AlreadyExists, 409), (errors.RuleViolation, 422),
     (errors.InvalidInput, 400), (errors.ProofError, 400), (errors.BadSignature, 403),
@@ -48,7 +49,7 @@ def problem(status: int, title: str, detail: str, code: str, field_errors: list[
             "instance": request.path if request else "", "code": code}
     if field_errors:
         body["errors"] = field_errors
-    response = Response(json.dumps(body), status=status, mimetype="application/problem+json")
+    response = Response(json.dumps(body), status=status, mimetype=MEDIA_TYPE)
     for name, value in (headers or {}).items():
         response.headers[name] = value
     return response
@@ -63,7 +64,7 @@ def from_ledger_error(error: errors.LedgerError) -> Response:
         logger.error("configuration problem: %s", error)
         return problem(status, "Server misconfigured", "the server cannot do this now; the operator was told",
                        error.code)
-    field_errors = [{"field": error.field, "detail": error.detail}] if error.field else None
+    field_errors = [{"field": error.field, "detail": error.detail}] if error.field is not None else None
     return problem(status, type(error).__doc__.split("\n")[0].rstrip(".") if type(error).__doc__ else error.code,
                    str(error), error.code, field_errors)
 
@@ -78,8 +79,6 @@ def from_http_exception(error: HTTPException) -> Response:
     if field_errors:
         detail = "; ".join(f"{item['field']}: {item['detail']}" for item in field_errors)
     status, title = error.code or 500, error.name
-    if status == 422:  # webargs validation: a malformed request, not a domain rule
-        status, title = 400, "Bad Request"
     return problem(status, title, detail, title.lower().replace(" ", "-"), field_errors,
                    data.get("headers") or _allow_header(error))
 

@@ -6,7 +6,20 @@ import marshmallow as ma
 from marshmallow import validate
 
 MAX_PAGE = 1000
+MAX_LOG_SIZE = 2**53 - 1  # beyond any log, and within the databases' 64-bit integers
 FORMATS = ("json", "csv", "pdf")
+
+
+def json_object(description: str) -> dict:
+    """`blp.doc` arguments for a 200 JSON object whose fields docs/api.md describes."""
+    return {"responses": {"200": {"description": description,
+                                  "content": {"application/json": {"schema": {"type": "object"}}}}}}
+
+
+def signed_document(description: str) -> dict:
+    """`blp.doc` arguments for a 200 signed document, as JSON, CSV or PDF."""
+    return {"responses": {"200": {"description": description, "content": {
+        "application/json": {"schema": {"type": "object"}}, "text/csv": {}, "application/pdf": {}}}}}
 
 
 class Strict(ma.Schema):
@@ -24,22 +37,22 @@ class CheckpointArgs(Strict):
 
 
 class CheckpointsArgs(Strict):
-    start_size = ma.fields.Integer(load_default=0, validate=validate.Range(min=0))
+    start_size = ma.fields.Integer(load_default=0, validate=validate.Range(min=0, max=MAX_LOG_SIZE))
     limit = ma.fields.Integer(load_default=100, validate=validate.Range(min=1, max=MAX_PAGE))
 
 
 class InclusionArgs(Strict):
-    index = ma.fields.Integer(required=True, validate=validate.Range(min=0))
-    size = ma.fields.Integer(required=True, validate=validate.Range(min=1))
+    index = ma.fields.Integer(required=True, validate=validate.Range(min=0, max=MAX_LOG_SIZE))
+    size = ma.fields.Integer(required=True, validate=validate.Range(min=1, max=MAX_LOG_SIZE))
 
 
 class ConsistencyArgs(Strict):
-    first = ma.fields.Integer(required=True, validate=validate.Range(min=1))
-    second = ma.fields.Integer(required=True, validate=validate.Range(min=1))
+    first = ma.fields.Integer(required=True, validate=validate.Range(min=1, max=MAX_LOG_SIZE))
+    second = ma.fields.Integer(required=True, validate=validate.Range(min=1, max=MAX_LOG_SIZE))
 
 
 class EntriesArgs(Strict):
-    start = ma.fields.Integer(load_default=0, validate=validate.Range(min=0))
+    start = ma.fields.Integer(load_default=0, validate=validate.Range(min=0, max=MAX_LOG_SIZE))
     limit = ma.fields.Integer(load_default=100, validate=validate.Range(min=1, max=MAX_PAGE))
 
 
@@ -58,7 +71,7 @@ class ReconciliationArgs(Strict):
 
 class StatementArgs(FormatArgs):
     year = ma.fields.Integer(validate=validate.Range(min=2000, max=2100))
-    period = ma.fields.String(validate=validate.Regexp(r"^\d{4}(-H[12])?$"),
+    period = ma.fields.String(validate=validate.Regexp(r"^[0-9]{4}(-H[12])?$"),
                               metadata={"description": "2025, 2025-H1 or 2025-H2"})
 
     @ma.validates_schema

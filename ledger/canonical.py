@@ -34,7 +34,7 @@ def canonical_bytes(value: object, *, check: bool = True) -> bytes:
         raise CanonicalisationError(str(error)) from error
 
 
-def canonical_bytes_checked_domain(value: object) -> bytes:
+def canonical_bytes_checked_domain(value: object, path: str = "$") -> bytes:
     """RFC 8785 bytes of a value already known to lie in our domain, by the standard library.
 
     For objects with ASCII member names, integers within +-(2**53 - 1), no floats and valid
@@ -44,13 +44,14 @@ def canonical_bytes_checked_domain(value: object) -> bytes:
     characters, nothing else escaped). A property test holds the two equal. Envelopes reach
     here only after their event type's schema has checked every field; the verifier uses it to
     test that a leaf is canonical and then checks every field itself, so a value outside the
-    domain is still reported. The C encoder is several times faster than `rfc8785`.
+    domain is still reported. The C encoder is several times faster than `rfc8785`. `path`
+    names `value` in the refusal, e.g. `envelopes[3]`.
     """
     try:
         return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"),
                           allow_nan=False).encode("utf-8")
     except (UnicodeEncodeError, ValueError, TypeError, RecursionError) as error:
-        check_value(value)
+        check_value(value, path)
         raise CanonicalisationError(str(error)) from error
 
 
@@ -106,7 +107,8 @@ def join_members(members: Iterable[tuple[str, bytes]]) -> bytes:
 
 
 def parse_json_strict(data: bytes | str, what: str = "document") -> object:
-    """Parse JSON, refusing duplicate object keys and non-finite numbers."""
+    """Parse UTF-8 JSON, refusing duplicate object keys and non-finite numbers (naming where)."""
+    constants: list[tuple[str, object]] = []
 
     def no_duplicates(pairs: list[tuple[str, object]]) -> dict:
         result: dict[str, object] = {}
@@ -117,11 +119,33 @@ def parse_json_strict(data: bytes | str, what: str = "document") -> object:
         return result
 
     def no_constant(name: str) -> object:
-        raise CanonicalisationError(f"{name} is not allowed in {what}")
+        marker = object()  # parsing goes on, so that the refusal can name the field
+        constants.append((name, marker))
+        return marker
 
     try:
-        return json.loads(data, object_pairs_hook=no_duplicates, parse_constant=no_constant)
+        text = data.decode("utf-8") if isinstance(data, bytes) else data  # RFC 8259: UTF-8 only
+        value = json.loads(text, object_pairs_hook=no_duplicates, parse_constant=no_constant)
     except CanonicalisationError:
         raise
     except (ValueError, RecursionError) as error:
         raise CanonicalisationError(f"{what} is not valid JSON: {error}") from error
+    if constants:
+        name, marker = constants[0]
+        raise CanonicalisationError(f"{name} is not allowed in {what}", field=_path_to(value, marker))
+    return value
+
+
+def _path_to(value: object, target: object) -> str:
+    """Where `target` (by identity) stands in `value`, as `envelopes[0].payload.amount_rupiah`;
+    iterative, because the value may be nested as deep as the parser allows."""
+    stack = [("$", value)]
+    while stack:
+        path, item = stack.pop()
+        if item is target:
+            return path
+        if isinstance(item, dict):
+            stack.extend((key if path == "$" else f"{path}.{key}", child) for key, child in item.items())
+        elif isinstance(item, list):
+            stack.extend((f"{path}[{position}]", child) for position, child in enumerate(item))
+    raise AssertionError("the marker is in the parsed value")

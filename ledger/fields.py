@@ -35,6 +35,8 @@ def text(max_length: int = 200, pattern: re.Pattern | None = None, message: str 
     def check(value: object, field: str) -> object:
         if not isinstance(value, str) or not value.strip() or len(value) > max_length:
             raise InvalidInput(f"must be a non-empty string of at most {max_length} characters", field=field)
+        if "\x00" in value:  # PostgreSQL text cannot hold it, so the views could not show the entry
+            raise InvalidInput("must not contain the NUL character (U+0000)", field=field)
         if pattern is not None and not pattern.fullmatch(value):
             raise InvalidInput(message or f"must match {pattern.pattern}", field=field)
         return value
@@ -84,7 +86,7 @@ def key_id(value: object, field: str) -> object:
 
 def calendar_date(value: object, field: str) -> date:
     """An ISO date, YYYY-MM-DD."""
-    if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+    if not isinstance(value, str) or not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
         raise InvalidInput("must be a date like 2025-03-31", field=field)
     try:
         return date.fromisoformat(value)

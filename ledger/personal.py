@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from ledger.errors import ConfigurationError, InvalidInput
 
-NIK = re.compile(r"\d{16}")
+NIK = re.compile(r"[0-9]{16}")
 PHONE = re.compile(r"\+?[0-9 -]{6,20}")
 FIELDS = {"nik", "name", "phone", "relationship"}
 SECRET_BYTES = 32

@@ -19,7 +19,8 @@ ACTOR_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{1,63}$")
 IDEMPOTENCY_KEY_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
 KEY_ID_PATTERN = re.compile(r"^[0-9a-f]{32}$")
 TYPE_PATTERN = re.compile(r"^[a-z_]+(\.[a-z_]+)+$")
-TIMESTAMP_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
+SEQUENCE_KEY_PATTERN = re.compile(r"0|[1-9][0-9]{0,4}")  # one spelling per sequence: no "00", no "²"
+TIMESTAMP_PATTERN = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$")
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,8 @@ def parse_submission(document: object, origin: str) -> Submission:
     for position, envelope in enumerate(envelopes):  # every field typed before it is encoded
         where = f"envelopes[{position}]"
         lookup(envelope["type"], f"{where}.type").check_payload(envelope["payload"], f"{where}.payload")
-    encoded = [canonical_bytes_checked_domain(envelope) for envelope in envelopes]
+    encoded = [canonical_bytes_checked_domain(envelope, f"envelopes[{position}]")
+               for position, envelope in enumerate(envelopes)]
     paths, root = None, None
     if len(encoded) > 1:
         leaf_hashes = [merkle.leaf_hash(data) for data in encoded]
@@ -94,7 +96,7 @@ def _personal(value: object, count: int) -> dict[int, dict]:
         raise InvalidInput("must be an object keyed by envelope sequence", field="personal")
     result = {}
     for key, record in value.items():
-        if not (isinstance(key, str) and key.isdigit() and int(key) < count):
+        if not (isinstance(key, str) and SEQUENCE_KEY_PATTERN.fullmatch(key) and int(key) < count):
             raise InvalidInput(f"keys are envelope sequences 0..{count - 1}", field=f"personal.{key}")
         result[int(key)] = check_fields(record, f"personal.{key}")
     return result

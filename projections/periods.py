@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from ledger.errors import InvalidInput
 
-PERIOD = re.compile(r"(\d{4})(?:-H([12]))?")
+PERIOD = re.compile(r"([0-9]{4})(?:-H([12]))?")
 
 
 @dataclass(frozen=True)

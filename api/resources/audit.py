@@ -9,7 +9,7 @@ from flask.views import MethodView
 from api.blueprint import Blueprint
 
 from api.auth import AUDITORS, require, services
-from api.schemas import BalancesArgs, EntriesArgs, ReconciliationArgs
+from api.schemas import BalancesArgs, EntriesArgs, ReconciliationArgs, json_object
 from ledger.entry import parse_entry
 from ledger.errors import NotFound
 from projections.queries import balances, funders_of_month, reconciliation, trace_claim, trace_receipt
@@ -19,6 +19,7 @@ blp = Blueprint("audit", __name__, url_prefix="/api/v1", description="Auditors (
 
 @blp.route("/entries")
 class Entries(MethodView):
+    @blp.doc(**json_object("log entries, paged, and the tree size"))
     @require(*AUDITORS)
     @blp.arguments(EntriesArgs, location="query")
     def get(self, args):
@@ -30,6 +31,7 @@ class Entries(MethodView):
 
 @blp.route("/balances")
 class Balances(MethodView):
+    @blp.doc(**json_object("every account's balance and the trial balance"))
     @require(*AUDITORS)
     @blp.arguments(BalancesArgs, location="query")
     def get(self, args):
@@ -42,6 +44,7 @@ class Balances(MethodView):
 
 @blp.route("/reconciliation")
 class Reconciliation(MethodView):
+    @blp.doc(**json_object("items to look at and the checkpoint"))
     @require(*AUDITORS)
     @blp.arguments(ReconciliationArgs, location="query")
     def get(self, args):
@@ -55,6 +58,7 @@ class Reconciliation(MethodView):
 
 @blp.route("/trace/<int:index>")
 class Trace(MethodView):
+    @blp.doc(**json_object("the entry with its trace forward and back"))
     @require(*AUDITORS)
     def get(self, index):
         """Forward and backward from any entry: a receipt to worker-months, a claim to companies."""
@@ -62,7 +66,7 @@ class Trace(MethodView):
 
 
 def trace_entry(index: int) -> dict:
-    rows = services().ledger.entries(index, 1) if index >= 0 else []
+    rows = services().ledger.entries(index, 1) if 0 <= index < services().ledger.size() else []
     if not rows:
         raise NotFound(f"no entry {index}", field="index")
     entry = parse_entry(rows[0][1])

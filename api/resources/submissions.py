@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Response, json, request
+from flask import Response, current_app, json, request
 from flask.views import MethodView
+from werkzeug.exceptions import RequestEntityTooLarge
 from api.blueprint import Blueprint
 
 from api.auth import services
@@ -24,9 +25,18 @@ class Submissions(MethodView):
         if request.mimetype != "application/json":
             return problem(415, "Unsupported Media Type", "send the submission as application/json",
                            "unsupported-media-type")
-        document = parse_json_strict(request.get_data(cache=False), "submission")
+        document = parse_json_strict(_body(), "submission")
         with services().write_lock:
             result = services().ledger.submit(document)
         services().catch_up()
         status = 200 if result["replayed"] else 201
         return Response(json.dumps(result), status=status, mimetype="application/json")
+
+
+def _body() -> bytes:
+    """The request body. Werkzeug cuts a streamed (chunked) body at MAX_CONTENT_LENGTH without
+    saying so; one that reaches the limit was longer, and is refused rather than parsed in part."""
+    data = request.get_data(cache=False)
+    if request.content_length is None and len(data) >= current_app.config["MAX_CONTENT_LENGTH"]:
+        raise RequestEntityTooLarge()
+    return data

@@ -9,7 +9,7 @@ from api.blueprint import Blueprint
 from api.auth import services
 from api.schemas import (
     CheckpointArgs, CheckpointSchema, CheckpointsArgs, ConsistencyArgs, ConsistencySchema, HealthSchema,
-    InclusionArgs, ProofSchema, YearArgs,
+    InclusionArgs, ProofSchema, YearArgs, json_object,
 )
 from ledger.checkpoint_keys import history_json
 from ledger.errors import LedgerNotInitialised
@@ -49,6 +49,7 @@ class Checkpoints(MethodView):
 
 @blp.route("/keys")
 class Keys(MethodView):
+    @blp.doc(**json_object("organisations, their keys, and the checkpoint key"))
     def get(self):
         """Organisations and keys (valid by entry index); checkpoint keys and the tree sizes each signs."""
         ledger = services().ledger
@@ -100,6 +101,7 @@ class Consistency(MethodView):
 
 @blp.route("/totals")
 class Totals(MethodView):
+    @blp.doc(**json_object("programme totals and the checkpoint they stand at"))
     @blp.arguments(YearArgs, location="query")
     def get(self, args):
         """Programme totals (money, coverage, claims) with no personal data."""

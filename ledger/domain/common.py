@@ -13,7 +13,7 @@ from ledger.errors import NotFound, RuleViolation
 from ledger.organisations import NAMESPACE, Organisation, organisation_uuid
 
 MAX_RUPIAH = 1_000_000_000_000  # Rp1 trillion: far above any CSR amount, far below 2**53
-MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
+MONTH = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")  # not \d, which matches every script's digits
 WORKER_REF = re.compile(r"[0-9a-f]{64}")
 
 rupiah = fields.integer(1, MAX_RUPIAH, " rupiah")
