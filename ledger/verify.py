@@ -7,7 +7,7 @@ registrar's signed events from genesis on, and the domain's rules are re-applied
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
@@ -68,9 +68,14 @@ class _OpenSubmission:
 class Verifier:
     """Feed entries in index order and checkpoints in size order; then `finish()`."""
 
-    def __init__(self, pinned_origin: str | None = None, pinned_checkpoint_key: str | None = None):
+    def __init__(self, pinned_origin: str | None = None, pinned_checkpoint_key: str | None = None,
+                 kept_checkpoints: Sequence[str] = ()):
         self.pinned_origin = pinned_origin
         self.pinned_checkpoint_key = pinned_checkpoint_key
+        self.kept_notes = list(kept_checkpoints)  # checkpoints the auditor saw earlier (signed notes)
+        self.kept: dict[int, bytes] = {}  # their size -> root, once their signatures are checked
+        self.declared_checkpoint_key: str | None = None
+        self.subjects: dict[str, int] = {}  # personal-data subject -> the entry that named it
         self.origin: str | None = pinned_origin
         self.checkpoint_key: tuple[str, bytes] | None = None
         self.report = Report()
@@ -100,6 +105,12 @@ class Verifier:
         if self.on_nodes is not None:
             self.on_nodes(nodes)
         self.report.entries += 1
+        self._check_leaf(position, leaf)
+        if position + 1 in self.kept and self.kept[position + 1] != self.current_root():
+            self.fail(position, "kept-checkpoint", f"the root of the first {position + 1} entries differs "
+                      "from the checkpoint you kept for that size: the log was rewritten (a forked history)")
+
+    def _check_leaf(self, position: int, leaf: bytes) -> None:
         try:
             value = parse_json_strict(leaf, "log entry")
             entry = entry_from_json(value, leaf)
@@ -130,6 +141,7 @@ class Verifier:
         if entry.recorded_at < self.last_recorded_at:
             self.fail(position, "recorded_at", "recorded before the entry it follows")
         self.last_recorded_at = max(self.last_recorded_at, entry.recorded_at)
+        self._note_subject(position, entry)
         self._track_submission(position, entry)
         self._check_signature(position, entry)
         self._apply(position, entry)
@@ -145,10 +157,34 @@ class Verifier:
         declared = entry.payload.get("checkpoint_key", "")
         if self.pinned_checkpoint_key and declared != self.pinned_checkpoint_key:
             self.fail(0, "checkpoint-key", "genesis declares a checkpoint key other than the pinned one")
+        self.declared_checkpoint_key = declared
         try:
             self.checkpoint_key = note.parse_verifier_key(self.pinned_checkpoint_key or declared)
         except LedgerError as error:
             self.fail(0, "checkpoint-key", str(error))
+            return
+        for kept in self.kept_notes:
+            self._keep(kept)
+
+    def _keep(self, note_text: str) -> None:
+        """Check a checkpoint the auditor kept from earlier: signed by this log's key, for its origin."""
+        try:
+            checkpoint = note.verify_checkpoint(note_text, *self.checkpoint_key)
+        except LedgerError as error:
+            self.fail(None, "kept-checkpoint", f"the kept checkpoint is not one of this log's: {error}")
+            return
+        if checkpoint.origin != self.origin:
+            self.fail(None, "kept-checkpoint", f"the kept checkpoint is for origin {checkpoint.origin!r}")
+        elif self.kept.setdefault(checkpoint.size, checkpoint.root) != checkpoint.root:
+            self.fail(checkpoint.size - 1, "split-view", f"two kept checkpoints at size {checkpoint.size} "
+                      "are both signed by the log's key but have different roots (a split view)")
+
+    def _note_subject(self, position: int, entry: LogEntry) -> None:
+        """Remember which entry may have personal data beside it (checked against the database)."""
+        if entry.type == "worker.enrolled":
+            self.subjects[f"worker:{entry.payload.get('worker')}"] = position
+        elif entry.type == "claim.filed":
+            self.subjects[f"heir:{entry.payload.get('claim')}"] = position
 
     def _track_submission(self, position: int, entry: LogEntry) -> None:
         envelope = entry.envelope
@@ -276,8 +312,9 @@ class Verifier:
         return merkle.fold([digest for _, _, digest in self.frontier]) if self.frontier else merkle.EMPTY_ROOT
 
     def check_checkpoint(self, note_text: str, size: int, previous: tuple[int, bytes] | None,
-                         consistency: list[bytes] | None) -> bytes | None:
-        """Call when exactly `size` entries were fed: signature, root, consistency with previous."""
+                         consistency: list[bytes] | None, stated_root: object = None) -> bytes | None:
+        """Call when exactly `size` entries were fed: signature, root, consistency with previous;
+        `stated_root` is the base64 root stored or exported beside the note, if any."""
         self.report.checkpoints += 1
         if self.checkpoint_key is None:
             self.fail(None, "checkpoint", f"no checkpoint key known to check checkpoint {size}")
@@ -293,6 +330,12 @@ class Verifier:
         if checkpoint.root != self.current_root():
             self.fail(size - 1, "checkpoint", f"signed root at size {size} differs from the root of "
                       "the entries (an entry was altered, or the checkpoint is for a forked history)")
+        if stated_root is not None and stated_root != signing.b64encode(checkpoint.root):
+            self.fail(size - 1, "checkpoint", f"the root stated beside checkpoint {size} is not the "
+                      "root its note signs")
+        if self.kept.get(size, checkpoint.root) != checkpoint.root:
+            self.fail(size - 1, "split-view", f"checkpoint {size} and the checkpoint you kept for that "
+                      "size are both signed by the log's key but have different roots (a split view)")
         if previous is not None and consistency is not None and not merkle.verify_consistency(
                 previous[0], size, consistency, previous[1], checkpoint.root):
             self.fail(size - 1, "consistency", f"checkpoint {size} is not consistent with "
@@ -302,6 +345,11 @@ class Verifier:
     def finish(self) -> Report:
         """Close the last submission and return the report."""
         self._close_submission(None)
+        for size in sorted(size for size in self.kept if size > self.report.entries):
+            self.fail(None, "kept-checkpoint", f"you kept a checkpoint at size {size} but the log holds "
+                      f"{self.report.entries} entries: entries were removed (truncated, or a forked history)")
+        if self.kept_notes and self.checkpoint_key is None:
+            self.fail(None, "kept-checkpoint", "no checkpoint key known to check the kept checkpoint")
         total = sum(self.balances.values())
         if total != 0:
             self.fail(None, "postings", f"trial balance is Rp{total:,}, not zero")
