@@ -219,7 +219,8 @@ class MemorySampler(threading.Thread):
             self.sample()
 
     def summary(self) -> dict:
-        return {str(pid): {"start_mb": values[0] / 1024, "end_mb": values[-1] / 1024, "max_mb": max(values) / 1024,
+        return {str(pid): {"start_mb": values[0] / 1024, "halfway_mb": values[len(values) // 2] / 1024,
+                           "end_mb": values[-1] / 1024, "max_mb": max(values) / 1024,
                            "growth_mb": (values[-1] - values[0]) / 1024, "samples": len(values)}
                 for pid, values in self.samples.items()}
 
@@ -337,7 +338,8 @@ def table(results: dict) -> str:
                      f"{item['max_ms']:>10.1f}")
     lines.append("")
     for pid, item in results["worker_memory"].items():
-        lines.append(f"worker {pid}: RSS {item['start_mb']:.1f} MB -> {item['end_mb']:.1f} MB "
+        lines.append(f"worker {pid}: RSS {item['start_mb']:.1f} MB -> {item['halfway_mb']:.1f} MB halfway -> "
+                     f"{item['end_mb']:.1f} MB "
                      f"(max {item['max_mb']:.1f}, growth {item['growth_mb']:+.1f} MB, {item['samples']} samples)")
     verify = results["verify"]
     lines.append(f"verify --db afterwards: {'OK' if verify['ok'] else 'FAILED'}, {verify['entries']:,} entries, "
