@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ledger import note, personal, signing
 from ledger.application import Ledger
-from ledger.bundle import export_bundle, verify_bundle, verify_database
+from ledger.bundle import export_bundle, kept_checkpoint_note, verify_bundle, verify_database
 from ledger.checkpoint_keys import ROTATION_TYPE, rotation_payload, verifier_key_of
 from ledger.client import Signer, public_key_b64
 from ledger.config import Settings
@@ -182,6 +182,9 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("--checkpoint-key", help="pin the checkpoint verifier key you expect")
     verify.add_argument("--jobs", type=_positive_jobs, default=None,
                         help="processes for a bundle (default: one per core from 20,000 entries)")
+    verify.add_argument("--since-checkpoint", type=Path, action="append", default=[], metavar="FILE",
+                        help="a checkpoint you kept earlier (its signed note, its JSON, or an earlier bundle "
+                             "directory); the log must extend it. May be repeated")
     verify.set_defaults(handler=command_verify)
     return parser
 
@@ -575,12 +578,13 @@ def command_bench(arguments: argparse.Namespace) -> int:
 def command_verify(arguments: argparse.Namespace) -> int:
     if arguments.db == (arguments.bundle is not None):
         raise LedgerError("give a BUNDLE directory or --db (one of them)", field="bundle")
+    kept = [kept_checkpoint_note(path) for path in arguments.since_checkpoint]
     bar, update = _progress("verify")
     with bar:
         if arguments.db:
-            report = verify_database(_open(_settings(arguments), signing_checkpoints=False), update)
+            report = verify_database(_open(_settings(arguments), signing_checkpoints=False), update, kept)
         else:
-            report = verify_bundle(arguments.bundle, update, arguments.origin, arguments.checkpoint_key,
+            report = verify_bundle(arguments.bundle, update, arguments.origin, arguments.checkpoint_key, kept,
                                    arguments.jobs)
     for failure in report.failures:
         print(f"FAIL {failure}")

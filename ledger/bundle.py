@@ -14,7 +14,7 @@ import base64
 import hashlib
 import json
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ from ledger.canonical import canonical_bytes
 from ledger.checkpoint_keys import history_json
 from ledger.errors import InvalidInput, LedgerError
 from ledger.organisations import CheckpointKeyRecord, Organisation
+from ledger.personal_check import check_personal_data
 from ledger.verify import Report, Verifier
 
 FORMAT = "amanah-bundle/1"
@@ -123,9 +124,10 @@ def organisations_json(verifier: Verifier) -> list[dict]:
 
 def verify_bundle(directory: Path, progress: Progress = _no_progress,
                   pinned_origin: str | None = None, pinned_checkpoint_key: str | None = None,
-                  jobs: int | None = None) -> Report:
-    """Verify a bundle with no server and no database, on `jobs` processes (default: one per
-    core, for bundles big enough to repay starting them)."""
+                  kept_checkpoints: Sequence[str] = (), jobs: int | None = None) -> Report:
+    """Verify a bundle with no server and no database; the log must extend every checkpoint in
+    `kept_checkpoints` (signed notes the auditor saw earlier). Runs on `jobs` processes
+    (default: one per core, for bundles big enough to repay starting them)."""
     directory = Path(directory)
     try:
         manifest = json.loads((directory / "manifest.json").read_text())
@@ -134,8 +136,8 @@ def verify_bundle(directory: Path, progress: Progress = _no_progress,
                            field="bundle") from error
     if manifest.get("format") != FORMAT:
         raise InvalidInput(f"unknown bundle format {manifest.get('format')!r}", field="bundle")
-    verifier = Verifier(pinned_origin, pinned_checkpoint_key)
-    total = int(manifest.get("tree_size", 0))
+    verifier = Verifier(pinned_origin, pinned_checkpoint_key, kept_checkpoints)
+    total = manifest.get("tree_size") if isinstance(manifest.get("tree_size"), int) else 0
     for name in ("entries.jsonl", "checkpoints.jsonl", "organisations.json"):
         if not (directory / name).is_file():
             raise InvalidInput(f"{directory} is not a complete bundle: {name} is missing", field="bundle")
@@ -153,11 +155,53 @@ def verify_bundle(directory: Path, progress: Progress = _no_progress,
     progress(fed, total)
     report = verifier.finish()
     _check_organisations(directory / "organisations.json", verifier)
-    if fed != total:
-        verifier.fail(None, "manifest", f"manifest says {total} entries, bundle holds {fed}")
-    if manifest.get("root") != signing.b64encode(report.root):
-        verifier.fail(None, "manifest", "manifest root differs from the root of the entries")
+    _check_manifest(directory, manifest, verifier, fed)
     return report
+
+
+def _check_manifest(directory: Path, manifest: dict, verifier: Verifier, fed: int) -> None:
+    """The manifest is unsigned, but each of its statements must be true of the bundle."""
+    if manifest.get("tree_size") != fed:
+        verifier.fail(None, "manifest", f"manifest says {manifest.get('tree_size')} entries, bundle holds {fed}")
+    if manifest.get("root") != signing.b64encode(verifier.report.root):
+        verifier.fail(None, "manifest", "manifest root differs from the root of the entries")
+    if manifest.get("origin") != verifier.origin:
+        verifier.fail(None, "manifest", f"manifest origin {manifest.get('origin')!r} is not the log's "
+                      f"origin {verifier.origin!r}")
+    in_force = verifier.checkpoint_keys[-1][1] if verifier.checkpoint_keys else None
+    if manifest.get("checkpoint_key") != in_force:
+        verifier.fail(None, "manifest", "manifest checkpoint_key is not the key in force at the log's end")
+    if manifest.get("checkpoint_keys") != checkpoint_keys_json(verifier):
+        verifier.fail(None, "manifest", "manifest checkpoint_keys differ from the keys genesis and the "
+                      "rotations in the log declare")
+    digests = manifest.get("sha256")
+    for name in ("entries.jsonl", "checkpoints.jsonl", "organisations.json"):
+        stated = digests.get(name) if isinstance(digests, dict) else None
+        if stated != _file_sha256(directory / name):
+            verifier.fail(None, "manifest", f"manifest sha256 of {name} does not match the file "
+                          "(changed after export)")
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def kept_checkpoint_note(path: Path) -> str:
+    """A checkpoint the auditor kept: a signed-note file (GET /api/v1/checkpoint), its JSON form,
+    or an earlier bundle directory (its newest checkpoint)."""
+    path = Path(path)
+    try:
+        if path.is_dir():
+            lines = (path / "checkpoints.jsonl").read_text().splitlines()
+            return json.loads(lines[-1])["note"]
+        text = path.read_text()
+        return json.loads(text)["note"] if text.lstrip().startswith("{") else text
+    except (OSError, ValueError, LookupError, TypeError) as error:
+        raise InvalidInput(f"{path} holds no checkpoint: {error}", field="since_checkpoint") from error
 
 
 def _read_entry_lines(handle: Any, verifier: Verifier) -> Iterator[bytes]:
@@ -231,7 +275,7 @@ def _checkpoint_checker(path: Path, verifier: Verifier):
                         verifier.fail(fed - 1, "consistency", f"consistency proof of checkpoint {fed} is not base64")
                         proof = []
                     root = verifier.check_checkpoint(pending["note"], fed, previous,
-                                                     proof if previous else None)
+                                                     proof if previous else None, pending.get("root"))
                     if root is not None:
                         previous = (fed, root)
                 pending = next(rows, None)
@@ -257,14 +301,17 @@ def _check_organisations(path: Path, verifier: Verifier) -> None:
                       "from the log")
 
 
-def verify_database(ledger: Any, progress: Progress = _no_progress) -> Report:
-    """Verify a live database: the same checks, plus stored subtree hashes and stray events."""
-    verifier = Verifier()
+def verify_database(ledger: Any, progress: Progress = _no_progress,
+                    kept_checkpoints: Sequence[str] = ()) -> Report:
+    """Verify a live database: the same checks, plus stored subtree hashes, stray events and the
+    personal data beside the log."""
+    verifier = Verifier(kept_checkpoints=kept_checkpoints)
     size = ledger.size()
     checkpoints = iter(ledger.checkpoints(0, 10**9))
     pending = next(checkpoints, None)
     previous: tuple[int, bytes] | None = None
     expected_nodes: list[tuple[int, bytes]] = []
+    differing: list[tuple[int, int]] = []  # leaf ranges of the stored nodes found to differ
     verifier.on_nodes = expected_nodes.extend
     for start in range(0, size, PAGE):
         rows = ledger.entries(start, min(PAGE, size - start))
@@ -277,21 +324,27 @@ def verify_database(ledger: Any, progress: Progress = _no_progress) -> Report:
                 if previous is not None:
                     proof = [base64.b64decode(h) for h in
                              ledger.consistency_proof(previous[0], position + 1)["proof"]]
-                root = verifier.check_checkpoint(pending["note"], position + 1, previous, proof)
+                root = verifier.check_checkpoint(pending["note"], position + 1, previous, proof, pending["root"])
                 previous = (position + 1, root) if root else previous
                 pending = next(checkpoints, None)
-        _compare_nodes(ledger, expected_nodes, verifier)
+        _compare_nodes(ledger, expected_nodes, verifier, differing)
         expected_nodes.clear()
         progress(min(start + PAGE, size), size)
     while pending is not None:
         verifier.fail(None, "checkpoint", f"checkpoint for size {pending['tree_size']} beyond the "
                       f"log of {size}")
         pending = next(checkpoints, None)
+    covered = previous[0] if previous else 0
+    if size > covered:
+        verifier.fail(covered, "checkpoint", f"entries {covered}..{size - 1} are not covered by any signed "
+                      "checkpoint (appended outside the ledger? `amanah checkpoint --sign` signs one)")
     stored = ledger.recorder.read(lambda c, d: _count_events(c, d))
     if stored != size:
         verifier.fail(None, "log", f"{stored} stored events but {size} log entries: an event "
                       "outside the log, or a log entry without its event")
-    return verifier.finish()
+    report = verifier.finish()
+    check_personal_data(ledger, verifier)
+    return report
 
 
 def _count_events(cursor: Any, dialect: Any) -> int:
@@ -299,16 +352,21 @@ def _count_events(cursor: Any, dialect: Any) -> int:
     return int(cursor.fetchone()["n"])
 
 
-def _compare_nodes(ledger: Any, expected: list[tuple[int, bytes]], verifier: Verifier) -> None:
+def _compare_nodes(ledger: Any, expected: list[tuple[int, bytes]], verifier: Verifier,
+                   differing: list[tuple[int, int]]) -> None:
+    """Report stored nodes that differ from the recomputed ones; a subtree over a node already
+    reported differs as a consequence and is not reported again (it would blame other entries)."""
     for chunk_start in range(0, len(expected), 500):
         chunk = expected[chunk_start:chunk_start + 500]
         stored = ledger.recorder.read(lambda c, d: log_store.read_nodes(c, d, [k for k, _ in chunk]))
         for key, digest in chunk:
-            if stored.get(key) != digest:
-                level, index = key >> merkle.LEVEL_SHIFT, key & ((1 << merkle.LEVEL_SHIFT) - 1)
-                first_leaf = index << level
-                what = ("stored leaf hash differs from the stored event (the event row or "
-                        "log_nodes was altered)") if level == 0 else (
-                        f"stored hash of subtree level {level} index {index} differs from the "
-                        "entries (log_nodes altered)")
-                verifier.fail(first_leaf, "subtree", what)
+            if stored.get(key) == digest:
+                continue
+            level, index = key >> merkle.LEVEL_SHIFT, key & ((1 << merkle.LEVEL_SHIFT) - 1)
+            first, end = index << level, (index + 1) << level
+            if not any(first <= start and stop <= end for start, stop in differing):
+                what = ("stored leaf hash differs from the stored event (the event row or log_nodes was "
+                        "altered)") if level == 0 else (f"stored hash of subtree level {level} index {index} "
+                                                        f"(entries {first}..{end - 1}) differs (log_nodes altered)")
+                verifier.fail(first, "subtree", what)
+            differing.append((first, end))

@@ -298,6 +298,17 @@ def read_personal(cursor: Cursor, dialect: Dialect, subject: str) -> tuple[bytes
     return None if row is None else (bytes(row["data_key"]), bytes(row["nonce"]), bytes(row["ciphertext"]))
 
 
+def select_personal(cursor: Cursor, dialect: Dialect, after: str, limit: int) -> list[tuple]:
+    """(subject, key, nonce, ciphertext) of stored personal records with subject > `after`, in
+    subject order; nonce and ciphertext are None where a key has lost its record."""
+    cursor.execute(dialect.sql(
+        "SELECT k.subject AS subject, k.data_key AS data_key, p.nonce AS nonce, p.ciphertext AS ciphertext "
+        "FROM {person_keys} k LEFT JOIN {personal_data} p ON p.subject = k.subject WHERE k.subject > ? "
+        "ORDER BY k.subject LIMIT ?"), (after, limit))
+    return [(row["subject"], bytes(row["data_key"]), None if row["nonce"] is None else bytes(row["nonce"]),
+             None if row["ciphertext"] is None else bytes(row["ciphertext"])) for row in cursor.fetchall()]
+
+
 def erase_personal(cursor: Cursor, dialect: Dialect, subject: str) -> bool:
     """Destroy a subject's key and ciphertext; False if there was nothing to erase."""
     existed = read_personal(cursor, dialect, subject) is not None

@@ -8,7 +8,7 @@ registrar's signed events from genesis on, and the domain's rules are re-applied
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
@@ -166,9 +166,15 @@ class _Replay(Decision):
 class Verifier:
     """Feed entries in index order and checkpoints in size order; then `finish()`."""
 
-    def __init__(self, pinned_origin: str | None = None, pinned_checkpoint_key: str | None = None):
+    def __init__(self, pinned_origin: str | None = None, pinned_checkpoint_key: str | None = None,
+                 kept_checkpoints: Sequence[str] = ()):
         self.pinned_origin = pinned_origin
         self.pinned_checkpoint_key = pinned_checkpoint_key
+        self.kept_notes = list(kept_checkpoints)  # checkpoints the auditor saw earlier (signed notes)
+        self.kept: dict[int, bytes] = {}  # their size -> root, once their signatures are checked
+        self.kept_pending: dict[int, list[str]] = {}  # size -> notes, checked when the log gets there
+        self.declared_checkpoint_key: str | None = None
+        self.subjects: dict[str, int] = {}  # personal-data subject -> the entry that named it
         self.origin: str | None = pinned_origin
         # (declared at entry, verifier key, (name, public key)): genesis's key, then each rotation's
         self.checkpoint_keys: list[tuple[int, str, tuple[str, bytes]]] = []
@@ -223,6 +229,14 @@ class Verifier:
         if self.on_nodes is not None:
             self.on_nodes(nodes)
         self.report.entries += 1
+        self._check_prechecked(position, leaf, checked)
+        for note_text in self.kept_pending.pop(position + 1, ()):
+            self._keep(note_text, position + 1)
+        if position + 1 in self.kept and self.kept[position + 1] != self.current_root():
+            self.fail(position, "kept-checkpoint", f"the root of the first {position + 1} entries differs "
+                      "from the checkpoint you kept for that size: the log was rewritten (a forked history)")
+
+    def _check_prechecked(self, position: int, leaf: bytes, checked: Precheck) -> None:
         for check, detail in checked.failures:
             self.fail(position, check, detail)
         if not checked.parsed:
@@ -237,6 +251,7 @@ class Verifier:
         if entry.recorded_at < self.last_recorded_at:
             self.fail(position, "recorded_at", "recorded before the entry it follows")
         self.last_recorded_at = max(self.last_recorded_at, entry.recorded_at)
+        self._note_subject(position, entry)
         self._track_submission(position, entry)
         self._check_signature(position, entry, checked)
         self._apply(position, entry, checked.payload_error)
@@ -252,11 +267,47 @@ class Verifier:
         declared = entry.payload.get("checkpoint_key", "")
         if self.pinned_checkpoint_key and declared != self.pinned_checkpoint_key:
             self.fail(0, "checkpoint-key", "genesis declares a checkpoint key other than the pinned one")
+        self.declared_checkpoint_key = declared
         trusted = self.pinned_checkpoint_key or declared
         try:
             self.checkpoint_keys = [(0, trusted, note.parse_verifier_key(trusted))]
         except LedgerError as error:
             self.fail(0, "checkpoint-key", str(error))
+            return
+        for kept in self.kept_notes:
+            try:
+                self.kept_pending.setdefault(note.parse_checkpoint(kept).size, []).append(kept)
+            except LedgerError as error:
+                self.fail(None, "kept-checkpoint", f"the kept checkpoint is not a checkpoint: {error}")
+
+    def _key_in_force(self, size: int) -> tuple[int, str, tuple[str, bytes]] | None:
+        """(declared at, verifier key, parsed key) of the checkpoint key that signs tree size `size`."""
+        in_force = [key for key in self.checkpoint_keys if key[0] < size]
+        return in_force[-1] if in_force else None
+
+    def _keep(self, note_text: str, size: int) -> None:
+        """Check a checkpoint the auditor kept from earlier, once the log reaches its size: signed
+        by the key in force for that size, for this origin."""
+        key = self._key_in_force(size)
+        try:
+            if key is None:
+                raise LedgerError("no checkpoint key is known for its size")
+            checkpoint = note.verify_checkpoint(note_text, *key[2])
+        except LedgerError as error:
+            self.fail(None, "kept-checkpoint", f"the kept checkpoint is not one of this log's: {error}")
+            return
+        if checkpoint.origin != self.origin:
+            self.fail(None, "kept-checkpoint", f"the kept checkpoint is for origin {checkpoint.origin!r}")
+        elif self.kept.setdefault(checkpoint.size, checkpoint.root) != checkpoint.root:
+            self.fail(checkpoint.size - 1, "split-view", f"two kept checkpoints at size {checkpoint.size} "
+                      "are both signed by the log's key but have different roots (a split view)")
+
+    def _note_subject(self, position: int, entry: LogEntry) -> None:
+        """Remember which entry may have personal data beside it (checked against the database)."""
+        if entry.type == "worker.enrolled":
+            self.subjects[f"worker:{entry.payload.get('worker')}"] = position
+        elif entry.type == "claim.filed":
+            self.subjects[f"heir:{entry.payload.get('claim')}"] = position
 
     def _track_submission(self, position: int, entry: LogEntry) -> None:
         envelope = entry.envelope
@@ -386,18 +437,19 @@ class Verifier:
         return merkle.fold([digest for _, _, digest in self.frontier]) if self.frontier else merkle.EMPTY_ROOT
 
     def check_checkpoint(self, note_text: str, size: int, previous: tuple[int, bytes] | None,
-                         consistency: list[bytes] | None) -> bytes | None:
-        """Call when exactly `size` entries were fed: signature, root, consistency with previous."""
+                         consistency: list[bytes] | None, stated_root: object = None) -> bytes | None:
+        """Call when exactly `size` entries were fed: signature, root, consistency with previous;
+        `stated_root` is the base64 root stored or exported beside the note, if any."""
         self.report.checkpoints += 1
-        in_force = [key for key in self.checkpoint_keys if key[0] < size]
-        if not in_force:
+        in_force = self._key_in_force(size)
+        if in_force is None:
             self.fail(None, "checkpoint", f"no checkpoint key known to check checkpoint {size}")
             return None
         try:
-            checkpoint = note.verify_checkpoint(note_text, *in_force[-1][2])
+            checkpoint = note.verify_checkpoint(note_text, *in_force[2])
         except LedgerError as error:
             self.fail(size - 1 if size else None, "checkpoint", f"checkpoint at size {size}: {error} "
-                      f"(the key in force is {in_force[-1][1]}){self._signed_by_another_key(note_text)}")
+                      f"(the key in force is {in_force[1]}){self._signed_by_another_key(note_text)}")
             return None
         if checkpoint.origin != self.origin or checkpoint.size != size:
             self.fail(size - 1, "checkpoint", f"checkpoint at size {size} names origin "
@@ -405,6 +457,12 @@ class Verifier:
         if checkpoint.root != self.current_root():
             self.fail(size - 1, "checkpoint", f"signed root at size {size} differs from the root of "
                       "the entries (an entry was altered, or the checkpoint is for a forked history)")
+        if stated_root is not None and stated_root != signing.b64encode(checkpoint.root):
+            self.fail(size - 1, "checkpoint", f"the root stated beside checkpoint {size} is not the "
+                      "root its note signs")
+        if self.kept.get(size, checkpoint.root) != checkpoint.root:
+            self.fail(size - 1, "split-view", f"checkpoint {size} and the checkpoint you kept for that "
+                      "size are both signed by the log's key but have different roots (a split view)")
         if previous is not None and consistency is not None and not merkle.verify_consistency(
                 previous[0], size, consistency, previous[1], checkpoint.root):
             self.fail(size - 1, "consistency", f"checkpoint {size} is not consistent with "
@@ -427,6 +485,15 @@ class Verifier:
     def finish(self) -> Report:
         """Close the last submission and return the report."""
         self._close_submission(None)
+        for size, notes in sorted(self.kept_pending.items()):  # beyond the log's end
+            for note_text in notes:
+                self._keep(note_text, size)
+        self.kept_pending.clear()
+        for size in sorted(size for size in self.kept if size > self.report.entries):
+            self.fail(None, "kept-checkpoint", f"you kept a checkpoint at size {size} but the log holds "
+                      f"{self.report.entries} entries: entries were removed (truncated, or a forked history)")
+        if self.kept_notes and not self.checkpoint_keys:
+            self.fail(None, "kept-checkpoint", "no checkpoint key known to check the kept checkpoint")
         total = sum(self.balances.values())
         if total != 0:
             self.fail(None, "postings", f"trial balance is Rp{total:,}, not zero")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import sqlite3
+import uuid
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -101,6 +102,35 @@ class Database:
         cast = "::uuid" if self.kind == "postgres" else ""
         self.execute(f"UPDATE {self.table('events')} SET state = ? WHERE originator_id = ?{cast} "
                      "AND originator_version = ?", (state, originator, version))
+
+    def delete_entry(self, index: int) -> None:
+        """Remove log entry `index` and its stored event (no other row is touched)."""
+        originator, version = self.event_key(index)
+        cast = "::uuid" if self.kind == "postgres" else ""
+        for name in ("events", "log_entries"):
+            self.allow_changes(name)
+        self.execute(f"DELETE FROM {self.table('events')} WHERE originator_id = ?{cast} AND originator_version = ?",
+                     (originator, version))
+        self.execute(f"DELETE FROM {self.table('log_entries')} WHERE idx = ?", (index,))
+
+    def shift_entries(self, first: int) -> None:
+        """Move log entries `first` and later one place up, leaving a hole at `first`."""
+        self.allow_changes("log_entries")
+        table = self.table("log_entries")
+        self.execute(f"UPDATE {table} SET idx = -idx - 2 WHERE idx >= ?", (first,))  # no clash on the way
+        self.execute(f"UPDATE {table} SET idx = -idx - 1 WHERE idx < 0")
+
+    def insert_entry(self, index: int, leaf: bytes, like: int) -> None:
+        """Store `leaf` as log entry `index`, as a new event of the same kind as entry `like`."""
+        originator, version = self.event_key(like)
+        new_id = uuid.uuid4().hex
+        cast = "::uuid" if self.kind == "postgres" else ""
+        events = self.table("events")
+        self.execute(f"INSERT INTO {events} (originator_id, originator_version, topic, state) "
+                     f"SELECT ?{cast}, 1, topic, ? FROM {events} WHERE originator_id = ?{cast} "
+                     "AND originator_version = ?", (new_id, leaf, originator, version))
+        self.execute(f"INSERT INTO {self.table('log_entries')} (idx, originator_id, originator_version, "
+                     "recorded_at) VALUES (?, ?, 1, ?)", (index, new_id, "2099-01-01T00:00:00.000000Z"))
 
 
 @contextmanager

@@ -20,6 +20,7 @@ import pytest
 from api.app import create_app
 from ledger import merkle, note, signing
 from ledger.application import Ledger
+from tests.integration.forgery import refresh_digests
 from ledger.bundle import export_bundle, verify_bundle, verify_database
 from ledger.canonical import canonical_bytes
 from ledger.checkpoint_keys import ROTATION_TYPE, rotation_payload, verifier_key_of
@@ -111,6 +112,7 @@ def test_a_checkpoint_after_the_rotation_signed_with_the_old_key_is_named_in_a_b
     rows = [json.loads(line) for line in path.read_text().splitlines()]
     rows[6]["note"] = old_key_note(rotated, 7)
     path.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    refresh_digests(bundle)  # a forger would: the manifest is not signed
     report = verify_bundle(bundle)
     failure = report.failures[0]
     assert {(item.index, item.check) for item in report.failures} == {(6, "checkpoint")}, explain(report)
@@ -137,6 +139,7 @@ def test_a_checkpoint_before_the_rotation_signed_with_the_new_key_fails_too(rota
     rows[4]["note"] = note.sign_note(note.checkpoint_body(rotated.settings.origin, 5, rotated.ledger.root(5)),
                                      rotated.settings.origin, rotated.new_key)
     path.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    refresh_digests(bundle)  # a forger would: the manifest is not signed
     report = verify_bundle(bundle)
     failure = report.failures[0]
     assert (failure.index, failure.check) == (4, "checkpoint"), explain(report)
@@ -279,6 +282,7 @@ def forged_rotation_bundle(world, bundle: Path) -> tuple[str, int]:
     manifest = json.loads((bundle / "manifest.json").read_text())
     manifest.update(tree_size=index + 1, root=signing.b64encode(root))
     (bundle / "manifest.json").write_text(json.dumps(manifest))
+    refresh_digests(bundle)
     return thief_key, index
 
 

@@ -7,7 +7,8 @@ import pytest
 
 from ledger import parallel
 from ledger.bundle import verify_bundle
-from tests.integration.test_tampering import BUNDLE_TAMPERING, bundle, log  # noqa: F401  (fixtures)
+from tests.integration.forgery import entries_of, refresh_digests, set_in, write_entries
+from tests.integration.test_tampering import BUNDLE_TAMPERING, FIELD_EDITS, MANIFEST_TAMPERING
 
 
 @pytest.fixture
@@ -16,11 +17,25 @@ def database_url(tmp_path) -> str:
     return f"sqlite:///{tmp_path / 'ledger.db'}"
 
 
-@pytest.mark.parametrize("case", ["untouched", *BUNDLE_TAMPERING])
-def test_two_processes_report_what_one_process_reports(log, bundle, case, monkeypatch):  # noqa: F811
+def edit_field(case: str):
+    def edit(bundle, log) -> None:
+        position, path, change, _ = FIELD_EDITS[case]
+        entries = entries_of(bundle)
+        set_in(entries[position], path, change)
+        write_entries(bundle, entries)
+        refresh_digests(bundle)
+    return edit
+
+
+CASES = {"untouched": lambda bundle, log: None,
+         **{name: tamper for name, (tamper, _) in {**BUNDLE_TAMPERING, **MANIFEST_TAMPERING}.items()},
+         **{f"field: {name}": edit_field(name) for name in FIELD_EDITS}}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_two_processes_report_what_one_process_reports(log, bundle, case, monkeypatch):
     monkeypatch.setattr(parallel, "CHUNK_ENTRIES", 3)
-    if case != "untouched":
-        BUNDLE_TAMPERING[case][0](bundle, log)
+    CASES[case](bundle, log)
     alone, shared = verify_bundle(bundle, jobs=1), verify_bundle(bundle, jobs=2)
     assert sorted(map(str, shared.failures)) == sorted(map(str, alone.failures))
     assert (shared.entries, shared.checkpoints, shared.root, shared.balances) == \
