@@ -171,7 +171,7 @@ def _check_manifest(directory: Path, manifest: dict, verifier: Verifier, fed: in
     in_force = verifier.checkpoint_keys[-1][1] if verifier.checkpoint_keys else None
     if manifest.get("checkpoint_key") != in_force:
         verifier.fail(None, "manifest", "manifest checkpoint_key is not the key in force at the log's end")
-    if manifest.get("checkpoint_keys") != checkpoint_keys_json(verifier):
+    if "checkpoint_keys" in manifest and manifest["checkpoint_keys"] != checkpoint_keys_json(verifier):
         verifier.fail(None, "manifest", "manifest checkpoint_keys differ from the keys genesis and the "
                       "rotations in the log declare")
     digests = manifest.get("sha256")
