@@ -8,6 +8,7 @@ registrar's signed events from genesis on, and the domain's rules are re-applied
 from __future__ import annotations
 
 import json
+from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -188,7 +189,8 @@ class Verifier:
         self.last_recorded_at = ""
         self.on_nodes: Callable[[list[tuple[int, bytes]]], None] | None = None
         self.balances: dict[str, int] = {}
-        self.postings_by_index: dict[int, list[Posting] | int] = {}
+        self.postings_by_index: dict[int, list[Posting]] = {}  # premium lines: premium_amounts
+        self.premium_amounts = array("q")  # by position: the amount of each premium line, 0 for others
 
     # ---- entries ------------------------------------------------------------------------
 
@@ -410,7 +412,7 @@ class Verifier:
         if not is_balanced(items):
             self.fail(position, "postings", "debits and credits differ")
         if entry.type == "premium.paid" and tuple(item.account for item in items) == PREMIUM_POSTINGS:
-            self.postings_by_index[position] = items[0].amount_rupiah  # most of the log: keep it small
+            self._keep_premium_amount(position, items[0].amount_rupiah)  # most of the log: 8 bytes each
         elif items:
             self.postings_by_index[position] = items
         for item in items:
@@ -419,11 +421,17 @@ class Verifier:
             if balance < 0 and item.account.startswith(NON_NEGATIVE_ACCOUNTS):
                 self.fail(position, "postings", f"{item.account} would go below zero (Rp{balance:,})")
 
+    def _keep_premium_amount(self, position: int, amount_rupiah: int) -> None:
+        gap = position + 1 - len(self.premium_amounts)
+        if gap > 0:
+            self.premium_amounts.extend(array("q", bytes(8 * gap)))
+        self.premium_amounts[position] = amount_rupiah
+
     def _postings_of(self, index: int) -> list[Posting]:
-        kept = self.postings_by_index.get(index, [])
-        if isinstance(kept, int):
-            return [Posting(PREMIUM_POSTINGS[0], kept), Posting(PREMIUM_POSTINGS[1], -kept)]
-        return kept
+        amount = self.premium_amounts[index] if 0 <= index < len(self.premium_amounts) else 0
+        if amount:
+            return [Posting(PREMIUM_POSTINGS[0], amount), Posting(PREMIUM_POSTINGS[1], -amount)]
+        return self.postings_by_index.get(index, [])
 
     def _load(self, aggregate_id: UUID) -> Any:
         try:

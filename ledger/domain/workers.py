@@ -6,6 +6,7 @@ A worker is covered in each month whose premium is paid; membership is inactive 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from sys import intern
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
@@ -26,8 +27,8 @@ def worker_uuid(reference: str, programme: str) -> UUID:
     return aggregate_uuid("worker", f"{programme}:{reference}")
 
 
-@dataclass
-class PaidMonth:
+@dataclass(slots=True)
+class PaidMonth:  # one per worker-month: hundreds of thousands are held at once
     disbursement: str
     batch: str
     amount_rupiah: int
@@ -75,8 +76,9 @@ class Worker(Aggregate):
         elif entry.type == "worker.withdrawn":
             self.withdrawn_on = payload["withdrawn_on"]
         elif entry.type == "premium.paid":
-            self.paid[payload["month"]] = PaidMonth(payload["disbursement"], payload["batch"],
-                                                    payload["amount_rupiah"], entry.index, entry.actor)
+            self.paid[intern(payload["month"])] = PaidMonth(  # the same few ids on every line: share them
+                intern(payload["disbursement"]), intern(payload["batch"]), payload["amount_rupiah"], entry.index,
+                intern(entry.actor))
         elif entry.type == "entry.reversed" and payload["reverses"] == "premium.paid":
             self.paid[payload["reference"]["month"]].reversed = True
         elif entry.type == "entry.reversed" and payload["reverses"] == "worker.enrolled":
