@@ -13,6 +13,8 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from itertools import islice
 from typing import Any
 
+from ledger.precheck import precheck
+
 CHUNK_ENTRIES = 2000
 CHUNKS_IN_FLIGHT_PER_JOB = 3
 
@@ -39,8 +41,6 @@ def prechecked_in_parallel(leaves: Iterable[bytes], first_position: int, origin:
 
 
 def _precheck_chunk(start: int, leaves: list[bytes], origin: str) -> list[Any]:
-    from ledger.verify import precheck
-
     results = []
     for offset, leaf in enumerate(leaves):
         checked = precheck(start + offset, leaf, origin)

@@ -17,17 +17,15 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError
 
 from ledger import merkle, note, signing
-from ledger.canonical import canonical_bytes, canonical_bytes_checked_domain
 from ledger.checkpoint_keys import ROTATION_TYPE
 from ledger.decision import Decision
 from ledger.domain.postings import Posting, is_balanced, postings
-from ledger.canonical import parse_json_strict
-from ledger.entry import LogEntry, entry_from_json, envelope_span
+from ledger.entry import LogEntry, entry_from_json
 from ledger.errors import LedgerError
 from ledger.event_types import lookup
 from ledger.organisations import GENESIS_TYPE, Organisation, organisation_uuid
 from ledger.parallel import prechecked_in_parallel
-from ledger.submission import check_envelope
+from ledger.precheck import Precheck, precheck
 
 import ledger.domain  # noqa: F401  (registers the domain's event types)
 
@@ -68,76 +66,6 @@ class _OpenSubmission:
     first_index: int
     expected: int
     seen: int = 0
-
-
-@dataclass(slots=True)
-class Precheck:
-    """What can be checked of one entry without the history before it."""
-
-    leaf_hash: bytes
-    failures: list[tuple[str, str]] = field(default_factory=list)
-    parsed: bool = False        # a well-formed, canonical log entry: go on
-    usable: bool = False        # and its envelope is well formed: check keys and rules
-    entry: LogEntry | None = None
-    signed: bytes = b""         # what the signature covers: the envelope, or its batch root
-    signed_error: str | None = None
-    payload_error: str | None = None
-
-
-def precheck(position: int, leaf: bytes, origin: str | None) -> Precheck:
-    """The history-free checks of the leaf at `position`; `origin` None takes the entry's own
-    (genesis declares it)."""
-    checked = Precheck(merkle.leaf_hash(leaf))
-    try:
-        value = parse_json_strict(leaf, "log entry")
-        entry = entry_from_json(value, leaf)
-    except LedgerError as error:
-        checked.failures.append(("entry", f"not a log entry: {error}"))
-        return checked
-    if entry.index != position:
-        checked.failures.append(("order", f"entry says index {entry.index} but stands at {position} "
-                                 "(an entry was inserted, deleted or moved)"))
-    try:
-        canonical = canonical_bytes_checked_domain(value) == leaf
-    except LedgerError as error:
-        checked.failures.append(("canonical", str(error)))
-        return checked
-    if not canonical:
-        checked.failures.append(("canonical", "entry bytes are not RFC 8785 canonical"))
-    checked.parsed, checked.entry = True, entry
-    try:
-        check_envelope(entry.envelope, "envelope", str(entry.envelope.get("ledger")) if origin is None else origin)
-    except LedgerError as error:
-        checked.failures.append(("envelope", str(error)))
-        return checked
-    checked.usable = True
-    _precheck_signed(checked, entry, leaf, canonical)
-    try:
-        lookup(entry.type, "type").check_payload(entry.payload, "payload")
-    except LedgerError as error:
-        checked.payload_error = f"{entry.type}: {error}"
-    return checked
-
-
-def _precheck_signed(checked: Precheck, entry: LogEntry, leaf: bytes, canonical: bool) -> None:
-    try:
-        envelope_bytes = envelope_span(leaf, entry.index) if canonical else canonical_bytes(entry.envelope, check=False)
-        checked.signed = envelope_bytes if entry.batch is None else _batch_root(entry, envelope_bytes)
-    except LedgerError as error:
-        checked.signed_error = str(error)
-
-
-def _batch_root(entry: LogEntry, envelope_bytes: bytes) -> bytes:
-    batch = entry.batch
-    if not isinstance(batch, dict) or set(batch) != {"root", "size", "path"} \
-            or not isinstance(batch["size"], int) or not isinstance(batch["path"], list):
-        raise LedgerError("batch proof must have root, size and path", field="batch")
-    root = signing.b64decode(batch["root"], "batch.root", 32)
-    path = [signing.b64decode(node, "batch.path", 32) for node in batch["path"]]
-    if batch["size"] < 2 or not merkle.verify_inclusion(
-            merkle.leaf_hash(envelope_bytes), entry.envelope["sequence"], batch["size"], path, root):
-        raise LedgerError("batch audit path does not lead to the signed batch root", field="batch")
-    return root
 
 
 class _Replay(Decision):
