@@ -492,6 +492,11 @@ def command_projections(arguments: argparse.Namespace) -> int:
     with bar:
         count = (services.runner.rebuild if arguments.action == "rebuild" else services.runner.run)(update)
     print(f"applied {count} entries; views at {services.runner.position()} of {services.ledger.size()}")
+    failure = services.runner.failure()
+    if failure is not None:
+        print(f"views stopped at entry {failure['position']} ({failure['failed_at']}): {failure['error']}",
+              file=sys.stderr)
+        return EXIT_REFUSED
     return EXIT_OK
 
 

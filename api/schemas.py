@@ -142,7 +142,17 @@ class EntrySchema(ma.Schema):
     entry = ma.fields.Dict()
 
 
+class ViewsErrorSchema(ma.Schema):
+    position = ma.fields.Integer(metadata={"description": "the log index of the batch that failed"})
+    failed_at = ma.fields.String(metadata={"description": "when it last failed (UTC)"})
+    error = ma.fields.String(metadata={"description": "the error, one line"})
+    attempts = ma.fields.Integer(metadata={"description": "how many runs failed at that position"})
+
+
 class HealthSchema(ma.Schema):
-    status = ma.fields.String()
+    status = ma.fields.String(metadata={"description": "ok, or degraded when the views stopped at a failure"})
     tree_size = ma.fields.Integer()
     views_position = ma.fields.Integer()
+    views_target = ma.fields.Integer(metadata={"description": "the latest signed checkpoint's size"})
+    views_behind = ma.fields.Integer()
+    views_error = ma.fields.Nested(ViewsErrorSchema, allow_none=True)

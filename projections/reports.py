@@ -39,6 +39,7 @@ class Reports:
     def statement(self, company: str, period_text: str) -> dict:
         """A company's signed impact statement for a year or half-year."""
         self.runner.run()
+        self.runner.require_current()
         period = parse_period(period_text)
         key = ("statement", company, period.name, self.runner.position())
         if key in self._signed:
@@ -53,6 +54,7 @@ class Reports:
     def awards(self, year: int, criteria: dict | None = None) -> dict:
         """The city's signed award list for a year."""
         self.runner.run()
+        self.runner.require_current()
         key = ("awards", year, repr(sorted((criteria or {}).items())), self.runner.position())
         if key in self._signed:
             return self._signed[key]

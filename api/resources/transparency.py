@@ -116,5 +116,8 @@ class Totals(MethodView):
 class Health(MethodView):
     @blp.response(200, HealthSchema)
     def get(self):
-        """Liveness and how far the views are behind the log."""
-        return {"status": "ok", "tree_size": services().ledger.size(), "views_position": services().runner.position()}
+        """Liveness, and how far the views are behind the log and why: a view that failed is
+        reported here (status "degraded", with its last error and when) until a run applies."""
+        views = services().runner.status()
+        status = "degraded" if views["views_error"] else "ok"
+        return {"status": status, "tree_size": services().ledger.size(), **views}

@@ -18,7 +18,10 @@ from ledger.bundle import verify_database
 from ledger.client import Signer, public_key_b64
 from ledger.config import Settings
 from ledger.errors import LedgerError
-from projections.queries import balances, programme_totals
+from ledger.domain.periods import parse_period
+from ledger.domain.statements import StatementAccumulator
+from ledger.entry import parse_stored_entry
+from projections.queries import balances, programme_totals, statement_figures
 from projections.runner import ProjectionRunner
 from tests.conftest import genesis_submission
 
@@ -33,7 +36,13 @@ command = st.one_of(
     st.tuples(st.just("pay"), st.integers(0, 9), st.sampled_from(["2025-02", "2025-03"]),
               st.lists(st.integers(0, 15), min_size=1, max_size=6)),
     st.tuples(st.just("reverse_receipt"), st.integers(0, 9)),
+    st.tuples(st.just("refund"), st.integers(0, 99)),
 )
+
+
+# Money from two companies in one disbursement and a few workers, so most examples pay premiums.
+SETUP = [("receive", "pt-a", 2_000_000), ("receive", "pt-b", 1_500_000),
+         ("disburse", [(0, 700_000), (1, 500_000)]), *(("enrol", n) for n in range(4)), ("pay", 0, "2025-02", [0, 1, 2])]
 
 
 class World:
@@ -55,6 +64,8 @@ class World:
         self.submit("city", [("programme.opened", payloads.programme_opened(P, 2025))])
         self.receipts: list[tuple[str, str, int]] = []  # (receipt, company, entry)
         self.disbursements: list[str] = []
+        self.lines: list[tuple[int, dict]] = []  # premium lines paid: (entry, payload)
+        self.enrolled: list[int] = []
 
     def submit(self, who: str, events: list[tuple[str, dict]]) -> dict:
         self.count += 1
@@ -86,11 +97,23 @@ class World:
         elif kind == "enrol":
             self.submit("bpjs", [("worker.enrolled", payloads.enrolment(P, self.reference(step[1]), "ojek_online",
                                                                         "Kelapa Gading Barat", "2025-01-15"))])
-        elif kind == "pay" and self.disbursements:
+            self.enrolled.append(step[1])
+        elif kind == "pay" and self.disbursements and self.enrolled:
+            chosen = dict.fromkeys(self.enrolled[n % len(self.enrolled)] for n in step[3])
             workers = [{"worker": self.reference(n), "income_rupiah": 1_000_000, "category": "ojek_online", "jht": False}
-                       for n in dict.fromkeys(step[3])]
+                       for n in chosen]
             disbursement = self.disbursements[step[1] % len(self.disbursements)]
-            self.submit("bpjs", payloads.premium_batch(P, f"b-{self.count}", disbursement, step[2], workers))
+            events = payloads.premium_batch(P, f"b-{self.count}", disbursement, step[2], workers)
+            result = self.submit("bpjs", events)
+            self.lines += [(result["first_index"] + 1 + n, payload) for n, (_, payload) in enumerate(events[1:])]
+        elif kind == "refund" and self.lines:
+            entry, line = self.lines.pop(step[1] % len(self.lines))
+            self.submit("bpjs", [("premium.refund", {"programme": P, "batch": f"rf-{self.count}",
+                                                     "disbursement": line["disbursement"], "lines": 1,
+                                                     "total_rupiah": line["amount_rupiah"]}),
+                                 ("entry.reversed", {"programme": P, "entry": entry, "reverses": "premium.paid",
+                                                     "reference": {"worker": line["worker"], "month": line["month"]},
+                                                     "reason_code": "wrong_worker", "note": "test"})])
         elif kind == "reverse_receipt" and self.receipts:
             receipt, _, entry = self.receipts[step[1] % len(self.receipts)]
             self.submit("baznas", [("entry.reversed", {"programme": P, "entry": entry, "reverses": "donation.received",
@@ -134,7 +157,7 @@ def recompute(ledger: Ledger) -> tuple[dict, dict]:
             premiums += envelope["payload"]["amount_rupiah"]
             worker_months += 1
             workers.add(envelope["payload"]["worker"])
-    totals = {"premiums_rupiah": premiums, "worker_months": worker_months, "workers_covered": len(workers),
+    totals = {"premiums_rupiah": premiums, "worker_months": worker_months, "distinct_workers": len(workers),
               "funded_by_company": _attribution(entries, reversed_premiums)}
     return {name: amount for name, amount in account.items() if amount or name in account}, totals
 
@@ -149,9 +172,10 @@ def _largest_remainder(total: int, weights: list[int]) -> list[int]:
 
 
 def _attribution(entries: dict, reversed_premiums: set) -> dict:
-    """docs/domain.md: a batch's total split pro rata to what each source has left (largest
-    remainder), then lines funded from those quotas in source order."""
-    sources, used, funded = {}, defaultdict(int), defaultdict(int)
+    """docs/domain.md: a batch's total split pro rata to what each source has left after what
+    earlier batches were charged (largest remainder), lines funded from those quotas in source
+    order; a refund header gives charges back pro rata to what each source was charged."""
+    sources, charged, funded = {}, {}, defaultdict(int)
     quotas: dict[str, list] = {}
     for index in sorted(entries):
         envelope = entries[index]
@@ -159,21 +183,46 @@ def _attribution(entries: dict, reversed_premiums: set) -> dict:
         if kind == "disbursement.made":
             sources[payload["disbursement"]] = sorted((s["receipt"], s["company"], s["amount_rupiah"])
                                                       for s in payload["sources"])
+            charged[payload["disbursement"]] = [0] * len(payload["sources"])
         elif kind == "premium.batch":
-            own = sources[payload["disbursement"]]
-            capacity = [amount - used[(payload["disbursement"], receipt)] for receipt, _, amount in own]
-            shares = _largest_remainder(payload["total_rupiah"], capacity)
+            own, used = sources[payload["disbursement"]], charged[payload["disbursement"]]
+            shares = _largest_remainder(payload["total_rupiah"], [amount - used[i] for i, (_, _, amount) in enumerate(own)])
+            charged[payload["disbursement"]] = [used[i] + shares[i] for i in range(len(own))]
             quotas[payload["batch"]] = [[receipt, company, share] for (receipt, company, _), share in zip(own, shares)]
+        elif kind == "premium.refund":
+            used = charged[payload["disbursement"]]
+            back = _largest_remainder(payload["total_rupiah"], used)
+            charged[payload["disbursement"]] = [used[i] - back[i] for i in range(len(used))]
         elif kind == "premium.paid":
             left = payload["amount_rupiah"]
             for quota in quotas[payload["batch"]]:
                 take = min(left, quota[2])
                 quota[2] -= take
                 left -= take
-                used[(payload["disbursement"], quota[0])] += take
                 if index not in reversed_premiums:
                     funded[quota[1]] += take
     return {company: amount for company, amount in funded.items() if amount}
+
+
+def statements_agree(ledger, runner) -> None:
+    """The views' statement figures equal the pure accumulator's (what `amanah verify
+    --statement` recomputes) for every company and period, and company figures add up."""
+    entries = [parse_stored_entry(leaf) for start in range(0, ledger.size(), 1000)
+               for _, leaf in ledger.entries(start, min(1000, ledger.size() - start))]
+    for period_name in ("2025", "2025-H1"):
+        period = parse_period(period_name)
+        with runner.engine.connect() as connection:
+            views = {company: statement_figures(connection, company, period) for company in COMPANIES}
+            totals = programme_totals(connection)
+        for company in COMPANIES:
+            accumulator = StatementAccumulator(company, period)
+            for entry in entries:
+                accumulator.feed(entry)
+            assert accumulator.figures() == views[company], company
+        assert sum(figures["worker_months"] for figures in views.values()) == totals["worker_months"]
+        hundredths = sum(int(figures["full_year_equivalent_workers"].replace(".", "")) for figures in views.values())
+        assert hundredths == int(totals["full_year_equivalent_workers"].replace(".", ""))
+        assert sum(figures["premiums_funded_rupiah"] for figures in views.values()) == totals["premiums_rupiah"]
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -182,7 +231,7 @@ def test_random_histories_keep_every_invariant_and_the_views_match(steps):
     with tempfile.TemporaryDirectory() as directory:
         world = World(directory)
         try:
-            for step in steps:
+            for step in SETUP + steps:
                 before = (world.ledger.size(), world.ledger.latest_checkpoint()["root"])
                 try:
                     world.run(step)
@@ -216,7 +265,8 @@ def test_random_histories_keep_every_invariant_and_the_views_match(steps):
                 view_funded = dict(connection.execute(
                     select(t.premium_shares.c.company, func.sum(t.premium_shares.c.amount_rupiah)).select_from(join)
                     .where(t.premiums.c.reversed.is_(False)).group_by(t.premium_shares.c.company)).all())
-            runner.close()
             assert {company: int(amount) for company, amount in view_funded.items() if amount} == funded
+            statements_agree(world.ledger, runner)
+            runner.close()
         finally:
             world.ledger.close()
