@@ -70,3 +70,11 @@ def primary_funder(shares: Sequence[Share]) -> str:
     worker-month is counted for it, so worker-months add up across companies."""
     best = max(range(len(shares)), key=lambda position: (shares[position][2], -position))
     return shares[best][1]
+
+
+def line_funders(quotas: Sequence[Share], amounts: Sequence[int]) -> tuple[Share, ...]:
+    """The funders of the last of `amounts`, the batch's line amounts in order up to that line."""
+    left = [list(quota) for quota in quotas]
+    for amount in amounts[:-1]:
+        take(left, amount)
+    return take(left, amounts[-1])
