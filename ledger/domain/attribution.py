@@ -72,6 +72,12 @@ def primary_funder(shares: Sequence[Share]) -> str:
     return shares[best][1]
 
 
+def line_funders(quotas: Sequence[Share], amounts: Sequence[int]) -> tuple[Share, ...]:
+    """The funders of the last of `amounts`, the batch's line amounts in order up to that line."""
+    left = [list(quota) for quota in quotas]
+    for amount in amounts[:-1]:
+        take(left, amount)
+    return take(left, amounts[-1])
 class Attribution:
     """The attribution rule applied to entries in log order: feed it every entry (or just the
     ones it reads: disbursements, premium batch and refund headers, premium lines, reversals of
