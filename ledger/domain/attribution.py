@@ -78,6 +78,8 @@ def line_funders(quotas: Sequence[Share], amounts: Sequence[int]) -> tuple[Share
     for amount in amounts[:-1]:
         take(left, amount)
     return take(left, amounts[-1])
+
+
 class Attribution:
     """The attribution rule applied to entries in log order: feed it every entry (or just the
     ones it reads: disbursements, premium batch and refund headers, premium lines, reversals of
