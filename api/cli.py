@@ -14,6 +14,7 @@ from pathlib import Path
 from ledger import note, personal, signing
 from ledger.application import Ledger
 from ledger.bundle import export_bundle, kept_checkpoint_note, verify_bundle, verify_database
+from ledger.statement_check import StatementCheck, read_statement
 from ledger.checkpoint_keys import ROTATION_TYPE, rotation_payload, verifier_key_of
 from ledger.client import Signer, public_key_b64
 from ledger.config import Settings
@@ -185,6 +186,10 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("--since-checkpoint", type=Path, action="append", default=[], metavar="FILE",
                         help="a checkpoint you kept earlier (its signed note, its JSON, or an earlier bundle "
                              "directory); the log must extend it. May be repeated")
+    verify.add_argument("--statement", type=Path, action="append", default=[], metavar="FILE",
+                        help="a signed impact statement (JSON): check its signature and checkpoint against the "
+                             "bundle and recompute its figures from the bundle; names every figure that differs. "
+                             "May be repeated")
     verify.set_defaults(handler=command_verify)
     return parser
 
@@ -583,14 +588,17 @@ def command_bench(arguments: argparse.Namespace) -> int:
 def command_verify(arguments: argparse.Namespace) -> int:
     if arguments.db == (arguments.bundle is not None):
         raise LedgerError("give a BUNDLE directory or --db (one of them)", field="bundle")
+    if arguments.statement and arguments.db:
+        raise LedgerError("--statement checks a statement against a BUNDLE, not --db", field="statement")
     kept = [kept_checkpoint_note(path) for path in arguments.since_checkpoint]
+    checks = [StatementCheck(read_statement(path)) for path in arguments.statement]
     bar, update = _progress("verify")
     with bar:
         if arguments.db:
             report = verify_database(_open(_settings(arguments), signing_checkpoints=False), update, kept)
         else:
             report = verify_bundle(arguments.bundle, update, arguments.origin, arguments.checkpoint_key, kept,
-                                   arguments.jobs)
+                                   arguments.jobs, watch=_watch_all(checks))
     for failure in report.failures:
         print(f"FAIL {failure}")
     if report.failure_count > len(report.failures):
@@ -598,7 +606,44 @@ def command_verify(arguments: argparse.Namespace) -> int:
     verdict = "OK" if report.ok else "FAILED"
     print(f"{verdict}: {report.entries} entries, {report.checkpoints} checkpoints, "
           f"{report.failure_count} failures, root {signing.b64encode(report.root)}")
-    return EXIT_OK if report.ok else EXIT_VERIFY_FAILED
+    statements_ok = all([_print_statement_check(path, check) for path, check in zip(arguments.statement, checks)])
+    return EXIT_OK if report.ok and statements_ok else EXIT_VERIFY_FAILED
+
+
+def _watch_all(checks: list):
+    """One watcher for several statement checks, each following the same entries."""
+    if not checks:
+        return None
+
+    def watch(verifier) -> None:
+        callbacks = []
+        for check in checks:
+            check.watch(verifier)
+            callbacks.append(verifier.on_entry)
+
+        def each(position, entry) -> None:
+            for callback in callbacks:
+                callback(position, entry)
+
+        verifier.on_entry = each
+    return watch
+
+
+def _print_statement_check(path: Path, check) -> bool:
+    good = check.finish()
+    for problem in check.problems:
+        print(f"STATEMENT FAIL {path}: {problem}")
+    for difference in check.differences:
+        print(f"STATEMENT FIGURE DIFFERS {path}: {difference}")
+    company = check.statement["company"]["organisation"]
+    where = f"{company}, period {check.statement.get('period')}, checkpoint {check.size}"
+    if good:
+        print(f"STATEMENT OK {path}: signed by the ledger, its checkpoint is the bundle's, and every figure "
+              f"({where}) equals the figure recomputed from the bundle")
+    else:
+        print(f"STATEMENT FAILED {path} ({where}): {len(check.problems)} problems, "
+              f"{len(check.differences)} figures differ")
+    return good
 
 
 def _now() -> str:

@@ -124,10 +124,12 @@ def organisations_json(verifier: Verifier) -> list[dict]:
 
 def verify_bundle(directory: Path, progress: Progress = _no_progress,
                   pinned_origin: str | None = None, pinned_checkpoint_key: str | None = None,
-                  kept_checkpoints: Sequence[str] = (), jobs: int | None = None) -> Report:
+                  kept_checkpoints: Sequence[str] = (), jobs: int | None = None,
+                  watch: Callable[[Verifier], None] | None = None) -> Report:
     """Verify a bundle with no server and no database; the log must extend every checkpoint in
     `kept_checkpoints` (signed notes the auditor saw earlier). Runs on `jobs` processes
-    (default: one per core, for bundles big enough to repay starting them)."""
+    (default: one per core, for bundles big enough to repay starting them). `watch` is given
+    the verifier before the first entry (to follow the entries, as the statement check does)."""
     directory = Path(directory)
     try:
         manifest = json.loads((directory / "manifest.json").read_text())
@@ -137,6 +139,8 @@ def verify_bundle(directory: Path, progress: Progress = _no_progress,
     if manifest.get("format") != FORMAT:
         raise InvalidInput(f"unknown bundle format {manifest.get('format')!r}", field="bundle")
     verifier = Verifier(pinned_origin, pinned_checkpoint_key, kept_checkpoints)
+    if watch is not None:
+        watch(verifier)
     total = manifest.get("tree_size") if isinstance(manifest.get("tree_size"), int) else 0
     for name in ("entries.jsonl", "checkpoints.jsonl", "organisations.json"):
         if not (directory / name).is_file():
