@@ -18,6 +18,7 @@ from ledger.bundle import verify_database
 from ledger.client import Signer, public_key_b64
 from ledger.config import Settings
 from ledger.errors import LedgerError
+from ledger.domain.attribution import Attribution
 from ledger.domain.periods import parse_period
 from ledger.domain.statements import StatementAccumulator
 from ledger.entry import parse_stored_entry
@@ -37,12 +38,16 @@ command = st.one_of(
               st.lists(st.integers(0, 15), min_size=1, max_size=6)),
     st.tuples(st.just("reverse_receipt"), st.integers(0, 9)),
     st.tuples(st.just("refund"), st.integers(0, 99)),
+    st.tuples(st.just("die"), st.integers(0, 15)),
+    st.tuples(st.just("refund_after_death"), st.integers(0, 99)),
 )
 
 
-# Money from two companies in one disbursement and a few workers, so most examples pay premiums.
+# Money from two companies in one disbursement, a few workers and their February and March premiums,
+# so most examples have coverage to attribute, and a death ("die") has a later premium to refund.
 SETUP = [("receive", "pt-a", 2_000_000), ("receive", "pt-b", 1_500_000),
-         ("disburse", [(0, 700_000), (1, 500_000)]), *(("enrol", n) for n in range(4)), ("pay", 0, "2025-02", [0, 1, 2])]
+         ("disburse", [(0, 700_000), (1, 500_000)]), *(("enrol", n) for n in range(4)), ("pay", 0, "2025-02", [0, 1, 2]),
+         ("pay", 0, "2025-03", [0, 1])]
 
 
 class World:
@@ -66,11 +71,41 @@ class World:
         self.disbursements: list[str] = []
         self.lines: list[tuple[int, dict]] = []  # premium lines paid: (entry, payload)
         self.enrolled: list[int] = []
+        self.dead: set[str] = set()
 
     def submit(self, who: str, events: list[tuple[str, dict]]) -> dict:
         self.count += 1
         return self.ledger.submit(self.signers[who].submission(
             f"c{self.count}", [(kind, "2025-02-01T00:00:00Z", payload) for kind, payload in events]))
+
+    def die(self, number: int) -> None:
+        """A JKM death on 15 February of a worker whose February premium was paid."""
+        worker = self.reference(self.enrolled[number % len(self.enrolled)]) if self.enrolled else None
+        if worker is None or not any(line["worker"] == worker and line["month"] == "2025-02" for _, line in self.lines):
+            return
+        claim = f"jkm-{worker[:8]}"
+        self.submit("bpjs", [("claim.filed", payloads.claim(P, claim, worker, "jkm", incident_on="2025-02-15",
+                                                            filed_on="2025-02-16"))])
+        self.submit("bpjs", [("claim.approved", payloads.approval(P, claim, worker, "jkm", 10_000_000,
+                                                                  "2025-02-17", "2025-02-17"))])
+        self.submit("bpjs", [("claim.paid", payloads.claim(P, claim, worker, "jkm", amount_rupiah=10_000_000,
+                                                           paid_on="2025-02-18"))])
+        self.dead.add(worker)
+
+    def refund_after_death(self, pick: int) -> None:
+        """BPJS refunds a March premium of a worker who died in February, to the line's funders."""
+        after = [(entry, line) for entry, line in self.lines if line["worker"] in self.dead and line["month"] == "2025-03"]
+        if not after:
+            return
+        entry, line = after[pick % len(after)]
+        tracker, shares = Attribution(), None
+        for start in range(0, entry + 1, 1000):
+            for _, leaf in self.ledger.entries(start, min(1000, entry + 1 - start)):
+                parsed = parse_stored_entry(leaf)
+                shares = tracker.feed(parsed.type, parsed.payload)
+        self.submit("bpjs", [("premium.refunded", payloads.refund(P, line["worker"], "2025-03", entry,
+                                                                  line["amount_rupiah"], "2025-03-05", list(shares)))])
+        self.lines.remove((entry, line))
 
     def reference(self, number: int) -> str:
         return personal.worker_reference(b"p" * 32, f"{number:016d}")
@@ -106,6 +141,10 @@ class World:
             events = payloads.premium_batch(P, f"b-{self.count}", disbursement, step[2], workers)
             result = self.submit("bpjs", events)
             self.lines += [(result["first_index"] + 1 + n, payload) for n, (_, payload) in enumerate(events[1:])]
+        elif kind == "die":
+            self.die(step[1])
+        elif kind == "refund_after_death":
+            self.refund_after_death(step[1])
         elif kind == "refund" and self.lines:
             entry, line = self.lines.pop(step[1] % len(self.lines))
             self.submit("bpjs", [("premium.refund", {"programme": P, "batch": f"rf-{self.count}",
@@ -145,6 +184,13 @@ def recompute(ledger: Ledger) -> tuple[dict, dict]:
                 (f"baznas:restricted:{source['company']}", -source["amount_rupiah"]) for source in payload["sources"]]
         elif kind == "premium.paid":
             items = [("coverage:premiums", payload["amount_rupiah"]), ("bpjs:premium_fund", -payload["amount_rupiah"])]
+        elif kind == "premium.refunded":  # back to each funder's restricted fund; no longer coverage
+            items = [(f"baznas:restricted:{funder['company']}", funder["amount_rupiah"]) for funder in payload["funders"]]
+            items.append(("coverage:premiums", -payload["amount_rupiah"]))
+            reversed_premiums.add(payload["entry"])
+        elif kind == "claim.paid":
+            items = [(f"claims:paid:{payload['benefit']}", payload["amount_rupiah"]),
+                     ("bpjs:insurance_fund", -payload["amount_rupiah"])]
         elif kind == "entry.reversed":
             items = [(name, -amount) for name, amount in postings_of[payload["entry"]]]
             if payload["reverses"] == "premium.paid":
@@ -264,7 +310,8 @@ def test_random_histories_keep_every_invariant_and_the_views_match(steps):
                 join = t.premium_shares.join(t.premiums, t.premiums.c.entry_index == t.premium_shares.c.entry_index)
                 view_funded = dict(connection.execute(
                     select(t.premium_shares.c.company, func.sum(t.premium_shares.c.amount_rupiah)).select_from(join)
-                    .where(t.premiums.c.reversed.is_(False)).group_by(t.premium_shares.c.company)).all())
+                    .where(t.premiums.c.reversed.is_(False), t.premiums.c.refunded.is_(False))
+                    .group_by(t.premium_shares.c.company)).all())
             assert {company: int(amount) for company, amount in view_funded.items() if amount} == funded
             statements_agree(world.ledger, runner)
             runner.close()
