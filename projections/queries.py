@@ -326,15 +326,16 @@ def trace_receipt(connection: Connection, receipt: str) -> dict:
     draws = connection.execute(select(t.disbursement_sources).where(t.disbursement_sources.c.receipt == receipt)).all()
     join = t.premium_shares.join(t.premiums, t.premiums.c.entry_index == t.premium_shares.c.entry_index)
     shares = connection.execute(select(t.premiums.c.entry_index, t.premiums.c.worker, t.premiums.c.month,
-                                       t.premium_shares.c.amount_rupiah).select_from(join)
+                                       t.premiums.c.refunded, t.premium_shares.c.amount_rupiah).select_from(join)
                                 .where(t.premium_shares.c.receipt == receipt, t.premiums.c.reversed.is_(False))
                                 .order_by(t.premiums.c.entry_index)).all()
     return {"receipt": receipt, "company": row.company, "amount_rupiah": row.amount_rupiah, "entry": row.entry_index,
             "amil_rupiah": row.amil_rupiah,
             "disbursements": [{"disbursement": d.disbursement, "amount_rupiah": d.amount_rupiah} for d in draws],
-            "premiums_rupiah": sum(int(s.amount_rupiah) for s in shares),
+            "premiums_rupiah": sum(int(s.amount_rupiah) for s in shares if not s.refunded),
+            "premiums_refunded_rupiah": sum(int(s.amount_rupiah) for s in shares if s.refunded),
             "worker_months": [{"entry": s.entry_index, "worker": s.worker, "month": s.month,
-                               "amount_rupiah": int(s.amount_rupiah)} for s in shares]}
+                               "amount_rupiah": int(s.amount_rupiah), "refunded": bool(s.refunded)} for s in shares]}
 
 
 def trace_claim(connection: Connection, benefit: str, claim: str) -> dict:
