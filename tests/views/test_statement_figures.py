@@ -23,7 +23,7 @@ from projections import tables as t
 from projections.awards import award_list
 from projections.queries import programme_totals, reconciliation, statement_figures
 from projections.reports import Reports
-from projections.runner import ProjectionRunner, ViewsBehind
+from projections.runner import SCHEMA, ProjectionRunner, ViewsBehind
 from tests.domain.conftest import PROGRAMME
 
 MAJU, SINAR, ABSENT = "pt-maju-bersama", "pt-sinar-laut", "pt-absen"
@@ -255,3 +255,18 @@ def test_unusual_jkk_amounts_are_listed_for_the_auditor(history):
         "fatal JKK claim jkk-2: Rp40,000,000, not 48 x the declared income (Rp48,000,000)"]
     assert totals["claims_paid"]["by_benefit"]["jkk"]["fatal_count"] == 1  # the injury JKK is not listed
     runner.close()
+
+
+def test_views_of_an_earlier_table_layout_are_rebuilt_from_the_log(history):
+    runner = ProjectionRunner(history.ledger)
+    runner.run()
+    expected = runner.dump()
+    with runner.engine.begin() as connection:  # as an earlier version left them: no schema row, other rows
+        connection.execute(t.tracking.delete().where(t.tracking.c.name == SCHEMA))
+        connection.execute(t.premiums.delete())
+    runner.close()
+    again = ProjectionRunner(history.ledger)
+    assert again.position() == 0
+    again.run()
+    assert again.dump() == expected
+    again.close()
