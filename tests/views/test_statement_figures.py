@@ -240,6 +240,14 @@ def test_a_signed_statement_is_checked_offline_and_an_altered_figure_is_named(hi
     (tmp_path / "edited.json").write_text(json.dumps(unsigned))
     assert amanah(["verify", str(bundle), "--statement", str(tmp_path / "edited.json")]) == 1
     assert "signature:" in capsys.readouterr().out
+
+    (tmp_path / "award.json").write_text(json.dumps({"kind": "amanah/award-list"}))
+    assert amanah(["verify", str(bundle), "--statement", str(tmp_path / "award.json")]) == 2
+    assert "statement: not an impact statement" in capsys.readouterr().err
+    bad_period = dict(statement, period="2025-Q3")
+    (tmp_path / "period.json").write_text(json.dumps(bad_period))
+    assert amanah(["verify", str(bundle), "--statement", str(tmp_path / "period.json")]) == 2
+    assert "statement.period: must be a year" in capsys.readouterr().err
     runner.close()
 
 
