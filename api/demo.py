@@ -334,8 +334,9 @@ def _claim(world: DemoWorld, claim_id: str, worker: dict, benefit: str, incident
         return
     world.submit(bpjs, [("claim.approved", payloads.approval(PROGRAMME, claim_id, worker["worker"], benefit,
                                                               amount, complete, complete, default_rules()))], complete)
-    world.submit(bpjs, [("claim.paid", payloads.claim(PROGRAMME, claim_id, worker["worker"], benefit,
-                                                       amount_rupiah=amount, paid_on=paid))], paid)
+    result = world.submit(bpjs, [("claim.paid", payloads.claim(PROGRAMME, claim_id, worker["worker"], benefit,
+                                                                amount_rupiah=amount, paid_on=paid))], paid)
+    world.facts.setdefault("claim_paid_entries", {})[claim_id] = result["first_index"]
 
 
 def _refund_advance(world: DemoWorld, worker: dict) -> None:

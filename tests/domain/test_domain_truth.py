@@ -312,3 +312,14 @@ def test_the_city_invites_registered_companies_once(funded):
     assert_refused(funded.ledger, RuleViolation, "payload.company", lambda: invite("baznas-jakarta-utara"))
     assert_refused(funded.ledger, NotFound, "payload.company", lambda: invite("pt-tidak-ada"))
     assert programme_state(funded.ledger).invited == {MAJU: "2025-01-20"}
+
+
+def test_only_the_bpjs_that_decided_a_claim_reverses_it(funded, driver):
+    file_claim(funded, "jkm-1", driver, "jkm", "2025-06-14", "2025-06-16")
+    approve(funded, "jkm-1", driver, "jkm", 42_000_000, "2025-06-17")
+    paid = pay_claim(funded, "jkm-1", driver, "jkm", 42_000_000, "2025-06-19")
+    reference = {"benefit": "jkm", "claim": "jkm-1", "worker": driver}
+    for signer in (funded.companies[MAJU], funded.baznas, funded.world.register("bpjs-lain", "bpjs")):
+        assert_refused(funded.ledger, RuleViolation, "payload.entry", lambda: funded.reverse(
+            signer, paid["first_index"], "claim.paid", reference))
+    assert claim_state(funded.ledger, "jkm", driver, "jkm-1").status == "paid"
