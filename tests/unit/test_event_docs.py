@@ -114,3 +114,19 @@ def test_every_reversible_type_and_its_reference_fields_are_documented():
 def test_verifying_and_domain_link_to_the_event_tables():
     for name in ("verifying.md", "domain.md"):
         assert "events.md" in (DOCS / name).read_text(), f"docs/{name} does not link docs/events.md"
+
+
+WORKED_ROW = re.compile(r"^\| Rp([0-9,]+), `([a-z_]+)`, (no JHT|JHT) \| ([0-9]{4}-[0-9]{2}) \| ([0-9,]+) \| ([0-9,]+) \| "
+                        r"([0-9,]+) \| \**([0-9,]+)\**", re.MULTILINE)
+
+
+def test_the_worked_premiums_of_domain_md_are_what_the_shipped_rules_give():
+    from ledger.domain.rates import default_rules, premium_for
+
+    rows = WORKED_ROW.findall((DOCS / "domain.md").read_text())
+    assert len(rows) >= 4, "docs/domain.md lost its worked premiums"
+    number = lambda text: int(text.replace(",", ""))  # noqa: E731
+    for income, category, jht, month, jkk, jkm, jht_rupiah, total in rows:
+        premium = premium_for(default_rules(), number(income), category, month, jht == "JHT")
+        assert (premium.jkk_rupiah, premium.jkm_rupiah, premium.jht_rupiah, premium.amount_rupiah) == (
+            number(jkk), number(jkm), number(jht_rupiah), number(total)), (income, category, jht, month)
