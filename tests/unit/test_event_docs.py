@@ -5,6 +5,7 @@ Adding a field or an event type without documenting it fails here."""
 
 from __future__ import annotations
 
+import importlib
 import re
 from functools import partial
 from pathlib import Path
@@ -57,13 +58,19 @@ def accepted_fields(check_payload, monkeypatch: pytest.MonkeyPatch) -> tuple[dic
     return seen[0]
 
 
-def nested_fields(name: str, check) -> dict[str, dict]:
-    """Row prefix -> (required fields) of the objects nested in a field whose checker is known."""
-    if name == "sources":  # disbursement.made: a list of spec() objects
-        from ledger.domain.money import SOURCE
+NESTED = {  # list-of-object fields, and the spec() partial each item is checked with
+    "sources": ("ledger.domain.money", "SOURCE"),
+    "funders": ("ledger.domain.workers", "FUNDER"),
+}
 
-        return {"sources[]": SOURCE.keywords["spec"]}
-    return {}
+
+def nested_fields(name: str) -> dict[str, dict]:
+    """Row prefix -> the fields of the objects listed in `name`, when the checker is known."""
+    if name not in NESTED:
+        return {}
+    module, attribute = NESTED[name]
+    item = getattr(importlib.import_module(module), attribute)
+    return {f"{name}[]": {**item.keywords["spec"], **(item.keywords.get("optional") or {})}}
 
 
 def test_every_registered_type_has_a_section_and_nothing_else_does():
@@ -83,8 +90,8 @@ def test_every_payload_field_is_documented_as_the_spec_checks_it(name, monkeypat
     assert top == expected, f"{name}: the field table differs from the payload spec"
     for path in rows:
         assert re.split(r"[.\[]", path)[0] in expected, f"{name}: {path} is not a field of the type"
-    for field, check in {**required, **optional}.items():
-        for prefix, nested in nested_fields(field, check).items():
+    for field in {**required, **optional}:
+        for prefix, nested in nested_fields(field).items():
             documented = {path[len(prefix) + 1:] for path in rows if path.startswith(prefix + ".")}
             assert documented == set(nested), f"{name}: the rows under {prefix} differ from its spec"
 
