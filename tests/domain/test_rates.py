@@ -114,10 +114,14 @@ def test_a_discounted_premium_is_rounded_down():
 
 # ---- JKM benefit ---------------------------------------------------------------------------
 
-@pytest.mark.parametrize("paid_months, benefit", [
-    (0, 10_000_000), (1, 10_000_000), (2, 10_000_000), (3, 42_000_000), (5, 42_000_000), (12, 42_000_000)])
-def test_jkm_benefit_is_10_million_under_three_months_and_42_million_from_three(paid_months, benefit):
-    assert jkm_benefit(RULES, paid_months) == benefit
+@pytest.mark.parametrize("member_since, died_on, benefit", [
+    ("2025-03-20", "2025-03-20", 10_000_000), ("2025-03-20", "2025-05-25", 10_000_000),
+    ("2025-03-20", "2025-06-19", 10_000_000), ("2025-03-20", "2025-06-20", 42_000_000),
+    ("2024-11-30", "2025-02-28", 42_000_000), ("2024-11-30", "2025-02-27", 10_000_000),
+    ("2025-01-10", "2025-12-31", 42_000_000)])
+def test_jkm_benefit_is_10_million_under_three_months_of_membership_and_42_million_from_three(
+        member_since, died_on, benefit):
+    assert jkm_benefit(RULES, member_since, died_on) == benefit
 
 
 # ---- payment deadlines in working days -----------------------------------------------------
