@@ -137,3 +137,15 @@ def test_the_worked_premiums_of_domain_md_are_what_the_shipped_rules_give():
         premium = premium_for(default_rules(), number(income), category, month, jht == "JHT")
         assert (premium.jkk_rupiah, premium.jkm_rupiah, premium.jht_rupiah, premium.amount_rupiah) == (
             number(jkk), number(jkm), number(jht_rupiah), number(total)), (income, category, jht, month)
+
+
+def test_the_signer_table_of_verifying_md_lists_every_type_with_its_kinds():
+    text = (DOCS / "verifying.md").read_text()
+    table = text[text.index("| type | kind of actor |"):]
+    table = table[:table.index("\n\n")]
+    listed: dict[str, set[str]] = {}
+    for row in table.splitlines()[2:]:
+        types, kinds = row.strip("|").rsplit("|", 1)
+        for name in re.findall(r"`([a-z_.]+)`", types):
+            listed[name] = set(re.findall(r"[a-z]+", kinds)) & set(ORGANISATION_KINDS)
+    assert listed == {name: set(event_type.emitters) for name, event_type in REGISTRY.items()}
