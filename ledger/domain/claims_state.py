@@ -26,6 +26,7 @@ class ClaimState:
     deadline_on: str | None = None
     paid_on: str | None = None
     paid_at: int | None = None
+    decided_by: str | None = None  # who approved (and paid): only they may reverse it
     rejection_reason: str | None = None
 
     @classmethod
@@ -41,7 +42,7 @@ class ClaimState:
         if entry.type == "claim.approved":
             self.status, self.approved_rupiah, self.approved_at = "approved", payload["amount_rupiah"], entry.index
             self.approved_on, self.complete_on = payload["approved_on"], payload["complete_on"]
-            self.deadline_on = payload["deadline_on"]
+            self.deadline_on, self.decided_by = payload["deadline_on"], entry.actor
         elif entry.type == "claim.paid":
             self.status, self.paid_on, self.paid_at = "paid", payload["paid_on"], entry.index
         elif entry.type == "claim.rejected":

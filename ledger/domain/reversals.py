@@ -130,7 +130,7 @@ def _reverse_claim(decision: Decision, entry: LogEntry) -> None:
     status, index = ("paid", claim.paid_at) if kind == "claim.paid" else ("approved", claim.approved_at)
     if claim.status != status:
         raise RuleViolation(f"the claim is {claim.status}, not {status}", field="payload.reference.claim")
-    _same(index, entry.actor, entry)
+    _same(index, claim.decided_by, entry)
     holder.record(entry)
 
 

@@ -66,7 +66,7 @@ def check_rules(rules: object, field: str) -> None:
         "payment_deadline_working_days": lambda v, f: _object(v, f, {
             "jkm": fields.integer(1, 60), "jkk": fields.integer(1, 60)})})
     _object(rules["membership"], f"{field}.membership",
-            {"inactive_after_unpaid_months": fields.integer(1, 24), "max_arrears_months": fields.integer(0, 24),
+            {"max_arrears_months": fields.integer(0, 24),
              "premium_due_day": fields.integer(1, 28)})
     caps = _object(rules["amil_cap_basis_points"], f"{field}.amil_cap_basis_points",
                    {name: basis_points for name in FUND_TYPES})

@@ -241,7 +241,7 @@ def test_membership_lapses_after_three_unpaid_months_and_resumes_with_payment(fu
     worker = funded.enrol(nik(500), enrolled_on="2025-01-10")
     pay_months(funded, worker, ["2025-01", "2025-02"])
     state = worker_state(funded, worker)
-    limit = programme_state(funded.ledger).rules["membership"]["inactive_after_unpaid_months"]
+    limit = programme_state(funded.ledger).rules["membership"]["max_arrears_months"]
     assert limit == 3
     assert not state.active("2024-12", limit)  # before enrolment
     assert state.active("2025-01", limit) and state.covered("2025-02")

@@ -188,7 +188,7 @@ def test_income_brackets_must_strictly_increase(brackets):
     (("benefits", "payment_deadline_working_days", "jkm"), "rules.benefits.payment_deadline_working_days.jkm"),
     (("rates", 0, "jkm_rupiah"), "rules.rates[0].jkm_rupiah"),
     (("discounts", 1, "to_month"), "rules.discounts[1].to_month"),
-    (("membership", "inactive_after_unpaid_months"), "rules.membership.inactive_after_unpaid_months"),
+    (("membership", "max_arrears_months"), "rules.membership.max_arrears_months"),
 ])
 def test_a_missing_field_is_named(path, field):
     rules = copy.deepcopy(RULES)
