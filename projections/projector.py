@@ -164,14 +164,15 @@ def _programme(batch: _Batch, entry: LogEntry) -> None:
     p = entry.payload
     batch.insert(t.programmes, {"programme": p["programme"], "name": p["name"], "year": p["year"],
                                 "starts_on": p["starts_on"], "ends_on": p["ends_on"], "entry_index": entry.index,
-                                "jkk_max_rupiah": _jkk_bound(p.get("rules"))})
+                                "jkk_max_rupiah": _benefit_rule(p.get("rules"), "jkk_max_rupiah"),
+                                "jkk_death_income_multiple": _benefit_rule(p.get("rules"), "jkk_death_income_multiple")})
 
 
-def _jkk_bound(rules: object) -> int | None:
-    """The rules' upper bound on a JKK benefit, if they state one (for the auditor's list)."""
+def _benefit_rule(rules: object, name: str) -> int | None:
+    """A JKK number of the rules, if they state it (for the auditor's list of unusual amounts)."""
     benefits = rules.get("benefits") if isinstance(rules, dict) else None
-    bound = benefits.get("jkk_max_rupiah") if isinstance(benefits, dict) else None
-    return bound if isinstance(bound, int) else None
+    value = benefits.get(name) if isinstance(benefits, dict) else None
+    return value if isinstance(value, int) else None
 
 
 def _invited(batch: _Batch, entry: LogEntry) -> None:

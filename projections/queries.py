@@ -282,14 +282,15 @@ def reconciliation(connection: Connection, as_of: str, undisbursed_days: int = 9
     return items
 
 
-JKK_DEATH_MONTHS_OF_INCOME = 48  # PP 44/2015: a JKK death benefit is 48 times the declared monthly income
+JKK_DEATH_MONTHS_OF_INCOME = 48  # PP 44/2015; the rules' jkk_death_income_multiple when they state it
 
 
 def _deaths_and_jkk(connection: Connection) -> list[dict]:
     """Premiums paid for months after a worker's death and not refunded; JKK amounts an auditor
     should look at (a fatal JKK not 48 times the declared income, or above the rules' bound)."""
     items: list[dict] = []
-    settled = select(t.claims, t.workers.c.income_rupiah, t.programmes.c.jkk_max_rupiah).select_from(
+    settled = select(t.claims, t.workers.c.income_rupiah, t.programmes.c.jkk_max_rupiah,
+                     t.programmes.c.jkk_death_income_multiple).select_from(
         t.claims.outerjoin(t.workers, and_(t.workers.c.programme == t.claims.c.programme,
                                            t.workers.c.worker == t.claims.c.worker))
         .join(t.programmes, t.programmes.c.programme == t.claims.c.programme)).where(
@@ -304,10 +305,11 @@ def _deaths_and_jkk(connection: Connection) -> list[dict]:
                                    f"{claim.claim}), not refunded", [premium.entry_index, claim.filed_index]))
         if claim.benefit != "jkk":
             continue
-        expected = JKK_DEATH_MONTHS_OF_INCOME * int(claim.income_rupiah or 0)
+        multiple = claim.jkk_death_income_multiple or JKK_DEATH_MONTHS_OF_INCOME
+        expected = multiple * int(claim.income_rupiah or 0)
         if claim.fatal and claim.amount_rupiah != expected:
             items.append(_item("jkk-amount-unusual", f"fatal JKK claim {claim.claim}: Rp{claim.amount_rupiah:,}, "
-                               f"not 48 x the declared income (Rp{expected:,})", [claim.filed_index]))
+                               f"not {multiple} x the declared income (Rp{expected:,})", [claim.filed_index]))
         if claim.jkk_max_rupiah is not None and claim.amount_rupiah > claim.jkk_max_rupiah:
             items.append(_item("jkk-amount-unusual", f"JKK claim {claim.claim}: Rp{claim.amount_rupiah:,} is above "
                                f"the rules' bound of Rp{claim.jkk_max_rupiah:,}", [claim.filed_index]))

@@ -29,7 +29,8 @@ organisations = _table("organisations", Column("organisation", String(64), prima
 programmes = _table("programmes", Column("programme", String(128), primary_key=True),
                     Column("name", Text, nullable=False), Column("year", Integer, nullable=False),
                     Column("starts_on", String(10), nullable=False), Column("ends_on", String(10), nullable=False),
-                    Column("entry_index", BigInteger, nullable=False), Column("jkk_max_rupiah", BigInteger))
+                    Column("entry_index", BigInteger, nullable=False), Column("jkk_max_rupiah", BigInteger),
+                    Column("jkk_death_income_multiple", Integer))
 pledges = _table("pledges", Column("pledge", String(128), primary_key=True),
                  Column("programme", String(128), nullable=False, index=True),
                  Column("company", String(64), nullable=False, index=True), _money("amount_rupiah"),
@@ -117,4 +118,4 @@ failures = _table("failures", Column("name", String(64), primary_key=True),
                   Column("error", Text, nullable=False), Column("attempts", Integer, nullable=False))
 
 VIEW_TABLES = [table for table in metadata.sorted_tables if table not in (tracking, failures)]
-SCHEMA_VERSION = 2  # bump when a table changes: the runner then drops the views and rebuilds them
+SCHEMA_VERSION = 3  # bump when a table changes: the runner then drops the views and rebuilds them
