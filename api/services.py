@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from ledger import personal, signing
 from ledger.application import Ledger
 from ledger.config import Settings
+from ledger.witness_client import Witnessing, WitnessWorker
 from projections.reports import Reports
 from projections.runner import ProjectionRunner
 from api.tokens import TokenStore
@@ -21,6 +22,7 @@ class Services:
     reports: Reports
     tokens: TokenStore
     write_lock: threading.Lock
+    witnessing: WitnessWorker | None = None  # asks the witnesses after commits, off the request path
 
     @classmethod
     def build(cls, settings: Settings) -> Services:
@@ -29,12 +31,19 @@ class Services:
             checkpoint_key = signing.read_private_key(settings.checkpoint_key_path, settings.checkpoint_key_passphrase)
         ledger = Ledger(settings, checkpoint_key, personal.read_secret(settings.pseudonym_secret_path))
         runner = ProjectionRunner(ledger)
-        return cls(settings, ledger, runner, Reports(ledger, runner), TokenStore(runner.engine), threading.Lock())
+        witnessing = None
+        if settings.witnesses and checkpoint_key is not None:
+            witnessing = WitnessWorker(Witnessing(ledger, settings.witnesses, settings.witness_timeout_seconds),
+                                       poll_seconds=1.0).start()
+        return cls(settings, ledger, runner, Reports(ledger, runner), TokenStore(runner.engine), threading.Lock(),
+                   witnessing)
 
     def catch_up(self) -> None:
         """Bring the views up to the latest checkpoint (readers see their own writes)."""
         self.runner.run()
 
     def close(self) -> None:
+        if self.witnessing is not None:
+            self.witnessing.stop()
         self.runner.close()
         self.ledger.close()

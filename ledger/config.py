@@ -8,6 +8,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
 
 from ledger.errors import ConfigurationError
+from ledger.witness_client import parse_witnesses
 
 DEFAULT_ORIGIN = "amanah.jakarta-utara.example/ledger"
 
@@ -23,6 +24,8 @@ class Settings:
     checkpoint_every_seconds: float
     pseudonym_secret_path: Path
     views_url: str = ""
+    witnesses: tuple = ()  # WitnessEndpoint: who the ledger asks to cosign its checkpoints
+    witness_timeout_seconds: float = 3.0
 
     @classmethod
     def from_environment(cls, environ: dict[str, str] | None = None, **overrides: object) -> Settings:
@@ -41,6 +44,8 @@ class Settings:
             pseudonym_secret_path=Path(env.get("AMANAH_PSEUDONYM_SECRET", home / "keys" / "pseudonym.secret")),
         )
         values["views_url"] = env.get("AMANAH_VIEWS_URL", "")
+        values["witnesses"] = parse_witnesses(env.get("AMANAH_WITNESSES", ""))
+        values["witness_timeout_seconds"] = _positive_float(env, "AMANAH_WITNESS_TIMEOUT_SECONDS", 3.0)
         values.update({key: value for key, value in overrides.items() if value is not None})
         return cls(**values)
 

@@ -1,0 +1,98 @@
+"""A small in-memory log that signs checkpoints like the ledger, and a witness around it."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from ledger import merkle, note, signing
+from ledger.witness import add_checkpoint_body, cosigner_verifier_key
+
+ORIGIN = "amanah.test/ledger"
+
+
+class MemoryLog:
+    """Leaves in memory; checkpoints signed by `key` under ORIGIN."""
+
+    def __init__(self, key: Ed25519PrivateKey, leaves: list[bytes], origin: str = ORIGIN):
+        self.key, self.origin = key, origin
+        self.leaves = list(leaves)
+
+    def _read(self, size: int):
+        nodes = dict(merkle.append_nodes([], 0, [merkle.leaf_hash(leaf) for leaf in self.leaves[:size]]))
+        return lambda keys: {key: nodes[key] for key in keys if key in nodes}
+
+    def root(self, size: int) -> bytes:
+        return merkle.root_from_store(size, self._read(size))
+
+    def checkpoint(self, size: int) -> str:
+        return note.sign_note(note.checkpoint_body(self.origin, size, self.root(size)), self.origin, self.key)
+
+    def proof(self, old: int, size: int) -> list[bytes]:
+        return [] if old in (0, size) else merkle.consistency_proof(old, size, self._read(size))
+
+    def request(self, old: int, size: int) -> bytes:
+        return add_checkpoint_body(old, self.proof(old, size), self.checkpoint(size))
+
+    @property
+    def verifier_key(self) -> str:
+        return note.verifier_key(self.origin, signing.public_key_bytes(self.key))
+
+
+def leaves(prefix: str, count: int, start: int = 0) -> list[bytes]:
+    return [f"{prefix}-{index}".encode() for index in range(start, start + count)]
+
+
+def key_from(label: str) -> Ed25519PrivateKey:
+    return Ed25519PrivateKey.from_private_bytes(hashlib.sha256(label.encode()).digest())
+
+
+def write_witness_config(directory: Path, name: str, logs: dict[str, list[str]]) -> tuple[Path, str]:
+    """A witness key file and configuration in `directory`; returns (config path, vkey)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    key = signing.generate()
+    signing.write_private_key(key, directory / "witness.key", None)
+    config = directory / "witness.json"
+    config.write_text(json.dumps({"name": name, "key": "witness.key", "database": "witness.db",
+                                  "logs": [{"origin": origin, "verifier_keys": keys} for origin, keys in logs.items()]}))
+    return config, cosigner_verifier_key(name, signing.public_key_bytes(key))
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+class LoopbackWitness:
+    """A witness served on 127.0.0.1 from a thread; `stop` and `start` again keep its port and file."""
+
+    def __init__(self, config: Path, port: int = 0):
+        self.config, self.port = config, port
+        self.server = self.state = self.thread = None
+
+    def start(self) -> LoopbackWitness:
+        import threading
+
+        from werkzeug.serving import make_server
+
+        from api.witness_app import create_witness_app, open_witness, read_config
+
+        witness, self.state = open_witness(read_config(self.config), None)
+        self.server = make_server("127.0.0.1", self.port, create_witness_app(witness, self.state), threaded=True)
+        self.port = self.server.server_port
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(5)
+        self.state.close()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
