@@ -5,6 +5,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -13,6 +20,7 @@ from ledger import merkle, note, signing
 from ledger.witness import add_checkpoint_body, cosigner_verifier_key
 
 ORIGIN = "amanah.test/ledger"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 class MemoryLog:
@@ -96,3 +104,35 @@ class LoopbackWitness:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+
+class WitnessProcess:
+    """`amanah witness serve` as a real process on a free loopback port (or `port`); `pause` runs
+    it with a test script (tests/witness/test_witness_crash.py)."""
+
+    def __init__(self, config: Path, pause: tuple[Path, str] | None = None, port: int = 0, script: str = ""):
+        serve = ["witness", "serve", "--config", str(config), "--bind", f"127.0.0.1:{port}", "--no-passphrase"]
+        command = [sys.executable, "-c", script, str(pause[0]), pause[1], *serve] if pause else \
+            [sys.executable, "-m", "api.cli", *serve]
+        self.process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                        text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+        line = self.process.stdout.readline()
+        found = re.search(r"http://127\.0\.0\.1:(\d+)/", line)
+        assert found, (line, self.process.stderr.read() if self.process.poll() is not None else "")
+        self.port = int(found.group(1))
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.url = f"{self.base}/add-checkpoint"
+
+    def post(self, body: bytes, timeout: float = 10) -> tuple[int, str]:
+        request = urllib.request.Request(self.url, data=body, method="POST")
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as response:
+                return response.status, response.read().decode()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read().decode()
+
+    def kill(self) -> None:
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(10)
+        self.process.stdout.close()
+        self.process.stderr.close()
