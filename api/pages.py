@@ -8,6 +8,7 @@ from flask import Blueprint, Response, abort, redirect, render_template, request
 from api.auth import AUDITORS, services
 from api.svg import bar_chart, flow_diagram
 from ledger.errors import LedgerError
+from ledger.witness_table import cosigned
 from projections.formatting import number, rupiah
 from projections.queries import programme_totals, reconciliation
 
@@ -25,6 +26,8 @@ TEXT = {
     "company": ("Perusahaan", "Company"), "tier": ("Kategori", "Tier"),
     "checkpoint": ("Checkpoint bertanda tangan terbaru", "Latest signed checkpoint"),
     "verify": ("Cara memverifikasi", "How to verify"),
+    "witnessed": ("Ditandatangani bersama oleh saksi", "Cosigned by witnesses"),
+    "not_witnessed": ("Belum ada saksi yang menandatangani checkpoint ini.", "No witness has cosigned this checkpoint yet."),
     "verify_text": ("Unduh bundel dan jalankan `amanah verify BUNDLE`, atau periksa checkpoint ini dengan kunci verifikasi dari /api/v1/keys; bukti inklusi dan konsistensi tersedia di /api/v1/proofs.",
                     "Export a bundle and run `amanah verify BUNDLE`, or check this checkpoint with the verifier key from /api/v1/keys; inclusion and consistency proofs are at /api/v1/proofs."),
     "signin": ("Masuk dengan token", "Sign in with a token"), "signout": ("Keluar", "Sign out"),
@@ -63,7 +66,7 @@ def home():
     svc.catch_up()
     with svc.runner.engine.connect() as connection:
         totals = programme_totals(connection)
-    checkpoint = svc.ledger.latest_checkpoint()
+    checkpoint = cosigned(svc.ledger, svc.ledger.latest_checkpoint())
     awards = None
     years = sorted({int(name[-4:]) for name in totals["programmes"] if name[-4:].isdigit()})
     if years:

@@ -109,6 +109,11 @@ def test_the_api_serves_the_cosigned_checkpoint_and_the_witness_keys(world, witn
         assert len(check_witnessed(text, policy, time.time())) == 2
         as_json = client.get("/api/v1/checkpoint?format=json").json
         assert {item["witness"] for item in as_json["cosignatures"]} == {"witness.city.test/w1", "witness.auditor.test/w1"}
+        page = client.get("/?lang=en").text
+        assert "Cosigned by witnesses" in page and "witness.auditor.test/w1 (" in page
+        services = app.extensions["amanah"]
+        services.catch_up()  # statements and award lists cite the checkpoint with its cosignatures
+        assert len(check_witnessed(services.reports.checkpoint()["note"], policy, time.time())) == 2
         keys = client.get("/api/v1/keys").json
         assert [item["verifier_key"] for item in keys["witnesses"]] == [endpoint.verifier_key for endpoint in endpoints]
     finally:
