@@ -111,3 +111,24 @@ def _status(error: LedgerError) -> int:
     if isinstance(error, InconsistentCheckpoint):
         return error.status
     return 400
+
+
+class ThreadedWitness:
+    """A witness served from a thread on 127.0.0.1 (the demo's witnesses, and tests)."""
+
+    def __init__(self, witness: Witness, state: SQLiteWitnessState, port: int = 0):
+        import threading
+
+        from werkzeug.serving import make_server
+
+        self.state = state
+        self.server = make_server("127.0.0.1", port, create_witness_app(witness, state), threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, name="amanah-witness", daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(5)
+        self.state.close()
