@@ -80,3 +80,13 @@ def test_a_log_key_is_not_accepted_as_a_witness_key():
     with pytest.raises(InvalidInput, match="0x04"):
         parse_cosigner_key(note.verifier_key(NAME, public))
     assert parse_cosigner_key(cosigner_verifier_key(NAME, public)) == (NAME, public)
+
+
+def test_the_worked_example_in_the_docs_is_this_one():
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "witnessing.md").read_text()
+    line, public = _independent_line()
+    assert "    " + line in text
+    assert public.hex() in text and SEED.hex() in text
+    assert cosigner_verifier_key(NAME, public) in text
