@@ -4,7 +4,8 @@ RFC 6962 Merkle root is signed once. Nothing here touches storage."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from ledger import merkle, signing
@@ -51,8 +52,24 @@ class Submission:
         }
 
 
+PublicKeyOf = Callable[[str, str, str], "bytes | None"]
+
+
 def parse_submission(document: object, origin: str) -> Submission:
-    """Check the shape of a submission and compute what its signature covers."""
+    """Check the shape and every payload of a submission and compute what its signature covers."""
+    return check_contents(read_submission(document, origin), document)
+
+
+def read_submission(document: object, origin: str, public_key_of: PublicKeyOf | None = None) -> Submission:
+    """The cheap checks: the submission's shape, every envelope's header fields, and what the
+    signature covers; payloads and the personal side-car are not checked (see `check_contents`).
+
+    With `public_key_of(actor, key_id, first_type)`, the signer is looked up as soon as the first
+    envelope's header is known (an unknown actor or key is refused before any per-line work) and
+    the signature is verified over the signed message before any payload is read, so a forged
+    batch costs the encoding of its lines and no more. `public_key_of` returns None when the key
+    can only be known from the payload (genesis): the caller verifies it later.
+    """
     if not isinstance(document, dict):
         raise InvalidInput("a submission is a JSON object", field="$")
     unknown = set(document) - {"envelopes", "signature", "personal"}
@@ -66,6 +83,8 @@ def parse_submission(document: object, origin: str) -> Submission:
                            field="envelopes")
     signature = signing.b64decode(document.get("signature"), "signature", signing.SIGNATURE_BYTES)
     first = envelopes[0]
+    check_envelope(first, "envelopes[0]", origin)
+    public_key = public_key_of(first["actor"], first["key_id"], first["type"]) if public_key_of else None
     for position, envelope in enumerate(envelopes):
         check_envelope(envelope, f"envelopes[{position}]", origin)
         if envelope["sequence"] != position:
@@ -74,18 +93,39 @@ def parse_submission(document: object, origin: str) -> Submission:
             if envelope[name] != first[name]:
                 raise InvalidInput("must be the same in every envelope of a submission",
                                    field=f"envelopes[{position}].{name}")
-    for position, envelope in enumerate(envelopes):  # every field typed before it is encoded
-        where = f"envelopes[{position}]"
-        lookup(envelope["type"], f"{where}.type").check_payload(envelope["payload"], f"{where}.payload")
-    encoded = [canonical_bytes_checked_domain(envelope, f"envelopes[{position}]")
-               for position, envelope in enumerate(envelopes)]
+    encoded = _encode(envelopes)
     paths, root = None, None
     if len(encoded) > 1:
         leaf_hashes = [merkle.leaf_hash(data) for data in encoded]
         root, paths = merkle.root_of(leaf_hashes), merkle.audit_paths(leaf_hashes)
-    personal = _personal(document.get("personal", {}), len(envelopes))
-    return Submission(envelopes, encoded, signature, first["actor"], first["key_id"],
-                      first["idempotency_key"], paths, root, personal)
+    submission = Submission(envelopes, encoded, signature, first["actor"], first["key_id"],
+                            first["idempotency_key"], paths, root, {})
+    if public_key is not None:
+        signing.verify(public_key, signature, submission.signed_message)
+    return submission
+
+
+def check_contents(submission: Submission, document: dict) -> Submission:
+    """Every payload checked by its event type, and the personal side-car read from `document`."""
+    _check_payloads(submission.envelopes)
+    return replace(submission, personal=_personal(document.get("personal", {}), len(submission.envelopes)))
+
+
+def _check_payloads(envelopes: list[dict]) -> None:
+    for position, envelope in enumerate(envelopes):
+        where = f"envelopes[{position}]"
+        lookup(envelope["type"], f"{where}.type").check_payload(envelope["payload"], f"{where}.payload")
+
+
+def _encode(envelopes: list[dict]) -> list[bytes]:
+    """Each envelope's canonical bytes. A value the encoding cannot carry is reported by the
+    payload checks when they name it better (a float where a whole number of rupiah belongs)."""
+    try:
+        return [canonical_bytes_checked_domain(envelope, f"envelopes[{position}]")
+                for position, envelope in enumerate(envelopes)]
+    except InvalidInput:
+        _check_payloads(envelopes)
+        raise
 
 
 def _personal(value: object, count: int) -> dict[int, dict]:
