@@ -94,7 +94,8 @@ class Synthetic:
         total = 16_800 * len(workers)
         self.submit("baznas", "disbursement.made", payloads.disbursement(
             PROGRAMME, disbursement, "bpjs", month, "2025-01-03", [("rc-1", "pt-bench", total)]))
-        lines = payloads.premium_batch(PROGRAMME, f"b-{month}-{self.counter}", disbursement, month, workers)
+        lines = payloads.premium_batch(PROGRAMME, f"b-{month}-{self.counter}", disbursement, month, workers,
+                                       paid_on=f"{month}-05")  # after the money (3 January) and the enrolment
         return self.signers["bpjs"].submission(f"p{self.counter}", [(t, "2025-01-04T00:00:00Z", p) for t, p in lines])
 
 

@@ -19,7 +19,7 @@ from ledger.config import Settings
 from ledger.cache import AggregateCache
 from ledger.checkpoint_keys import ROTATION_TYPE, Keyring, verifier_key_of
 from ledger.decision import Decision
-from ledger.entry import LogEntry, build_entry, parse_entry
+from ledger.entry import LogEntry, build_entry, parse_entry, parse_stored_entry
 from ledger.errors import (
     BadSignature, ConfigurationError, IdempotencyConflict, InvalidInput, LedgerAlreadyInitialised,
     LedgerError, LedgerNotInitialised, LogBusy, NotPermitted, ProofError, UnknownActor, UnknownKey,
@@ -142,6 +142,7 @@ class Ledger(Application):
         self.cache.sync(first_index)
         recorded_at = datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
         decision = Decision(self._load_one, self.load_many)
+        decision.premium_amounts = self._premium_amounts
         try:
             return self._decide_and_save(submission, digest, first_index, recorded_at, decision)
         except BaseException:
@@ -396,6 +397,11 @@ class Ledger(Application):
                     "proof": [signing.b64encode(h) for h in merkle.consistency_proof(first, second, read)]}
 
         return self.recorder.read(query)
+
+    def _premium_amounts(self, start: int, stop: int) -> list[int]:
+        """The amounts of the premium lines stored at [start, stop), in order (for attribution)."""
+        rows = self.recorder.read(lambda c, d: log_store.select_entries(c, d, start, stop))
+        return [parse_stored_entry(leaf).payload["amount_rupiah"] for _, leaf in rows]
 
     def _load_one(self, aggregate_id: UUID) -> Any:
         cached = self.cache.get(aggregate_id)

@@ -333,8 +333,9 @@ def covered(funded):
 
 
 def batch(programme, batch_id, month, references, disbursement="ds-1", programme_id=PROGRAMME):
-    return payloads.premium_batch(programme_id, batch_id, disbursement, month,
-                                  [programme.workers[reference] for reference in references])
+    workers = [programme.workers[reference] for reference in references]
+    return payloads.premium_batch(programme_id, batch_id, disbursement, month, workers,
+                                  paid_on=programme.earliest_payment(disbursement, month, workers))
 
 
 def test_a_premium_batch_is_its_header_then_one_line_per_worker(covered):
@@ -346,7 +347,7 @@ def test_a_premium_batch_is_its_header_then_one_line_per_worker(covered):
     totals = balances(covered.ledger)
     assert totals["coverage:premiums"] == 50_400 and totals["bpjs:premium_fund"] == 50_400
     assert programme_state(covered.ledger).disbursements["ds-1"].remaining_rupiah == 50_400
-    worker = covered.ledger.repository.get(worker_uuid(covered.refs[0], PROGRAMME))
+    worker = covered.ledger.repository.get(worker_uuid(covered.refs[0]))
     assert worker.covered("2025-03") and not worker.covered("2025-04")
 
 
@@ -419,6 +420,7 @@ def test_a_withdrawal_cannot_predate_premiums_already_paid(covered):
     """No premium may stand for a month after the withdrawal month, whichever came first: a
     worker paid for June cannot be withdrawn as of April while June stays paid (refund first)."""
     worker = covered.refs[0]
+    covered.pay("b-0", "ds-1", "2025-03", [worker])
     covered.pay("b-1", "ds-1", "2025-06", [worker])
     assert_refused_as_one_of(covered.ledger, (RuleViolation,), ("payload.withdrawn_on", "payload.worker"),
                              lambda: withdraw(covered, worker, "2025-04-10"))
@@ -491,7 +493,7 @@ def test_a_2026_programme_pays_8_400_for_an_ojek_driver_under_pp_50_2025(program
     profile = {"income_rupiah": 1_000_000, "jht": False}
     lines = payloads.premium_batch(year, "b-2026-01", "ds-1", "2026-01", [
         {"worker": driver, "category": "ojek_online", **profile},
-        {"worker": member, "category": "dasawisma", **profile}])
+        {"worker": member, "category": "dasawisma", **profile}], paid_on="2026-01-07")
     assert [payload["amount_rupiah"] for _, payload in lines[1:]] == [8_400, 16_800]
     assert (lines[1][1]["jkk_rupiah"], lines[1][1]["jkm_rupiah"]) == (5_000, 3_400)
     full_price = [lines[0], ("premium.paid", {**lines[1][1], "jkk_rupiah": 10_000, "jkm_rupiah": 6_800,
@@ -520,7 +522,8 @@ def test_a_driver_covered_in_2025_can_be_covered_by_the_2026_programme(programme
         year, "ds-1", BPJS, "2026-01", "2026-01-06", [("rc-1", MAJU, 8_400)]))
     attempt(p.ledger, lambda: p.submit(p.bpjs, "worker.enrolled", payloads.enrolment(
         year, driver, "ojek_online", "Kelapa Gading Barat", "2026-01-06")))
-    p.batch(p.bpjs, payloads.premium_batch(year, "b-2026-01", "ds-1", "2026-01", [p.workers[driver]]))
+    p.batch(p.bpjs, payloads.premium_batch(year, "b-2026-01", "ds-1", "2026-01", [p.workers[driver]],
+                                           paid_on="2026-01-07"))
     assert balances(p.ledger)["coverage:premiums"] == 8_400
 
 
@@ -532,7 +535,7 @@ def test_a_premium_line_cannot_name_another_programme_than_its_header(programme)
     p.disburse("ds-1", [("rc-1", MAJU, 16_800)])
     p.submit(p.city, "programme.opened", payloads.programme_opened(year, 2026), "2026-01-02T08:00:00Z")
     driver = worker_reference(p.ledger.pseudonym_secret, nik(2026))
-    p.submit(p.bpjs, "worker.enrolled", payloads.enrolment(year, driver, "dasawisma", "Tugu Utara", "2025-12-01"))
+    p.submit(p.bpjs, "worker.enrolled", payloads.enrolment(year, driver, "dasawisma", "Tugu Utara", "2026-01-05"))
     lines = payloads.premium_batch(PROGRAMME, "b-1", "ds-1", "2025-12", [
         {"worker": driver, "category": "dasawisma", "income_rupiah": 1_000_000, "jht": False}])
     lines[1] = ("premium.paid", {**lines[1][1], "programme": year})
@@ -546,8 +549,8 @@ def test_a_nik_is_enrolled_once(programme):
     first = programme.enrol(nik(1))
     assert first == worker_reference(programme.ledger.pseudonym_secret, nik(1))
     assert_refused(programme.ledger, AlreadyExists, "payload.worker", lambda: programme.enrol(nik(1), category="dasawisma"))
-    worker = programme.ledger.repository.get(worker_uuid(first, PROGRAMME))
-    assert isinstance(worker, Worker) and worker.category == "ojek_online"
+    worker = programme.ledger.repository.get(worker_uuid(first))
+    assert isinstance(worker, Worker) and worker.memberships[PROGRAMME].category == "ojek_online"
 
 
 def test_declared_income_must_be_a_bracket(programme):

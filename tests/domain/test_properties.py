@@ -210,13 +210,16 @@ def pay(world, model, n, choice, month, niks):
         jht = model.workers.get(nik, {}).get("jht", False)
         lines.append({"worker": world.reference(nik), "income_rupiah": 1_000_000, "category": "ojek_online",
                       "jht": jht})
-    events = payloads.premium_batch(PROGRAMME, f"b-{n}", disbursement_id, month, lines)
+    enrolled = [f"{model.workers[nik]['month']}-10" for nik in niks if nik in model.workers]
+    paid_on = max([f"{month}-01", "2025-03-01", *enrolled])  # after the money and the enrolment
+    events = payloads.premium_batch(PROGRAMME, f"b-{n}", disbursement_id, month, lines, paid_on=paid_on)
     total = events[0][1]["total_rupiah"]
     ok = (disbursement is not None and not disbursement.reversed
           and total <= disbursement.amount - disbursement.charged
           and len(set(niks)) == len(niks)
           and all(nik in model.workers and month >= model.workers[nik]["month"]
-                  and month not in model.workers[nik]["paid"] for nik in niks))
+                  and month not in model.workers[nik]["paid"]
+                  and not _lapsed(model.workers[nik], month) for nik in niks))
 
     def accept(result):
         disbursement.charged += total
@@ -224,6 +227,14 @@ def pay(world, model, n, choice, month, niks):
         for nik in niks:
             model.workers[nik]["paid"].add(month)
     return ok, world.bpjs, events, accept
+
+
+def _lapsed(worker: dict, month: str) -> bool:
+    """More than three months unpaid in a row since the enrolment, just before `month`."""
+    run, current = 0, MONTHS.index(month) - 1
+    while current >= 0 and MONTHS[current] >= worker["month"] and MONTHS[current] not in worker["paid"]:
+        run, current = run + 1, current - 1
+    return run > 3
 
 
 def reversal(kind: str, entry: int, reference: dict) -> list[tuple[str, dict]]:
