@@ -92,11 +92,12 @@ class YearArgs(Strict):
 
 
 class BalancesArgs(Strict):
-    as_of = Day(metadata={"description": "balances at the end of this day (YYYY-MM-DD)"})
+    as_of = Day(metadata={"description": "balances at the end of this day (YYYY-MM-DD, 2000-01-01 to 2100-12-31)"})
 
 
 class ReconciliationArgs(Strict):
-    as_of = Day()
+    as_of = Day(metadata={"description": "the day to reconcile at (YYYY-MM-DD, 2000-01-01 to 2100-12-31); today "
+                                         "by default"})
     undisbursed_days = WholeNumber(load_default=90, validate=validate.Range(min=0, max=3650))
 
 
