@@ -8,8 +8,8 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ledger import event_types, payloads
-from ledger.client import Signer
-from ledger.errors import BadSignature, IdempotencyConflict, UnknownActor, UnknownKey
+from ledger.client import Signer, public_key_b64
+from ledger.errors import BadSignature, IdempotencyConflict, RevokedKey, UnknownActor, UnknownKey
 from ledger.submission import MAX_BATCH_ENVELOPES
 from tests.domain.conftest import PROGRAMME
 
@@ -71,3 +71,17 @@ def test_a_forged_batch_is_refused_before_its_payloads_are_read(programme, monke
     with pytest.raises(BadSignature):
         programme.ledger.submit(unsigned)
     assert checked == [] and programme.ledger.size() == size
+
+
+def test_after_its_key_is_revoked_a_retry_is_still_replayed_but_a_conflict_names_no_entries(programme):
+    company = programme.companies[COMPANY]
+    programme.ledger.submit(pledge(company, "before-revocation", "pl-kept"))
+    registrar = programme.world.registrar
+    programme.ledger.submit(registrar.one("add-spare", "key.added", "2025-01-03T00:00:00Z", {
+        "organisation": COMPANY, "public_key": public_key_b64(Ed25519PrivateKey.generate())}))
+    programme.ledger.submit(registrar.one("revoke-old", "key.revoked", "2025-01-03T00:00:00Z", {
+        "organisation": COMPANY, "key_id": company.key_id, "reason": "laptop stolen"}))
+    assert programme.ledger.submit(pledge(company, "before-revocation", "pl-kept"))["replayed"] is True
+    with pytest.raises(RevokedKey) as refused:  # whoever holds the stolen key learns nothing
+        programme.ledger.submit(pledge(company, "before-revocation", "pl-probe"))
+    assert "entries" not in str(refused.value)
