@@ -11,7 +11,8 @@ from ledger.config import Settings
 from ledger.witness_client import Witnessing, WitnessWorker
 from projections.reports import Reports
 from projections.runner import ProjectionRunner
-from api.tokens import TokenStore
+from api.sessions import SessionStore
+from api.tokens import TokenStore, ledger_engine
 
 
 @dataclass
@@ -21,6 +22,7 @@ class Services:
     runner: ProjectionRunner
     reports: Reports
     tokens: TokenStore
+    sessions: SessionStore
     write_lock: threading.Lock
     witnessing: WitnessWorker | None = None  # asks the witnesses after commits, off the request path
 
@@ -31,12 +33,15 @@ class Services:
             checkpoint_key = signing.read_private_key(settings.checkpoint_key_path, settings.checkpoint_key_passphrase)
         ledger = Ledger(settings, checkpoint_key, personal.read_secret(settings.pseudonym_secret_path))
         runner = ProjectionRunner(ledger)
+        # Tokens and page sessions sit beside the log, not in the views (which may be rebuilt or lost).
+        engine = ledger_engine(settings.database_url)
+        tokens = TokenStore(engine, legacy=runner.engine if settings.views_url != settings.database_url else None)
         witnessing = None
         if settings.witnesses and checkpoint_key is not None:
             witnessing = WitnessWorker(Witnessing(ledger, settings.witnesses, settings.witness_timeout_seconds),
                                        poll_seconds=1.0).start()
-        return cls(settings, ledger, runner, Reports(ledger, runner), TokenStore(runner.engine), threading.Lock(),
-                   witnessing)
+        return cls(settings, ledger, runner, Reports(ledger, runner), tokens, SessionStore(engine, tokens),
+                   threading.Lock(), witnessing)
 
     def catch_up(self) -> None:
         """Bring the views up to the latest checkpoint (readers see their own writes)."""
@@ -45,5 +50,6 @@ class Services:
     def close(self) -> None:
         if self.witnessing is not None:
             self.witnessing.stop()
+        self.tokens.engine.dispose()
         self.runner.close()
         self.ledger.close()
