@@ -78,28 +78,22 @@ class LoopbackWitness:
     """A witness served on 127.0.0.1 from a thread; `stop` and `start` again keep its port and file."""
 
     def __init__(self, config: Path, port: int = 0):
-        self.config, self.port = config, port
-        self.server = self.state = self.thread = None
+        self.config, self.port, self.running = config, port, None
 
     def start(self) -> LoopbackWitness:
-        import threading
+        from api.witness_app import ThreadedWitness, open_witness, read_config
 
-        from werkzeug.serving import make_server
-
-        from api.witness_app import create_witness_app, open_witness, read_config
-
-        witness, self.state = open_witness(read_config(self.config), None)
-        self.server = make_server("127.0.0.1", self.port, create_witness_app(witness, self.state), threaded=True)
-        self.port = self.server.server_port
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
+        self.running = ThreadedWitness(*open_witness(read_config(self.config), None), port=self.port)
+        self.port = self.running.server.server_port
         return self
 
     def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(5)
-        self.state.close()
+        self.running.stop()
+        self.running = None
+
+    @property
+    def state(self):
+        return self.running.state
 
     @property
     def url(self) -> str:

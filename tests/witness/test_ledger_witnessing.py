@@ -26,7 +26,7 @@ def witnesses(world, tmp_path):
         started.append((server, WitnessEndpoint(server.url, vkey)))
     yield started
     for server, _ in started:
-        if server.thread.is_alive():
+        if server.running is not None:
             server.stop()
 
 

@@ -6,9 +6,7 @@ from __future__ import annotations
 import threading
 import time
 import urllib.error
-import urllib.request
 from pathlib import Path
-
 
 from tests.witness.support import ORIGIN, MemoryLog, WitnessProcess, key_from, leaves, write_witness_config
 
