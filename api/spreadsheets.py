@@ -21,6 +21,7 @@ MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_DATA_ROWS = 19_999  # a submission holds at most 20,000 envelopes: a batch header and its lines
 MAX_COLUMNS = 40
 FORMATS = ("csv", "xlsx")
+DELIMITERS = (",", ";", "\t")
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ class Cell:
     column: str      # the header name (or the setting's name)
     place: str       # "D37" or "row 37"
     number: bool = False
+    refused: bool = False  # refused already (a formula): no further reason is given for it
 
 
 @dataclass(frozen=True)
@@ -95,13 +97,12 @@ def read_table(data: bytes, file_format: str, known_columns: set[str], known_set
 
 def _csv_grid(data: bytes) -> list[tuple[int, list[Raw]]]:
     text = _decode(data)
-    sample = text[:8192]
-    try:
-        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
+    # Excel writes ';' where the decimal mark is a comma (an Indonesian locale): take the
+    # separator the first lines use most.
+    sample = text[:8192].splitlines()[:20]
+    delimiter = max(DELIMITERS, key=lambda candidate: sum(line.count(candidate) for line in sample))
     grid = []
-    for number, values in enumerate(csv.reader(io.StringIO(text, newline=""), dialect), start=1):
+    for number, values in enumerate(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), start=1):
         if number > MAX_DATA_ROWS + 100:
             raise InvalidInput(f"the file has more than {MAX_DATA_ROWS} rows", field="file")
         grid.append((number, [Raw(value) for value in values]))
@@ -207,9 +208,7 @@ def _setting(number: int, values: list[Raw], table: Table, known_settings: set[s
         table.refusals.append(Refusal(number, name, f"the setting {name} is given twice", filled[0].place))
         return
     value = filled[1] if len(filled) == 2 else Raw("", None)
-    cell = _cell(value, number, name, table)
-    if cell is not None:
-        table.settings[name] = cell
+    table.settings[name] = _cell(value, number, name, table)
 
 
 def _columns(header: list[Raw], table: Table, known_columns: set[str]) -> list[str]:
@@ -234,19 +233,16 @@ def _row(number: int, values: list[Raw], table: Table) -> dict[str, Cell]:
         if not column:
             table.refusals.append(Refusal(number, None, "a value stands in a column without a header", raw.place))
             continue
-        cell = _cell(raw, number, column, table)
-        if cell is not None:
-            row[column] = cell
+        row[column] = _cell(raw, number, column, table)
     return row
 
 
-def _cell(raw: Raw, number: int, column: str, table: Table) -> Cell | None:
-    """The cell, or None after refusing a formula by its cell name."""
+def _cell(raw: Raw, number: int, column: str, table: Table) -> Cell:
+    """The cell; a formula is refused by its cell name."""
     if raw.formula is not None:
         table.refusals.append(Refusal(number, column, f"cell {raw.place} holds a formula ({raw.formula}): the "
                                       "ledger records values, so paste the values instead", raw.place))
-        return None
-    return Cell(raw.text.strip(), number, column, raw.place or f"row {number}", raw.number)
+    return Cell(raw.text.strip(), number, column, raw.place or f"row {number}", raw.number, raw.formula is not None)
 
 
 # ---- writing (templates and downloads) -------------------------------------------------------

@@ -137,6 +137,9 @@ def parse_row(plan: Plan, columns: tuple[Column, ...], cells: dict[str, Cell], s
     values, good = {}, True
     for column in columns:
         cell = cells.get(column.name) or settings.get(column.name)
+        if cell is not None and cell.refused:
+            good = False
+            continue
         if cell is None or not cell.text:
             if column.required:
                 plan.refuse(number, column.name, "is empty")
@@ -157,6 +160,9 @@ def parse_settings(plan: Plan, settings_spec: tuple[Column, ...], settings: dict
     values, good = {}, True
     for column in settings_spec:
         cell = settings.get(column.name)
+        if cell is not None and cell.refused:
+            good = False
+            continue
         if cell is None or not cell.text:
             if column.required:
                 plan.refuse(None, column.name, "is missing: give it as a setting row at the top of the file "
