@@ -130,6 +130,8 @@ def build_parser() -> argparse.ArgumentParser:
     issue = token.add_parser("issue", help="issue a bearer token for an organisation (shown once)")
     issue.add_argument("organisation")
     issue.add_argument("--label", default="")
+    issue.add_argument("--expires-in-days", type=int, metavar="N",
+                       help="the token stops working after N days (1-3650); without it, only revocation ends it")
     issue.set_defaults(handler=command_token, action="issue")
     revoke = token.add_parser("revoke", help="revoke a token by its id")
     revoke.add_argument("token_id")
@@ -528,8 +530,9 @@ def command_token(arguments: argparse.Namespace) -> int:
     if arguments.action == "issue":
         if services.ledger.organisation(arguments.organisation) is None:
             raise LedgerError(f"{arguments.organisation!r} is not a registered organisation", field="organisation")
-        token, token_id = services.tokens.issue(arguments.organisation, arguments.label)
-        print(f"token for {arguments.organisation} (id {token_id}); it is shown only now:")
+        token, token_id = services.tokens.issue(arguments.organisation, arguments.label, arguments.expires_in_days)
+        expiry = f", expires in {arguments.expires_in_days} days" if arguments.expires_in_days else ""
+        print(f"token for {arguments.organisation} (id {token_id}{expiry}); it is shown only now:")
         print(token)
     elif arguments.action == "revoke":
         services.tokens.revoke(arguments.token_id)

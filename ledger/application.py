@@ -27,7 +27,7 @@ from ledger.errors import (
 from ledger.event_types import lookup
 from ledger.log_store import AppendRequest, LogPositionConflict, SubmissionRecord, submission_digest
 from ledger.organisations import GENESIS_TYPE, Organisation, organisation_uuid
-from ledger.submission import Submission, parse_submission
+from ledger.submission import Submission, check_contents, read_submission
 
 import ledger.domain  # noqa: F401  (registers the domain's event types)
 
@@ -75,12 +75,19 @@ class Ledger(Application):
     # ---- writing ------------------------------------------------------------------------
 
     def submit(self, document: object) -> dict:
-        """Check and store one signed submission, all or nothing; a replay returns the original."""
-        submission = parse_submission(document, self.origin)
+        """Check and store one signed submission, all or nothing; a replay returns the original.
+
+        The signer is authenticated (actor, key, signature) before the idempotency key is looked
+        up, so a stranger learns nothing about another actor's keys, and before any payload is
+        checked, so a forged batch is refused before its per-line work."""
+        submission = read_submission(document, self.origin, self._public_key_of)
         digest = submission_digest([*submission.envelope_bytes, submission.signature])
+        replay = self._replay(submission, digest)
+        if replay is not None:
+            return replay
+        submission = check_contents(submission, document)
         for attempt in range(1, MAX_ATTEMPTS + 1):
-            replay = self._replay(submission, digest)
-            if replay is not None:
+            if attempt > 1 and (replay := self._replay(submission, digest)) is not None:
                 return replay
             try:
                 return self._store(submission, digest)
@@ -96,12 +103,33 @@ class Ledger(Application):
         raise LogBusy(f"other writers appended first {MAX_ATTEMPTS} times; nothing was stored, send "
                       "the same submission again")
 
+    def _public_key_of(self, actor: str, key_id: str, first_type: str) -> bytes | None:
+        """The public key of the submission's signer, registered at any time (a retry of a
+        stored submission may come after its key was revoked); None for genesis on an empty log,
+        whose key is in its payload. Whether the key may sign now is checked when storing."""
+        if self.size() == 0:
+            if first_type == GENESIS_TYPE:
+                return None
+            raise LedgerNotInitialised("the ledger has no genesis entry yet; run `amanah init`")
+        organisation = self.organisation(actor)
+        if organisation is None:
+            raise UnknownActor(f"{actor!r} is not a registered organisation", field="envelopes[0].actor")
+        record = organisation.keys.get(key_id)
+        if record is None:
+            raise UnknownKey(f"key {key_id} is not registered to {actor}", field="envelopes[0].key_id")
+        return record.public_key
+
     def _replay(self, submission: Submission, digest: str) -> dict | None:
+        """The stored result of this very submission, None if its key is unused, or a conflict.
+        Only called once the signature is verified: a stranger never reaches the lookup."""
         record = self.recorder.read(lambda c, d: log_store.find_submission(
             c, d, submission.actor, submission.idempotency_key))
         if record is None:
             return None
         if record.digest != digest:
+            if self.size() > 0:  # a revoked key learns nothing either
+                organisation = self.organisation(submission.actor)
+                organisation.signing_key(submission.key_id, self.size(), "envelopes[0].key_id")
             raise IdempotencyConflict(
                 f"idempotency key {submission.idempotency_key!r} of {submission.actor} was used "
                 f"for a different submission (entries {record.first_index}.."
