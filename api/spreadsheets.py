@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import warnings
 import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -132,21 +133,34 @@ def _xlsx_grid(data: bytes) -> list[tuple[int, list[Raw]]]:
     from openpyxl import load_workbook
     from openpyxl.utils import get_column_letter
 
-    try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as error:
-        raise InvalidInput(f"the file is not an XLSX workbook ({error})", field="file") from None
-    try:
-        sheet = workbook.worksheets[0]
-        grid = []
-        for number, cells in enumerate(sheet.iter_rows(max_col=MAX_COLUMNS), start=1):
-            if number > MAX_DATA_ROWS + 100:
-                raise InvalidInput(f"the workbook has more than {MAX_DATA_ROWS} rows", field="file")
-            grid.append((number, [_xlsx_text(cell, f"{get_column_letter(position)}{number}")
-                                  for position, cell in enumerate(cells, start=1)]))
-        return grid
-    finally:
-        workbook.close()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # openpyxl warns of Excel features it skips (data validation, ...)
+        try:
+            workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+        except zipfile.BadZipFile:
+            raise InvalidInput("the file is not an XLSX workbook (an old .xls must be saved as .xlsx)",
+                               field="file") from None
+        except Exception as error:  # noqa: BLE001  (a damaged workbook can fail in many ways: refuse, never a 500)
+            raise InvalidInput(f"the workbook cannot be read ({type(error).__name__})", field="file") from None
+        try:
+            return _workbook_rows(workbook.worksheets[0], get_column_letter)
+        except InvalidInput:
+            raise
+        except Exception as error:  # noqa: BLE001
+            raise InvalidInput(f"the workbook cannot be read ({type(error).__name__})", field="file") from None
+        finally:
+            workbook.close()
+
+
+def _workbook_rows(sheet, get_column_letter) -> list[tuple[int, list[Raw]]]:
+    """The first sheet's rows (the data goes on the first sheet)."""
+    grid = []
+    for number, cells in enumerate(sheet.iter_rows(max_col=MAX_COLUMNS), start=1):
+        if number > MAX_DATA_ROWS + 100:
+            raise InvalidInput(f"the workbook has more than {MAX_DATA_ROWS} rows", field="file")
+        grid.append((number, [_xlsx_text(cell, f"{get_column_letter(position)}{number}")
+                              for position, cell in enumerate(cells, start=1)]))
+    return grid
 
 
 def _xlsx_text(cell, place: str) -> Raw:

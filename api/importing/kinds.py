@@ -45,7 +45,8 @@ def plan_rows(plan: Plan, kind: Kind, table: Table, people: People) -> None:
     """Parse the settings and rows of `table` and build the events into `plan`."""
     plan.rows = len(table.rows)
     plan.refusals.extend(table.refusals)
-    plan.refused_rows.update(refusal.row for refusal in table.refusals if refusal.row and refusal.row > table.header_row)
+    plan.refused_rows.update(refusal.row for refusal in table.refusals
+                             if refusal.row and refusal.row > table.header_row)
     if not table.columns:
         return  # no header row: the table's refusal says so
     missing = [column.name for column in kind.columns if column.required and column.name not in table.columns
@@ -97,7 +98,8 @@ def _premiums(plan: Plan, settings: dict, rows: list[tuple[int, dict]], people: 
         "programme": settings["programme"], "batch": settings["batch"], "disbursement": settings["disbursement"],
         "month": settings["month"], "lines": len(lines), "total_rupiah": total, "paid_on": settings["paid_on"]}, None)
     plan.totals = {"lines": len(lines), "amount_rupiah": total,
-                   **{name: sum(line.payload[name] for line in lines) for name in ("jkk_rupiah", "jkm_rupiah", "jht_rupiah")}}
+                   **{name: sum(line.payload[name] for line in lines)
+                      for name in ("jkk_rupiah", "jkm_rupiah", "jht_rupiah")}}
     if lines and plan.check(header):
         plan.events = [header, *lines]
 

@@ -127,3 +127,15 @@ def test_a_payload_the_event_type_refuses_is_named_in_the_dry_run(importer):
     assert refused(importer, "enrolments", path, importer.programme.bpjs) == [
         (5, "category", "must be one of ojek_online, dasawisma, jumantik, pedagang_asongan, other"),
         (6, "enrolled_on", "'15/01/2025' is not a date like 2025-03-31")]
+
+
+def test_a_file_that_is_not_a_workbook_or_has_no_header_is_refused(importer):
+    fake = importer.folder / "kuitansi.xlsx"
+    fake.write_bytes(b"\xd0\xcf\x11\xe0 an old binary .xls")
+    result = importer.dry_run("receipts", fake)
+    assert result.code == 2 and "not an XLSX workbook" in result.stderr and ".xls must be saved" in result.stderr
+    headless = importer.write("tanpa-judul.csv", [], ["R-1", "pt-maju-bersama", "1000000", "2025-02-03"], [])
+    [(row, column, reason)] = refused(importer, "receipts", headless, importer.programme.baznas)
+    assert (row, column) == (None, None) and reason.startswith("no header row")
+    unsigned = importer.run("import", "receipts", headless, "--submit")
+    assert unsigned.code == 2 and "--submit needs --key and --actor" in unsigned.stderr
