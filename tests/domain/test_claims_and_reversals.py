@@ -12,13 +12,10 @@ from ledger.errors import AlreadyExists, InvalidInput, NotFound, RuleViolation
 from tests.domain.conftest import (
     PROGRAMME, assert_refused, assert_refused_as_one_of, attempt, balances, programme_state,
 )
+from tests.niks import nik
 
 MAJU, SINAR = "pt-maju-bersama", "pt-sinar-laut"
 JAN_TO_MAY = ["2025-01", "2025-02", "2025-03", "2025-04", "2025-05"]
-
-
-def nik(number: int) -> str:
-    return f"3172{number:012d}"
 
 
 @pytest.fixture
