@@ -405,6 +405,17 @@ def test_rotating_the_key_encryption_key_rewraps_every_key_in_one_go(history, da
         assert other.personal_data(f"worker:{history.other}")["nik"] == OTHER_NIK
         reference = enrol(history, "3172064107950001", "Dewi Lestari")  # sealed by this process
         assert other.personal_data(f"worker:{reference}")["name"] == "Dewi Lestari"
+        stale = history.world.reopen()  # reads the KEK file after the rotation...
+        stale.personal_keys.hold(old)  # ...but is made to hold the old one, as a server started before
+        try:
+            document = history.bpjs.submission(history.key("enrol"), [("worker.enrolled", "2025-01-15T08:00:00Z",
+                payloads.enrolment(PROGRAMME, new_worker_reference(), "ojek_online", "Kelapa Gading Barat",
+                                   "2025-01-15"))])
+            document["personal"] = {"0": {"nik": "3172064107950002", "name": "Rina"}}
+            stale.submit(document)  # sealed under the new KEK, which it rereads on seeing the rotation
+        finally:
+            stale.close()
+        assert other.personal_data(f"worker:{document['envelopes'][0]['payload']['worker']}")["name"] == "Rina"
     finally:
         other.close()
     assert ledger.personal_data(f"worker:{history.worker}") == {"nik": NIK, "name": NAME, "phone": PHONE}
