@@ -48,10 +48,16 @@ def test_init_with_no_passphrase_writes_owner_only_keys_kek_and_database(tmp_pat
     for name in ("checkpoint.key", "registrar.key", "pseudonym.secret", "personal.kek"):
         assert mode(keys / name) == 0o600, name
     assert len(bytes.fromhex((keys / "personal.kek").read_text().strip())) == 32
+    views = tmp_path / "views" / "views.db"
+    operator.ok("projections", "run", AMANAH_VIEWS_URL=f"sqlite:///{views}")
+    files = list(views.parent.glob("views.db*"))
     if database_url.startswith("sqlite"):
         database = Path(database_url.removeprefix("sqlite:///"))
-        for path in database.parent.glob(database.name + "*"):
-            assert mode(path) == 0o600, path
+        files += list(database.parent.glob(database.name + "*"))
+        assert "ledger.db" in {path.name for path in files}  # -wal and -shm go when the last process closes
+    assert "views.db" in {path.name for path in files}
+    for path in files:
+        assert mode(path) == 0o600, path
 
 
 @pytest.fixture
