@@ -13,7 +13,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ledger import payloads, personal, signing
+from ledger import payloads, signing
 from ledger.application import Ledger
 from ledger.bundle import verify_database
 from ledger.client import Signer, public_key_b64
