@@ -505,7 +505,9 @@ def command_rotate_kek(arguments: argparse.Namespace) -> int:
     from ledger import personal_store
 
     count = personal_keys.rotate(ledger.recorder.write, ledger.personal_keys,
-                                 ledger.recorder.read(personal_store.read_kek_id))
+                                 ledger.recorder.read(personal_store.read_kek_id),
+                                 lambda cursor, dialect, plain: personal.index_plain_keyed_workers(
+                                     cursor, dialect, ledger.pseudonym_secret, plain))
     print(f"rewrapped {count} per-person keys under a new key-encryption key in {ledger.personal_keys.path}; "
           "the old one is gone: restart running servers")
     return EXIT_OK

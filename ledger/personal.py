@@ -21,10 +21,11 @@ import re
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from ledger import personal_keys
+from ledger import personal_keys, personal_store
 from ledger.errors import ConfigurationError, InvalidInput
 from ledger.nik import check_nik  # noqa: F401  (personal.check_nik is the public name)
 from ledger.private_files import private_folder, write_private_file
@@ -133,3 +134,22 @@ class Erasure:
 
     def __bool__(self) -> bool:
         return self.erased
+
+
+def index_plain_keyed_workers(cursor: Any, dialect: Any, secret: bytes | None, plain_keys: list) -> None:
+    """Index the NIKs of workers sealed by a version before the index and before key wrapping
+    (their keys stored in plain), inside the KEK rotation that wraps those keys. Their references
+    were HMAC(secret, NIK) then, so the log itself still links them to the NIK: only workers
+    enrolled from this version on get references nothing can re-link."""
+    pairs = []
+    for subject, data_key in plain_keys:
+        stored = personal_store.read_personal(cursor, dialect, subject)
+        if not subject.startswith("worker:") or stored is None:
+            continue
+        if secret is None:
+            raise ConfigurationError("the pseudonym secret is needed to index the NIKs of workers enrolled "
+                                     "before the NIK index", field="AMANAH_PSEUDONYM_SECRET")
+        _, nonce, ciphertext = stored
+        record = json.loads(AESGCM(data_key).decrypt(nonce, ciphertext, subject.encode()))
+        pairs.append((nik_digest(secret, record["nik"]), subject.removeprefix("worker:")))
+    personal_store.index_workers(cursor, dialect, pairs)

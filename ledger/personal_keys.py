@@ -115,9 +115,11 @@ class KeyEncryptionKey:
 
 
 def rotate(write: Callable[[Callable[[Any, Any], int]], int], holder: KeyEncryptionKey,
-           stored_id: str | None) -> int:
+           stored_id: str | None, on_plain_keys: Callable[[Any, Any, list], None] | None = None) -> int:
     """Rewrap every per-person key under a fresh KEK in one transaction (`write` runs a command
-    under the appends' lock); returns how many keys were rewrapped."""
+    under the appends' lock); returns how many keys were rewrapped. Keys a version before wrapping
+    stored in plain are wrapped for the first time, after `on_plain_keys(cursor, dialect,
+    [(subject, key), ...])` has seen them (to index their workers' NIKs)."""
     old = holder.matching(stored_id) if stored_id is not None else read_kek(holder.path)
     new = secrets.token_bytes(KEK_BYTES)
     private_folder(holder.path.parent)
@@ -128,6 +130,9 @@ def rotate(write: Callable[[Callable[[Any, Any], int]], int], holder: KeyEncrypt
             raise ConfigurationError("another process rotated the key-encryption key meanwhile; run the "
                                      "command again", field=SETTING)
         rows = personal_store.select_person_keys(cursor, dialect)
+        plain = [(subject, stored) for subject, stored in rows if len(stored) == DATA_KEY_BYTES]
+        if plain and on_plain_keys is not None:
+            on_plain_keys(cursor, dialect, plain)
         rewrapped = [(subject, wrap(new, _plain_or_unwrapped(old, wrapped))) for subject, wrapped in rows]
         personal_store.replace_person_keys(cursor, dialect, rewrapped, kek_id(new))
         return len(rewrapped)

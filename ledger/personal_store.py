@@ -26,7 +26,7 @@ def store_personal(cursor: Cursor, dialect: Dialect, records: Sequence[Any]) -> 
                        (records[0].kek_id,))
     elif any(record.kek_id != stored_kek for record in records):
         raise log_store.LogPositionConflict("the key-encryption key was rotated while this submission was sealed")
-    _index(cursor, dialect, [record.indexed for record in records if record.indexed is not None])
+    index_workers(cursor, dialect, [record.indexed for record in records if record.indexed is not None])
     for record in records:
         cursor.execute(dialect.sql("DELETE FROM {person_keys} WHERE subject = ?"), (record.subject,))
         cursor.execute(dialect.sql("DELETE FROM {personal_data} WHERE subject = ?"), (record.subject,))
@@ -36,7 +36,7 @@ def store_personal(cursor: Cursor, dialect: Dialect, records: Sequence[Any]) -> 
                 [(record.subject, record.nonce, record.ciphertext) for record in records])
 
 
-def _index(cursor: Cursor, dialect: Dialect, pairs: Sequence[tuple[str, str]]) -> None:
+def index_workers(cursor: Cursor, dialect: Dialect, pairs: Sequence[tuple[str, str]]) -> None:
     """Index each (NIK digest, worker reference) not indexed yet; a digest or reference indexed
     with another meanwhile sends the submission round again (it is then refused with a reason)."""
     existing = select_index_rows(cursor, dialect, [digest for digest, _ in pairs], [worker for _, worker in pairs])

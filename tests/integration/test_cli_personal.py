@@ -11,7 +11,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from ledger import personal_keys
 from tests.domain.conftest import programme  # noqa: F401  (the fixture)
+from tests.integration.support import raw_database
 from tests.integration.test_cli import Operator
 from tests.niks import nik
 
@@ -111,3 +113,27 @@ def test_rotate_kek_rewraps_every_key_and_records_still_open(enrolled):
     assert "rewrapped 2 per-person keys" in rotated.stdout
     assert kek_file.read_bytes() != before and mode(kek_file) == 0o600
     assert p.ledger.personal_data(f"worker:{p.refs[0]}")["nik"] == nik(0)  # this process notices
+
+
+def test_rotate_kek_wraps_and_indexes_what_a_version_before_wrapping_stored(enrolled):
+    """Given a database from before key wrapping and the NIK index (keys in plain, no index rows,
+    no KEK file), when the operator runs `amanah personal rotate-kek`, then every key is wrapped,
+    every worker's NIK is indexed, and `verify --db` passes where it failed before."""
+    p = enrolled
+    settings = p.world.settings
+    kek = p.ledger.personal_keys.matching(None)
+    with raw_database(settings.database_url) as database:
+        keys = database.table("person_keys")
+        for subject, wrapped in database.execute(f"SELECT subject, data_key FROM {keys}").fetchall():
+            database.execute(f"UPDATE {keys} SET data_key = ? WHERE subject = ?",
+                             (personal_keys.unwrap(kek, bytes(wrapped)), subject))
+        database.execute(f"DELETE FROM {database.table('worker_index')}")
+        database.execute(f"DELETE FROM {database.table('personal_kek')}")
+    settings.personal_kek_path.unlink()
+    before = p.operator.run("verify", "--db")
+    assert before.code == 1 and "personal" in before.stdout
+    migrated = p.operator.ok("personal", "rotate-kek")
+    assert "rewrapped 2 per-person keys" in migrated.stdout
+    assert p.operator.ok("verify", "--db").code == 0
+    assert [p.ledger.worker_reference_for(nik(number)) for number in range(2)] == p.refs
+    assert p.ledger.personal_data(f"worker:{p.refs[1]}")["nik"] == nik(1)
