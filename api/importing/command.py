@@ -7,7 +7,6 @@ import json
 import sys
 import urllib.error
 import urllib.request
-from collections.abc import Callable
 from pathlib import Path
 
 from api.importing import People, Plan, kind_named, plan_file, template
@@ -15,6 +14,7 @@ from api.spreadsheets import Refusal
 from ledger import personal
 from ledger.client import Signer
 from ledger.errors import LedgerError
+from ledger.nik import check_nik
 
 EXIT_OK, EXIT_REFUSED, EXIT_SETUP = 0, 2, 3
 OPTIONS = ("programme", "batch", "disbursement", "month", "paid_on")
@@ -32,51 +32,10 @@ def write_template(path: Path) -> int:
 
 
 def people_for(ledger) -> People:
-    """NIK look-ups: through the ledger's index when one is at hand, else only new references."""
-    find = None
-    if ledger is not None:
-        find = getattr(ledger, "worker_reference_for", None) or _enrolled(ledger)
-    new_reference = getattr(personal, "new_worker_reference", None)
-    if new_reference is not None:
-        new = lambda nik: new_reference()  # noqa: E731  (a fresh random reference per new person)
-    elif ledger is not None and ledger.pseudonym_secret is not None:
-        new = _derived(ledger.pseudonym_secret)
-    else:
-        new = _no_secret
-    return People(find, new, _nik_structure_check())
-
-
-def _nik_structure_check():
-    """The ledger's check of a NIK's structure (province, district, birth date), where it has one."""
-    try:
-        from ledger.nik import check_nik
-    except ImportError:
-        return None
-    return check_nik
-
-
-def _enrolled(ledger) -> Callable[[str], str | None]:
-    """For a ledger whose references are derived from the NIK: the reference, if enrolled."""
-    from eventsourcing.application import AggregateNotFoundError
-
-    from ledger.domain.workers import worker_uuid
-
-    def find(nik: str) -> str | None:
-        reference = _derived(ledger.pseudonym_secret)(nik)
-        try:
-            return reference if reference and ledger.repository.get(worker_uuid(reference)) else None
-        except AggregateNotFoundError:
-            return None
-
-    return find
-
-
-def _derived(secret: bytes | None) -> Callable[[str], str | None]:
-    return lambda nik: None if secret is None else personal.worker_reference(secret, nik)
-
-
-def _no_secret(nik: str) -> str:
-    raise LedgerError("no pseudonym secret here to give a new worker a reference", field="AMANAH_PSEUDONYM_SECRET")
+    """NIK look-ups through the ledger's index when a ledger is at hand; a person never enrolled
+    gets a fresh random reference (the index links it to the NIK, and erasure deletes the link)."""
+    find = ledger.worker_reference_for if ledger is not None else None
+    return People(find, lambda nik: personal.new_worker_reference(), check_nik)
 
 
 def dry_run(arguments, ledger) -> Plan:

@@ -48,9 +48,11 @@ def test_a_bad_nik_in_row_37_is_refused_at_row_37(importer):
     niks = [f"3171{district:02d}150185{district:04d}" for district in range(1, 41)]
     rows = [enrolment_row(nik, position) for position, nik in enumerate(niks)]
     rows[33][0] = "317101150185001"  # row 37 of the sheet (setting, blank, header, then rows): a digit lost
+    rows[34][0] = "9971011501850001"  # row 38: no province has the code 99 (the ledger's own NIK check)
     path = importer.write("pendaftaran.csv", [("programme", PROGRAMME)], ENROLMENT_COLUMNS, rows)
     refusals = refused(importer, "enrolments", path, importer.programme.bpjs)
-    assert refusals == [(37, "nik", "'317101150185001' is not a NIK (16 digits)")]
+    assert refusals == [(37, "nik", "'317101150185001' is not a NIK (16 digits)"),
+                        (38, "nik", "starts with 99, which is not an Indonesian province code")]
 
 
 def test_a_duplicate_row_is_refused_naming_the_first(importer):

@@ -10,7 +10,7 @@ import pytest
 
 from api.importing import template
 from api.spreadsheets import read_table
-from ledger import payloads, personal
+from ledger import payloads
 from ledger.bundle import verify_database
 from tests.importing.conftest import NIKS, PROGRAMME
 
@@ -18,10 +18,10 @@ BPJS = "bpjs-kelapa-gading"
 
 
 def reference_of(ledger, nik: str) -> str:
-    """The worker reference the ledger holds for a NIK, however this ledger derives it."""
-    if hasattr(ledger, "worker_reference_for"):
-        return ledger.worker_reference_for(nik)
-    return personal.worker_reference(ledger.pseudonym_secret, nik)
+    """The worker reference the ledger's index holds for a NIK."""
+    reference = ledger.worker_reference_for(nik)
+    assert reference is not None, nik
+    return reference
 
 
 def fill(importer, kind: str, file_format: str, settings: dict[str, str], rows: list[dict]) -> Path:
