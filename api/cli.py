@@ -449,7 +449,9 @@ def command_import(arguments: argparse.Namespace) -> int:
         raise LedgerError("--submit needs --key and --actor", field="--key" if not arguments.key else "--actor")
     settings = _settings(arguments)
     # The local ledger answers NIK look-ups when this machine holds one; a dry run creates nothing.
-    ledger = _open(settings) if settings.pseudonym_secret_path.exists() else None
+    ledger = None
+    if settings.pseudonym_secret_path.exists():
+        ledger = _open(settings, signing_checkpoints=arguments.submit and not arguments.url)
     if arguments.submit and not arguments.url and ledger is None:
         raise LedgerNotInitialised(f"no ledger at {settings.home}: run `amanah init`, or submit with --url")
     plan = command.dry_run(arguments, ledger)

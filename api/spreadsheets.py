@@ -106,7 +106,9 @@ def _csv_grid(data: bytes) -> list[tuple[int, list[Raw]]]:
     for number, values in enumerate(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), start=1):
         if number > MAX_DATA_ROWS + 100:
             raise InvalidInput(f"the file has more than {MAX_DATA_ROWS} rows", field="file")
-        grid.append((number, [Raw(value) for value in values]))
+        # A CSV cell starting with "=" is a formula to the spreadsheet that opens it: refused too.
+        grid.append((number, [Raw(value, formula=value.strip() if value.strip().startswith("=") else None)
+                              for value in values]))
     return grid
 
 
@@ -254,7 +256,8 @@ def _row(number: int, values: list[Raw], table: Table) -> dict[str, Cell]:
 def _cell(raw: Raw, number: int, column: str, table: Table) -> Cell:
     """The cell; a formula is refused by its cell name."""
     if raw.formula is not None:
-        table.refusals.append(Refusal(number, column, f"cell {raw.place} holds a formula ({raw.formula}): the "
+        where = f"cell {raw.place}" if raw.place else "the cell"
+        table.refusals.append(Refusal(number, column, f"{where} holds a formula ({raw.formula[:60]}): the "
                                       "ledger records values, so paste the values instead", raw.place))
     return Cell(raw.text.strip(), number, column, raw.place or f"row {number}", raw.number, raw.formula is not None)
 

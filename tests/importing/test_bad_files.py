@@ -73,6 +73,10 @@ def test_a_formula_is_refused_naming_its_cell(importer):
     [(row, column, reason)] = refused(importer, "receipts", path, importer.programme.baznas)
     assert (row, column) == (4, "amount_rupiah")
     assert reason.startswith("cell C4 holds a formula (=1000000*2)")
+    csv = importer.write("kuitansi.csv", [("programme", PROGRAMME)], RECEIPT_COLUMNS,
+                         [["R-1", '=HYPERLINK("http://example.com")', "1000000", "2025-02-03"]])
+    [(row, column, reason)] = refused(importer, "receipts", csv, importer.programme.baznas)
+    assert (row, column) == (4, "company") and reason.startswith('the cell holds a formula (=HYPERLINK(')
 
 
 @pytest.mark.parametrize("encoding, named", [("cp1252", "Windows-1252"), ("utf-16", "UTF-16")])
