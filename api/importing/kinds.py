@@ -49,6 +49,8 @@ def plan_rows(plan: Plan, kind: Kind, table: Table, people: People) -> None:
                              if refusal.row and refusal.row > table.header_row)
     if not table.columns:
         return  # no header row: the table's refusal says so
+    if not table.rows:
+        plan.refuse(table.header_row, None, "there are no rows under the header row")
     missing = [column.name for column in kind.columns if column.required and column.name not in table.columns
                and column.name not in table.settings]
     for name in missing:

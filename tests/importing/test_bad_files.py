@@ -143,5 +143,8 @@ def test_a_file_that_is_not_a_workbook_or_has_no_header_is_refused(importer):
     headless = importer.write("tanpa-judul.csv", [], ["R-1", "pt-maju-bersama", "1000000", "2025-02-03"], [])
     [(row, column, reason)] = refused(importer, "receipts", headless, importer.programme.baznas)
     assert (row, column) == (None, None) and reason.startswith("no header row")
+    empty = importer.write("kosong.csv", [("programme", PROGRAMME)], RECEIPT_COLUMNS, [])
+    assert refused(importer, "receipts", empty, importer.programme.baznas) == [
+        (3, None, "there are no rows under the header row")]
     unsigned = importer.run("import", "receipts", headless, "--submit")
     assert unsigned.code == 2 and "--submit needs --key and --actor" in unsigned.stderr
