@@ -12,19 +12,21 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from ledger import note, personal, signing
+from ledger import note, personal, personal_keys, signing
 from ledger.application import Ledger
 from ledger.bundle import export_bundle, kept_checkpoint_note, verify_bundle, verify_database
 from ledger.checkpoint_keys import ROTATION_TYPE, rotation_payload, verifier_key_of
 from ledger.client import Signer, public_key_b64
 from ledger.config import Settings
 from ledger.errors import ConfigurationError, InvalidInput, KeyFileError, LedgerError, LedgerNotInitialised
+from ledger.private_files import private_folder
 from ledger.witness import cosigner_verifier_key
 from ledger.witness_client import Witnessing
 from ledger.witness_policy import WitnessPolicy, check_database_witnesses
 from ledger.witness_table import cosigned
 
-EXIT_OK, EXIT_VERIFY_FAILED, EXIT_REFUSED, EXIT_SETUP = 0, 1, 2, 3
+EXIT_OK, EXIT_VERIFY_FAILED, EXIT_REFUSED, EXIT_SETUP, EXIT_PENDING = 0, 1, 2, 3, 4
+MAX_WAIT_S = 3600
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -56,7 +58,10 @@ def build_parser() -> argparse.ArgumentParser:
     init.add_argument("--legal-name", default="Pemerintah Kota Administrasi Jakarta Utara")
     init.add_argument("--origin", help="log origin line (default: $AMANAH_ORIGIN)")
     init.add_argument("--if-missing", action="store_true", help="do nothing if the ledger exists")
-    _passphrase_flag(init)
+    init.add_argument("--no-passphrase", action="store_true",
+                      help="write the registrar and checkpoint keys without encryption (demo only); otherwise "
+                           "$AMANAH_KEY_PASSPHRASE (or a prompt) encrypts the registrar key and "
+                           "$AMANAH_CHECKPOINT_KEY_PASSPHRASE the checkpoint key")
     init.set_defaults(handler=command_init)
 
     keygen = commands.add_parser("keygen", help="write a new Ed25519 private key file (mode 0600)")
@@ -95,6 +100,8 @@ def build_parser() -> argparse.ArgumentParser:
     _passphrase_flag(submit)
     submit.set_defaults(handler=command_submit)
 
+    _import_parser(commands)
+
     checkpoint = commands.add_parser("checkpoint", help="print the latest signed checkpoint")
     checkpoint.add_argument("--sign", action="store_true", help="sign one at the current size first")
     checkpoint.add_argument("--json", action="store_true")
@@ -124,10 +131,20 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("directory", type=Path)
     export.set_defaults(handler=command_export)
 
-    forget = commands.add_parser("forget", help="carry out an erasure request (UU PDP) for a worker or heir")
+    forget = commands.add_parser("forget", help="carry out an erasure request (UU PDP) for a worker or heir; "
+                                 "exit 4 while older PostgreSQL snapshots still keep copies")
     forget.add_argument("subject", nargs="?", help="worker reference (64 hex), worker:<ref> or heir:<claim>")
     forget.add_argument("--nik", help="the worker's NIK instead of the reference")
+    forget.add_argument("--wait", type=_wait_seconds, default=0.0, metavar="SECONDS",
+                        help="wait up to SECONDS for older snapshots to end so the database files are scrubbed "
+                             "(default 0: report pending and return)")
     forget.set_defaults(handler=command_forget)
+
+    personal_data = commands.add_parser("personal", help="personal data beside the log").add_subparsers(
+        metavar="ACTION")
+    rotate_kek = personal_data.add_parser("rotate-kek", help="rewrap every per-person key under a new "
+                                          "key-encryption key, in one transaction")
+    rotate_kek.set_defaults(handler=command_rotate_kek)
 
     token = commands.add_parser("token", help="read-access tokens").add_subparsers(metavar="ACTION")
     issue = token.add_parser("issue", help="issue a bearer token for an organisation (shown once)")
@@ -224,6 +241,26 @@ def _witness_parser(commands) -> None:
     key.set_defaults(handler=command_witness_key)
 
 
+def _import_parser(commands) -> None:
+    importing = commands.add_parser("import", help="check a spreadsheet (CSV or XLSX) row by row, then sign and "
+                                    "submit it with --submit (docs/importing.md)")
+    importing.add_argument("kind", nargs="?", choices=["premiums", "receipts", "disbursements", "enrolments"])
+    importing.add_argument("file", nargs="?", type=Path, help="the .csv or .xlsx file")
+    importing.add_argument("--template", type=Path, metavar="FILE",
+                           help="write a template instead: premiums.xlsx, receipts.csv, disbursements.xlsx, ...")
+    for name, help_text in (("programme", "the programme id"), ("batch", "premium batch id"),
+                            ("disbursement", "the disbursement that paid the premium batch"),
+                            ("month", "the month the premium batch covers"), ("paid-on", "the day BPJS paid the batch")):
+        importing.add_argument(f"--{name}", help=f"{help_text} (instead of the file's setting row)")
+    importing.add_argument("--submit", action="store_true", help="sign and submit (default: a dry run only)")
+    importing.add_argument("--key", type=Path, help="the signing organisation's private key file (with --submit)")
+    importing.add_argument("--actor", help="the organisation id signing (with --submit)")
+    importing.add_argument("--url", help="submit to this server instead of the local ledger")
+    importing.add_argument("--json", action="store_true", help="print the report as JSON")
+    _passphrase_flag(importing)
+    importing.set_defaults(handler=command_import)
+
+
 def _scales(text: str) -> list[str]:
     from api.bench import SCALES
 
@@ -238,6 +275,16 @@ def _positive_jobs(text: str) -> int:
     if not text.isdigit() or not 1 <= int(text) <= 64:
         raise argparse.ArgumentTypeError("--jobs is a whole number from 1 to 64")
     return int(text)
+
+
+def _wait_seconds(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds <= MAX_WAIT_S:
+        raise argparse.ArgumentTypeError(f"--wait takes seconds from 0 to {MAX_WAIT_S}, not {text!r}")
+    return seconds
 
 
 def _passphrase_flag(parser: argparse.ArgumentParser) -> None:
@@ -309,8 +356,13 @@ def command_init(arguments: argparse.Namespace) -> int:
             print(f"ledger exists: {ledger.size()} entries, origin {ledger.origin}")
             return EXIT_OK
         raise LedgerError("the ledger exists already (use --if-missing to accept that)")
+    if not (settings.checkpoint_key_passphrase or arguments.no_passphrase or settings.checkpoint_key_path.exists()):
+        raise KeyFileError("the checkpoint key would be written unencrypted: set AMANAH_CHECKPOINT_KEY_PASSPHRASE, "
+                           "or pass --no-passphrase deliberately (demo only)")
     registrar_passphrase = _passphrase(arguments, confirm=True)  # before any file is written
+    private_folder(settings.home / "keys", tighten=True)
     personal.create_secret(settings.pseudonym_secret_path)
+    personal_keys.create_kek(settings.personal_kek_path)
     if not settings.checkpoint_key_path.exists():
         signing.write_private_key(signing.generate(), settings.checkpoint_key_path,
                                   settings.checkpoint_key_passphrase)
@@ -420,6 +472,39 @@ def _post(base: str, actor: str, key, idempotency_key: str, events: list) -> int
         return EXIT_SETUP
 
 
+def command_import(arguments: argparse.Namespace) -> int:
+    from api.importing import command
+
+    if arguments.template:
+        return command.write_template(arguments.template)
+    if not arguments.kind or not arguments.file:
+        raise LedgerError("give the kind of file and the file (or --template FILE)", field="file")
+    if arguments.submit and not (arguments.key and arguments.actor):
+        raise LedgerError("--submit needs --key and --actor", field="--key" if not arguments.key else "--actor")
+    settings = _settings(arguments)
+    # The local ledger answers NIK look-ups when this machine holds one; a dry run creates nothing.
+    ledger = None
+    if settings.pseudonym_secret_path.exists():
+        ledger = _open(settings, signing_checkpoints=arguments.submit and not arguments.url)
+    if arguments.submit and not arguments.url and ledger is None:
+        raise LedgerNotInitialised(f"no ledger at {settings.home}: run `amanah init`, or submit with --url")
+    plan = command.dry_run(arguments, ledger)
+    if plan.refusals or not plan.events or not arguments.submit:
+        command.show(plan, arguments.json)
+        if not plan.refusals and plan.events:
+            print("dry run: nothing was stored; add --submit --key FILE --actor ID to sign and submit", file=sys.stderr)
+            return EXIT_OK
+        print("refused: nothing was stored; fix the rows above and run the import again", file=sys.stderr)
+        return EXIT_REFUSED
+    key = signing.read_private_key(arguments.key, _passphrase(arguments))
+    if arguments.url:
+        code, result = command.submit_remote(plan, arguments.url.rstrip("/"), arguments.actor, key)
+    else:
+        code, result = command.submit_local(plan, ledger, arguments.actor, key)
+    command.show(plan, arguments.json, {"result": result} if code == EXIT_OK else result)
+    return code
+
+
 def command_checkpoint(arguments: argparse.Namespace) -> int:
     settings = _settings(arguments)
     ledger = _open(settings)
@@ -505,18 +590,37 @@ def command_export(arguments: argparse.Namespace) -> int:
 def command_forget(arguments: argparse.Namespace) -> int:
     ledger = _open(_settings(arguments), signing_checkpoints=False)
     if arguments.nik:
-        if ledger.pseudonym_secret is None:
-            raise ConfigurationError("no pseudonym secret to turn a NIK into a reference",
-                                     field="AMANAH_PSEUDONYM_SECRET")
-        subject = "worker:" + personal.worker_reference(ledger.pseudonym_secret, arguments.nik)
+        reference = ledger.worker_reference_for(personal.check_nik(arguments.nik, "--nik"))
+        if reference is None:
+            print("no worker is indexed under that NIK (never enrolled with it, or erased before)")
+            return EXIT_OK
+        subject = f"worker:{reference}"
     elif arguments.subject:
         subject = arguments.subject if ":" in arguments.subject else f"worker:{arguments.subject}"
     else:
         raise LedgerError("give a worker reference, worker:<ref>, heir:<claim> or --nik", field="subject")
-    if ledger.forget(subject):
-        print(f"erased the personal data of {subject}; the log and its proofs are unchanged")
+    erasure = ledger.forget(subject, arguments.wait)
+    print(f"erased the personal data of {subject} (its wrapped key, record and NIK index row); the log and its "
+          "proofs are unchanged" if erasure.erased else f"nothing stored for {subject} (unknown, or erased before)")
+    if erasure.done:
+        print("done: the database files keep no copy")
         return EXIT_OK
-    print(f"nothing to erase for {subject} (unknown, or erased before)")
+    print("pending: deleted from the tables, but older snapshots still keep copies in the database files: "
+          + "; ".join(erasure.holders))
+    print(f"run `amanah forget {subject} --wait 60` again once they end")
+    return EXIT_PENDING
+
+
+def command_rotate_kek(arguments: argparse.Namespace) -> int:
+    ledger = _open(_settings(arguments), signing_checkpoints=False)
+    from ledger import personal_store
+
+    count = personal_keys.rotate(ledger.recorder.write, ledger.personal_keys,
+                                 ledger.recorder.read(personal_store.read_kek_id),
+                                 lambda cursor, dialect, plain: personal.index_plain_keyed_workers(
+                                     cursor, dialect, ledger.pseudonym_secret, plain))
+    print(f"rewrapped {count} per-person keys under a new key-encryption key in {ledger.personal_keys.path}; "
+          "the old one is gone: restart running servers")
     return EXIT_OK
 
 

@@ -178,3 +178,37 @@ class HealthSchema(ma.Schema):
     status = ma.fields.String()
     tree_size = ma.fields.Integer()
     views_position = ma.fields.Integer()
+
+
+# ---- auditors' downloads: the same answers as CSV or XLSX (api/downloads.py) -----------------
+
+def _download_format() -> ma.fields.String:
+    return ma.fields.String(validate=validate.OneOf(("json", "csv", "xlsx")), metadata={
+        "description": "json, csv or xlsx; otherwise the Accept header decides"})
+
+
+class EntriesDownloadArgs(EntriesArgs):
+    format = _download_format()
+
+
+class BalancesDownloadArgs(BalancesArgs):
+    format = _download_format()
+
+
+class ReconciliationDownloadArgs(ReconciliationArgs):
+    format = _download_format()
+
+
+class TraceDownloadArgs(Strict):
+    format = _download_format()
+
+
+class JournalArgs(Strict):
+    first_day = Day(required=True, data_key="from", metadata={"description": "the period's first day (YYYY-MM-DD)"})
+    last_day = Day(required=True, data_key="to", metadata={"description": "the period's last day (YYYY-MM-DD)"})
+    format = _download_format()
+
+    @ma.validates_schema
+    def ordered(self, data, **_):
+        if "first_day" in data and "last_day" in data and data["last_day"] < data["first_day"]:
+            raise ma.ValidationError("must not be before from", "to")

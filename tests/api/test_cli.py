@@ -12,6 +12,7 @@ import sys
 def amanah(home, *arguments, passphrase=None, database_url=None, check=True):
     environment = {**os.environ, "AMANAH_HOME": str(home)}
     environment.pop("AMANAH_KEY_PASSPHRASE", None)
+    environment["AMANAH_CHECKPOINT_KEY_PASSPHRASE"] = "checkpoint horse"  # init refuses a plain key otherwise
     if passphrase:
         environment["AMANAH_KEY_PASSPHRASE"] = passphrase
     if database_url:
