@@ -70,7 +70,7 @@ class Synthetic:
         for first in range(start, start + count, 5000):
             chunk = []
             for number in range(first, min(first + 5000, start + count)):
-                reference = personal.worker_reference(self.secret, f"{number:016d}")
+                reference = f"{number:064x}"  # enrolled without personal data: any 64 hex digits
                 chunk.append({"worker": reference, "income_rupiah": 1_000_000, "category": "ojek_online", "jht": False})
             self.counter += 1
             self.ledger.submit(self.signers["bpjs"].submission(f"e{self.counter}", [

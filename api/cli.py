@@ -7,20 +7,27 @@ import argparse
 import getpass
 import json
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from ledger import note, personal, signing
+from ledger import note, personal, personal_keys, signing
 from ledger.application import Ledger
 from ledger.bundle import export_bundle, kept_checkpoint_note, verify_bundle, verify_database
 from ledger.statement_check import StatementCheck, read_statement
 from ledger.checkpoint_keys import ROTATION_TYPE, rotation_payload, verifier_key_of
 from ledger.client import Signer, public_key_b64
 from ledger.config import Settings
-from ledger.errors import ConfigurationError, KeyFileError, LedgerError, LedgerNotInitialised
+from ledger.errors import ConfigurationError, InvalidInput, KeyFileError, LedgerError, LedgerNotInitialised
+from ledger.private_files import private_folder
+from ledger.witness import cosigner_verifier_key
+from ledger.witness_client import Witnessing
+from ledger.witness_policy import WitnessPolicy, check_database_witnesses
+from ledger.witness_table import cosigned
 
-EXIT_OK, EXIT_VERIFY_FAILED, EXIT_REFUSED, EXIT_SETUP = 0, 1, 2, 3
+EXIT_OK, EXIT_VERIFY_FAILED, EXIT_REFUSED, EXIT_SETUP, EXIT_PENDING = 0, 1, 2, 3, 4
+MAX_WAIT_S = 3600
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -52,7 +59,10 @@ def build_parser() -> argparse.ArgumentParser:
     init.add_argument("--legal-name", default="Pemerintah Kota Administrasi Jakarta Utara")
     init.add_argument("--origin", help="log origin line (default: $AMANAH_ORIGIN)")
     init.add_argument("--if-missing", action="store_true", help="do nothing if the ledger exists")
-    _passphrase_flag(init)
+    init.add_argument("--no-passphrase", action="store_true",
+                      help="write the registrar and checkpoint keys without encryption (demo only); otherwise "
+                           "$AMANAH_KEY_PASSPHRASE (or a prompt) encrypts the registrar key and "
+                           "$AMANAH_CHECKPOINT_KEY_PASSPHRASE the checkpoint key")
     init.set_defaults(handler=command_init)
 
     keygen = commands.add_parser("keygen", help="write a new Ed25519 private key file (mode 0600)")
@@ -91,6 +101,8 @@ def build_parser() -> argparse.ArgumentParser:
     _passphrase_flag(submit)
     submit.set_defaults(handler=command_submit)
 
+    _import_parser(commands)
+
     checkpoint = commands.add_parser("checkpoint", help="print the latest signed checkpoint")
     checkpoint.add_argument("--sign", action="store_true", help="sign one at the current size first")
     checkpoint.add_argument("--json", action="store_true")
@@ -120,15 +132,27 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("directory", type=Path)
     export.set_defaults(handler=command_export)
 
-    forget = commands.add_parser("forget", help="carry out an erasure request (UU PDP) for a worker or heir")
+    forget = commands.add_parser("forget", help="carry out an erasure request (UU PDP) for a worker or heir; "
+                                 "exit 4 while older PostgreSQL snapshots still keep copies")
     forget.add_argument("subject", nargs="?", help="worker reference (64 hex), worker:<ref> or heir:<claim>")
     forget.add_argument("--nik", help="the worker's NIK instead of the reference")
+    forget.add_argument("--wait", type=_wait_seconds, default=0.0, metavar="SECONDS",
+                        help="wait up to SECONDS for older snapshots to end so the database files are scrubbed "
+                             "(default 0: report pending and return)")
     forget.set_defaults(handler=command_forget)
+
+    personal_data = commands.add_parser("personal", help="personal data beside the log").add_subparsers(
+        metavar="ACTION")
+    rotate_kek = personal_data.add_parser("rotate-kek", help="rewrap every per-person key under a new "
+                                          "key-encryption key, in one transaction")
+    rotate_kek.set_defaults(handler=command_rotate_kek)
 
     token = commands.add_parser("token", help="read-access tokens").add_subparsers(metavar="ACTION")
     issue = token.add_parser("issue", help="issue a bearer token for an organisation (shown once)")
     issue.add_argument("organisation")
     issue.add_argument("--label", default="")
+    issue.add_argument("--expires-in-days", type=int, metavar="N",
+                       help="the token stops working after N days (1-3650); without it, only revocation ends it")
     issue.set_defaults(handler=command_token, action="issue")
     revoke = token.add_parser("revoke", help="revoke a token by its id")
     revoke.add_argument("token_id")
@@ -176,6 +200,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--markdown", type=Path, help="write the table (for docs/benchmarks.md) here")
     bench.set_defaults(handler=command_bench)
 
+    _witness_parser(commands)
+
     verify = commands.add_parser("verify", help="verify a bundle offline, or the live database")
     verify.add_argument("bundle", type=Path, nargs="?")
     verify.add_argument("--db", action="store_true", help="verify the configured database instead")
@@ -190,8 +216,54 @@ def build_parser() -> argparse.ArgumentParser:
                         help="a signed impact statement (JSON): check its signature and checkpoint against the "
                              "bundle and recompute its figures from the bundle; names every figure that differs. "
                              "May be repeated")
+    verify.add_argument("--witness", action="append", default=[], metavar="KEY",
+                        help="a witness verifier key you trust (type 0x04, from the witness itself); repeat")
+    verify.add_argument("--quorum", type=int, help="cosignatures needed from the listed witnesses (default: all)")
+    verify.add_argument("--max-cosignature-age", type=float, metavar="SECONDS",
+                        help="refuse cosignatures older than this")
     verify.set_defaults(handler=command_verify)
     return parser
+
+
+def _witness_parser(commands) -> None:
+    witness = commands.add_parser("witness", help="run a witness that cosigns this or another ledger's "
+                                  "checkpoints (docs/witnessing.md)").add_subparsers(metavar="ACTION")
+    init = witness.add_parser("init", help="write a witness key and configuration in DIRECTORY")
+    init.add_argument("directory", type=Path)
+    init.add_argument("--name", required=True, help="the witness's key name, e.g. witness.auditor.example/w1")
+    init.add_argument("--log-key", action="append", required=True, metavar="VKEY",
+                      help="the checkpoint verifier key of a log to follow (GET /api/v1/keys); repeat")
+    _passphrase_flag(init)
+    init.set_defaults(handler=command_witness_init)
+    serve = witness.add_parser("serve", help="serve add-checkpoint (c2sp.org/tlog-witness)")
+    serve.add_argument("--config", type=Path, required=True)
+    serve.add_argument("--bind", default="127.0.0.1:8100")
+    _passphrase_flag(serve)
+    serve.set_defaults(handler=command_witness_serve)
+    key = witness.add_parser("key", help="print the witness's verifier key (give it to the ledger and readers)")
+    key.add_argument("--config", type=Path, required=True)
+    _passphrase_flag(key)
+    key.set_defaults(handler=command_witness_key)
+
+
+def _import_parser(commands) -> None:
+    importing = commands.add_parser("import", help="check a spreadsheet (CSV or XLSX) row by row, then sign and "
+                                    "submit it with --submit (docs/importing.md)")
+    importing.add_argument("kind", nargs="?", choices=["premiums", "receipts", "disbursements", "enrolments"])
+    importing.add_argument("file", nargs="?", type=Path, help="the .csv or .xlsx file")
+    importing.add_argument("--template", type=Path, metavar="FILE",
+                           help="write a template instead: premiums.xlsx, receipts.csv, disbursements.xlsx, ...")
+    for name, help_text in (("programme", "the programme id"), ("batch", "premium batch id"),
+                            ("disbursement", "the disbursement that paid the premium batch"),
+                            ("month", "the month the premium batch covers"), ("paid-on", "the day BPJS paid the batch")):
+        importing.add_argument(f"--{name}", help=f"{help_text} (instead of the file's setting row)")
+    importing.add_argument("--submit", action="store_true", help="sign and submit (default: a dry run only)")
+    importing.add_argument("--key", type=Path, help="the signing organisation's private key file (with --submit)")
+    importing.add_argument("--actor", help="the organisation id signing (with --submit)")
+    importing.add_argument("--url", help="submit to this server instead of the local ledger")
+    importing.add_argument("--json", action="store_true", help="print the report as JSON")
+    _passphrase_flag(importing)
+    importing.set_defaults(handler=command_import)
 
 
 def _scales(text: str) -> list[str]:
@@ -208,6 +280,16 @@ def _positive_jobs(text: str) -> int:
     if not text.isdigit() or not 1 <= int(text) <= 64:
         raise argparse.ArgumentTypeError("--jobs is a whole number from 1 to 64")
     return int(text)
+
+
+def _wait_seconds(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds <= MAX_WAIT_S:
+        raise argparse.ArgumentTypeError(f"--wait takes seconds from 0 to {MAX_WAIT_S}, not {text!r}")
+    return seconds
 
 
 def _passphrase_flag(parser: argparse.ArgumentParser) -> None:
@@ -279,8 +361,13 @@ def command_init(arguments: argparse.Namespace) -> int:
             print(f"ledger exists: {ledger.size()} entries, origin {ledger.origin}")
             return EXIT_OK
         raise LedgerError("the ledger exists already (use --if-missing to accept that)")
+    if not (settings.checkpoint_key_passphrase or arguments.no_passphrase or settings.checkpoint_key_path.exists()):
+        raise KeyFileError("the checkpoint key would be written unencrypted: set AMANAH_CHECKPOINT_KEY_PASSPHRASE, "
+                           "or pass --no-passphrase deliberately (demo only)")
     registrar_passphrase = _passphrase(arguments, confirm=True)  # before any file is written
+    private_folder(settings.home / "keys", tighten=True)
     personal.create_secret(settings.pseudonym_secret_path)
+    personal_keys.create_kek(settings.personal_kek_path)
     if not settings.checkpoint_key_path.exists():
         signing.write_private_key(signing.generate(), settings.checkpoint_key_path,
                                   settings.checkpoint_key_passphrase)
@@ -362,6 +449,7 @@ def command_submit(arguments: argparse.Namespace) -> int:
     ledger = _open(settings)
     signer = Signer(ledger.origin, arguments.actor, key)
     _print_json(ledger.submit(signer.submission(idempotency_key, events)))
+    _ask_witnesses(settings, ledger)
     return EXIT_OK
 
 
@@ -389,16 +477,67 @@ def _post(base: str, actor: str, key, idempotency_key: str, events: list) -> int
         return EXIT_SETUP
 
 
+def command_import(arguments: argparse.Namespace) -> int:
+    from api.importing import command
+
+    if arguments.template:
+        return command.write_template(arguments.template)
+    if not arguments.kind or not arguments.file:
+        raise LedgerError("give the kind of file and the file (or --template FILE)", field="file")
+    if arguments.submit and not (arguments.key and arguments.actor):
+        raise LedgerError("--submit needs --key and --actor", field="--key" if not arguments.key else "--actor")
+    settings = _settings(arguments)
+    # The local ledger answers NIK look-ups when this machine holds one; a dry run creates nothing.
+    ledger = None
+    if settings.pseudonym_secret_path.exists():
+        ledger = _open(settings, signing_checkpoints=arguments.submit and not arguments.url)
+    if arguments.submit and not arguments.url and ledger is None:
+        raise LedgerNotInitialised(f"no ledger at {settings.home}: run `amanah init`, or submit with --url")
+    plan = command.dry_run(arguments, ledger)
+    if plan.refusals or not plan.events or not arguments.submit:
+        command.show(plan, arguments.json)
+        if not plan.refusals and plan.events:
+            print("dry run: nothing was stored; add --submit --key FILE --actor ID to sign and submit", file=sys.stderr)
+            return EXIT_OK
+        print("refused: nothing was stored; fix the rows above and run the import again", file=sys.stderr)
+        return EXIT_REFUSED
+    key = signing.read_private_key(arguments.key, _passphrase(arguments))
+    if arguments.url:
+        code, result = command.submit_remote(plan, arguments.url.rstrip("/"), arguments.actor, key)
+    else:
+        code, result = command.submit_local(plan, ledger, arguments.actor, key)
+    command.show(plan, arguments.json, {"result": result} if code == EXIT_OK else result)
+    return code
+
+
 def command_checkpoint(arguments: argparse.Namespace) -> int:
-    ledger = _open(_settings(arguments))
+    settings = _settings(arguments)
+    ledger = _open(settings)
     checkpoint = ledger.sign_checkpoint() if arguments.sign else ledger.latest_checkpoint()
     if checkpoint is None:
         raise LedgerNotInitialised("no checkpoint yet: run `amanah init`")
+    _ask_witnesses(settings, ledger)
+    checkpoint = cosigned(ledger, ledger.latest_checkpoint())
     if arguments.json:
         _print_json(checkpoint)
-    else:
-        print(checkpoint["note"], end="")
+        return EXIT_OK
+    print(checkpoint["note"], end="")
+    for item in checkpoint["cosignatures"]:
+        print(f"cosigned by {item['witness']} at {item['cosigned_at']}", file=sys.stderr)
+    if not checkpoint["cosignatures"]:
+        print(f"no witness has cosigned checkpoint {checkpoint['tree_size']} yet", file=sys.stderr)
     return EXIT_OK
+
+
+def _ask_witnesses(settings: Settings, ledger: Ledger) -> None:
+    """Ask the configured witnesses to cosign the latest checkpoint, within their timeouts; a
+    witness that does not answer is reported, never fatal (the server's thread asks again)."""
+    if not settings.witnesses:
+        return
+    outcomes = Witnessing(ledger, settings.witnesses, settings.witness_timeout_seconds).witness_latest()
+    for name, outcome in outcomes.items():
+        if outcome != "cosigned":
+            print(f"amanah: witness {name}: {outcome}", file=sys.stderr)
 
 
 def command_checkpoint_key_rotate(arguments: argparse.Namespace) -> int:
@@ -443,7 +582,9 @@ def command_proof(arguments: argparse.Namespace) -> int:
 
 
 def command_export(arguments: argparse.Namespace) -> int:
-    ledger = _open(_settings(arguments), signing_checkpoints=False)
+    settings = _settings(arguments)
+    ledger = _open(settings, signing_checkpoints=False)
+    _ask_witnesses(settings, ledger)  # so the newest checkpoint in the bundle is witnessed
     bar, update = _progress("export")
     with bar:
         manifest = export_bundle(ledger, arguments.directory, update)
@@ -454,18 +595,37 @@ def command_export(arguments: argparse.Namespace) -> int:
 def command_forget(arguments: argparse.Namespace) -> int:
     ledger = _open(_settings(arguments), signing_checkpoints=False)
     if arguments.nik:
-        if ledger.pseudonym_secret is None:
-            raise ConfigurationError("no pseudonym secret to turn a NIK into a reference",
-                                     field="AMANAH_PSEUDONYM_SECRET")
-        subject = "worker:" + personal.worker_reference(ledger.pseudonym_secret, arguments.nik)
+        reference = ledger.worker_reference_for(personal.check_nik(arguments.nik, "--nik"))
+        if reference is None:
+            print("no worker is indexed under that NIK (never enrolled with it, or erased before)")
+            return EXIT_OK
+        subject = f"worker:{reference}"
     elif arguments.subject:
         subject = arguments.subject if ":" in arguments.subject else f"worker:{arguments.subject}"
     else:
         raise LedgerError("give a worker reference, worker:<ref>, heir:<claim> or --nik", field="subject")
-    if ledger.forget(subject):
-        print(f"erased the personal data of {subject}; the log and its proofs are unchanged")
+    erasure = ledger.forget(subject, arguments.wait)
+    print(f"erased the personal data of {subject} (its wrapped key, record and NIK index row); the log and its "
+          "proofs are unchanged" if erasure.erased else f"nothing stored for {subject} (unknown, or erased before)")
+    if erasure.done:
+        print("done: the database files keep no copy")
         return EXIT_OK
-    print(f"nothing to erase for {subject} (unknown, or erased before)")
+    print("pending: deleted from the tables, but older snapshots still keep copies in the database files: "
+          + "; ".join(erasure.holders))
+    print(f"run `amanah forget {subject} --wait 60` again once they end")
+    return EXIT_PENDING
+
+
+def command_rotate_kek(arguments: argparse.Namespace) -> int:
+    ledger = _open(_settings(arguments), signing_checkpoints=False)
+    from ledger import personal_store
+
+    count = personal_keys.rotate(ledger.recorder.write, ledger.personal_keys,
+                                 ledger.recorder.read(personal_store.read_kek_id),
+                                 lambda cursor, dialect, plain: personal.index_plain_keyed_workers(
+                                     cursor, dialect, ledger.pseudonym_secret, plain))
+    print(f"rewrapped {count} per-person keys under a new key-encryption key in {ledger.personal_keys.path}; "
+          "the old one is gone: restart running servers")
     return EXIT_OK
 
 
@@ -480,8 +640,9 @@ def command_token(arguments: argparse.Namespace) -> int:
     if arguments.action == "issue":
         if services.ledger.organisation(arguments.organisation) is None:
             raise LedgerError(f"{arguments.organisation!r} is not a registered organisation", field="organisation")
-        token, token_id = services.tokens.issue(arguments.organisation, arguments.label)
-        print(f"token for {arguments.organisation} (id {token_id}); it is shown only now:")
+        token, token_id = services.tokens.issue(arguments.organisation, arguments.label, arguments.expires_in_days)
+        expiry = f", expires in {arguments.expires_in_days} days" if arguments.expires_in_days else ""
+        print(f"token for {arguments.organisation} (id {token_id}{expiry}); it is shown only now:")
         print(token)
     elif arguments.action == "revoke":
         services.tokens.revoke(arguments.token_id)
@@ -592,13 +753,17 @@ def command_verify(arguments: argparse.Namespace) -> int:
         raise LedgerError("--statement checks a statement against a BUNDLE, not --db", field="statement")
     kept = [kept_checkpoint_note(path) for path in arguments.since_checkpoint]
     checks = [StatementCheck(read_statement(path)) for path in arguments.statement]
+    policy = _witness_policy(arguments)
     bar, update = _progress("verify")
     with bar:
         if arguments.db:
-            report = verify_database(_open(_settings(arguments), signing_checkpoints=False), update, kept)
+            ledger = _open(_settings(arguments), signing_checkpoints=False)
+            report = verify_database(ledger, update, kept)
+            if policy is not None:
+                check_database_witnesses(ledger, policy, report)
         else:
             report = verify_bundle(arguments.bundle, update, arguments.origin, arguments.checkpoint_key, kept,
-                                   arguments.jobs, watch=_watch_all(checks))
+                                   arguments.jobs, witness_policy=policy, watch=_watch_all(checks))
     for failure in report.failures:
         print(f"FAIL {failure}")
     if report.failure_count > len(report.failures):
@@ -644,6 +809,69 @@ def _print_statement_check(path: Path, check) -> bool:
         print(f"STATEMENT FAILED {path} ({where}): {len(check.problems)} problems, "
               f"{len(check.differences)} figures differ")
     return good
+
+
+def _witness_policy(arguments: argparse.Namespace) -> WitnessPolicy | None:
+    if not arguments.witness:
+        if arguments.quorum is not None or arguments.max_cosignature_age is not None:
+            raise InvalidInput("--quorum and --max-cosignature-age need at least one --witness KEY", field="witness")
+        return None
+    quorum = len(arguments.witness) if arguments.quorum is None else arguments.quorum
+    return WitnessPolicy(tuple(arguments.witness), quorum, arguments.max_cosignature_age)
+
+
+def command_witness_init(arguments: argparse.Namespace) -> int:
+    from api.witness_app import read_config
+
+    directory = arguments.directory
+    config = directory / "witness.json"
+    if config.exists():
+        raise LedgerError(f"{config} exists already; refusing to replace a witness", field="directory")
+    logs: dict[str, list[str]] = {}
+    for text in arguments.log_key:
+        origin, _ = note.parse_verifier_key(text)  # the ledger names its checkpoint key by its origin
+        logs.setdefault(origin, []).append(text)
+    passphrase = _passphrase(arguments, confirm=True)
+    key = signing.generate()
+    signing.write_private_key(key, directory / "witness.key", passphrase)
+    config.write_text(json.dumps({"name": arguments.name, "key": "witness.key", "database": "witness.db",
+                                  "logs": [{"origin": origin, "verifier_keys": keys}
+                                           for origin, keys in logs.items()]}, indent=2) + "\n")
+    read_config(config)  # the name and keys are checked the way `serve` will read them
+    print(f"witness configuration: {config}")
+    print(cosigner_verifier_key(arguments.name, signing.public_key_bytes(key)))
+    return EXIT_OK
+
+
+def command_witness_key(arguments: argparse.Namespace) -> int:
+    from api.witness_app import open_witness, read_config
+
+    witness, state = open_witness(read_config(arguments.config), _passphrase(arguments))
+    state.close()
+    print(witness.verifier_key)
+    return EXIT_OK
+
+
+def command_witness_serve(arguments: argparse.Namespace) -> int:
+    from werkzeug.serving import make_server
+
+    from api.witness_app import create_witness_app, open_witness, read_config
+
+    host, _, port = arguments.bind.rpartition(":")
+    if not host or not port.isdigit():
+        raise InvalidInput("--bind is HOST:PORT", field="bind")
+    witness, state = open_witness(read_config(arguments.config), _passphrase(arguments))
+    server = make_server(host, int(port), create_witness_app(witness, state), threaded=True)
+    print(f"witness {witness.name} on http://{host}:{server.server_port}/add-checkpoint", flush=True)
+    print(f"verifier key: {witness.verifier_key}", flush=True)
+    signal.signal(signal.SIGTERM, lambda number, frame: server.shutdown())
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        state.close()
+    return EXIT_OK
 
 
 def _now() -> str:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
-from ledger import note, payloads, personal, signing
+from ledger import note, payloads, personal, personal_keys, signing
 from ledger.application import Ledger
 from ledger.client import Signer, public_key_b64
 from ledger.config import Settings
@@ -27,6 +27,7 @@ from ledger.domain.attribution import line_funders
 from ledger.domain.common import aggregate_uuid
 from ledger.domain.rates import default_rules, premium_for
 from ledger.domain.workers import worker_uuid
+from api.witness_demo import witness_demo
 
 PROGRAMME = "sertakan-jakut-2025"
 WORKERS = 11_860
@@ -74,6 +75,7 @@ def build_demo(settings: Settings, seed: int = 2025, progress: Progress | None =
     keys_dir = settings.home / "demo-keys"
     checkpoint_key = _key(settings.checkpoint_key_path)
     personal.create_secret(settings.pseudonym_secret_path)
+    personal_keys.create_kek(settings.personal_kek_path)
     secret = personal.read_secret(settings.pseudonym_secret_path)
     ledger = Ledger(settings, checkpoint_key, secret)
     if ledger.size():
@@ -94,6 +96,7 @@ def build_demo(settings: Settings, seed: int = 2025, progress: Progress | None =
         _claims_of(world, month)
         progress(4 + number, 16)
     _corrections(world)
+    world.facts["witnesses"] = witness_demo(settings.home, ledger, checkpoint_key)
     progress(16, 16)
     (settings.home / "demo-facts.json").write_text(json.dumps(world.facts, indent=2) + "\n")
     return world.facts
@@ -209,12 +212,15 @@ def _payable(worker: dict, month: str) -> bool:
 
 def _plan_workers(world: DemoWorld) -> None:
     rng = world.rng
+    # References are random (ledger/personal.py), drawn from their own generator seeded from the
+    # demo's, so the demo stays deterministic and its other draws stay what they were.
+    references = random.Random(repr(rng.getstate()[1][:8]))
     categories = [name for name, weight in CATEGORY_WEIGHTS for _ in range(weight)]
     for number in range(WORKERS):
-        nik = f"3172{rng.randrange(10**11, 10**12):012d}"[:16]
+        nik = _north_jakarta_nik(rng.randrange(10**11, 10**12))
         month = 1 if number < 9_000 else 2 + (number - 9_000) * 6 // (WORKERS - 9_000)  # Jan, then to Jul
         world.workers.append({
-            "nik": nik, "worker": personal.worker_reference(world.secret, nik), "category": rng.choice(categories),
+            "nik": nik, "worker": f"{references.getrandbits(256):064x}", "category": rng.choice(categories),
             "kelurahan": KELURAHAN[number % 2], "jht": rng.random() < 0.06, "income_rupiah": 1_000_000,
             "enrolled_on": f"2025-{month:02d}-{2 + number % 6:02d}",  # before the month's premium is paid
             "name": f"{rng.choice(GIVEN)} {rng.choice(FAMILY)}", "phone": f"08{rng.randrange(10**9, 10**10)}"})
@@ -222,12 +228,20 @@ def _plan_workers(world: DemoWorld) -> None:
     _plan_claims(world)
 
 
+def _north_jakarta_nik(number: int) -> str:
+    """A well-formed NIK (ledger/nik.py) from a random number: Kota Jakarta Utara (3172) and one of
+    its six districts, a birth date from 1960 to 2006 (a woman's day + 40), a serial from 0001."""
+    district, woman = 1 + number % 6, (number // 6) % 2 == 1
+    year, month, day = 1960 + (number // 12) % 47, 1 + (number // 564) % 12, 1 + (number // 6_768) % 28
+    serial = 1 + (number // 189_504) % 9_999
+    return f"3172{district:02d}{day + 40 * woman:02d}{month:02d}{year % 100:02d}{serial:04d}"
+
+
 def _fix_duplicate_niks(world: DemoWorld) -> None:
     seen: set[str] = set()
     for worker in world.workers:
-        while worker["nik"] in seen:
-            worker["nik"] = f"{int(worker['nik']) + 1:016d}"
-            worker["worker"] = personal.worker_reference(world.secret, worker["nik"])
+        while worker["nik"] in seen:  # the next serial number, 9999 wrapping to 0001
+            worker["nik"] = worker["nik"][:12] + f"{int(worker['nik'][12:]) % 9_999 + 1:04d}"
         seen.add(worker["nik"])
 
 

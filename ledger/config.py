@@ -8,6 +8,8 @@ from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
 
 from ledger.errors import ConfigurationError
+from ledger.private_files import private_database_file
+from ledger.witness_client import parse_witnesses
 
 DEFAULT_ORIGIN = "amanah.jakarta-utara.example/ledger"
 
@@ -23,6 +25,9 @@ class Settings:
     checkpoint_every_seconds: float
     pseudonym_secret_path: Path
     views_url: str = ""
+    witnesses: tuple = ()  # WitnessEndpoint: who the ledger asks to cosign its checkpoints
+    witness_timeout_seconds: float = 3.0
+    personal_kek_path: Path | None = None  # None: pseudonym_secret_path's folder / personal.kek
 
     @classmethod
     def from_environment(cls, environ: dict[str, str] | None = None, **overrides: object) -> Settings:
@@ -41,12 +46,17 @@ class Settings:
             pseudonym_secret_path=Path(env.get("AMANAH_PSEUDONYM_SECRET", home / "keys" / "pseudonym.secret")),
         )
         values["views_url"] = env.get("AMANAH_VIEWS_URL", "")
+        values["witnesses"] = parse_witnesses(env.get("AMANAH_WITNESSES", ""))
+        values["witness_timeout_seconds"] = _positive_float(env, "AMANAH_WITNESS_TIMEOUT_SECONDS", 3.0)
+        values["personal_kek_path"] = Path(env.get("AMANAH_PERSONAL_KEK", home / "keys" / "personal.kek"))
         values.update({key: value for key, value in overrides.items() if value is not None})
         return cls(**values)
 
     def __post_init__(self) -> None:
         if not self.views_url:
             object.__setattr__(self, "views_url", self.database_url)
+        if self.personal_kek_path is None:
+            object.__setattr__(self, "personal_kek_path", self.pseudonym_secret_path.parent / "personal.kek")
 
     def eventsourcing_env(self) -> dict[str, str]:
         """The `env` the eventsourcing Application is built with, from the database URL."""
@@ -58,7 +68,7 @@ class Settings:
                 raise ConfigurationError("sqlite URL needs a file path, like sqlite:///var/ledger.db",
                                          field="AMANAH_DATABASE_URL")
             if path != ":memory:":
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
+                private_database_file(Path(path))  # 0600 before SQLite creates it (and its WAL) 0644
             return {**common, "PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": path,
                     "SQLITE_LOCK_TIMEOUT": "30",
                     "APPLICATION_RECORDER_TOPIC": "ledger.recorders:LedgerSQLiteRecorder"}

@@ -14,6 +14,7 @@ from api.schemas import (
 from ledger.checkpoint_keys import history_json
 from ledger.errors import LedgerNotInitialised
 from ledger.signing import b64encode
+from ledger.witness_table import cosigned
 from projections.queries import programme_totals
 
 blp = Blueprint("transparency", __name__, url_prefix="/api/v1", description="Public: checkpoints, keys, proofs")
@@ -25,8 +26,9 @@ class LatestCheckpoint(MethodView):
     @blp.doc(responses={"200": {"description": "the latest signed checkpoint (C2SP signed note)",
                                 "content": {"text/plain": {}, "application/json": {}}}})
     def get(self, args):
-        """The latest signed checkpoint, as text/plain (or JSON with Accept or format=json)."""
-        checkpoint = services().ledger.latest_checkpoint()
+        """The latest signed checkpoint with its witnesses' cosignature lines, as a text/plain signed
+        note (or JSON with Accept or format=json)."""
+        checkpoint = cosigned(services().ledger, services().ledger.latest_checkpoint())
         if checkpoint is None:
             raise LedgerNotInitialised("the ledger has no checkpoint yet")
         wants_json = args.get("format") == "json" or (
@@ -34,8 +36,11 @@ class LatestCheckpoint(MethodView):
             == "application/json" and request.accept_mimetypes["application/json"] >
             request.accept_mimetypes["text/plain"])
         if wants_json:
-            return Response(json.dumps(checkpoint), mimetype="application/json")
-        return Response(checkpoint["note"], mimetype="text/plain")
+            response = Response(json.dumps(checkpoint), mimetype="application/json")
+        else:
+            response = Response(checkpoint["note"], mimetype="text/plain")
+        response.vary.add("Accept")
+        return response
 
 
 @blp.route("/checkpoints")
@@ -68,7 +73,10 @@ class Keys(MethodView):
                     for key in organisation.keys.values()]})
         history = ledger.checkpoint_key_history()
         return {"origin": ledger.origin, "checkpoint_key": history[-1].verifier_key,
-                "checkpoint_keys": history_json(history), "organisations": organisations}
+                "checkpoint_keys": history_json(history), "organisations": organisations,
+                # Pin these from the witnesses themselves too: a server could list keys it holds.
+                "witnesses": [{"verifier_key": witness.verifier_key, "url": witness.url}
+                              for witness in services().settings.witnesses]}
 
 
 def _organisation_ids() -> list[str]:

@@ -8,7 +8,7 @@ import pytest
 
 from ledger import payloads
 from ledger.client import Signer
-from ledger.personal import worker_reference
+from ledger.personal import new_worker_reference
 
 PROGRAMME = "sertakan-jakut-2025"
 
@@ -53,7 +53,8 @@ class Programme:
 
     def enrol(self, nik: str, category: str = "ojek_online", enrolled_on: str = "2025-01-15",
               jht: bool = False, kelurahan: str = "Kelapa Gading Barat") -> str:
-        reference = worker_reference(self.ledger.pseudonym_secret, nik)
+        # As BPJS tooling does: the person's indexed reference, or a fresh random one.
+        reference = self.ledger.worker_reference_for(nik) or new_worker_reference()
         self.ledger.submit(self.bpjs.submission(self.key("enrol"), [("worker.enrolled", "2025-01-15T08:00:00Z",
             payloads.enrolment(PROGRAMME, reference, category, kelurahan, enrolled_on, jht=jht))]) | {
             "personal": {"0": {"nik": nik, "name": f"Pekerja {nik[-4:]}", "phone": "0812 0000 0000"}}})

@@ -13,13 +13,10 @@ from ledger.errors import AlreadyExists, InvalidInput, NotFound, RuleViolation
 from tests.domain.conftest import (
     PROGRAMME, assert_refused, assert_refused_as_one_of, attempt, balances, programme_state,
 )
+from tests.niks import nik
 
 MAJU, SINAR = "pt-maju-bersama", "pt-sinar-laut"
 JAN_TO_MAY = ["2025-01", "2025-02", "2025-03", "2025-04", "2025-05"]
-
-
-def nik(number: int) -> str:
-    return f"3172{number:012d}"
 
 
 @pytest.fixture
@@ -135,7 +132,7 @@ def test_the_benefit_follows_the_length_of_membership_not_the_premiums_paid(fund
 
 
 def test_a_membership_that_began_before_the_programme_counts_from_its_start(funded):
-    reference = personal.new_worker_reference() if hasattr(personal, "new_worker_reference") else "e" * 64
+    reference = personal.new_worker_reference()
     funded.submit(funded.bpjs, "worker.enrolled", payloads.enrolment(
         PROGRAMME, reference, "ojek_online", "Kelapa Gading Barat", "2025-03-20", member_since="2024-06-01",
         member_since_reference="KPJ-letter-2024-118"))

@@ -13,13 +13,10 @@ from ledger.errors import AlreadyExists, InvalidInput, NotFound, RuleViolation
 from tests.domain.conftest import (
     PROGRAMME, assert_refused, balances, claim_state, programme_state, worker_state,
 )
+from tests.niks import nik
 
 MAJU, SINAR = "pt-maju-bersama", "pt-sinar-laut"
 BPJS = "bpjs-kelapa-gading"
-
-
-def nik(n: int) -> str:
-    return f"317201{150690 + n:06d}{n % 9000 + 1:04d}"[:16]
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from ledger import payloads
 from ledger.bundle import export_bundle, verify_bundle, verify_database
 from ledger.errors import AlreadyExists, InvalidInput, NotFound, RuleViolation
 from tests.domain.conftest import PROGRAMME, claim_state, worker_state
+from tests.niks import nik
 
 MAIN = "pt-maju-bersama"
 
@@ -56,7 +57,7 @@ def test_a_disbursement_cannot_overdraw_a_receipt(funded):
 
 
 def test_premiums_follow_the_rate_table_and_never_exceed_the_disbursement(funded):
-    workers = [funded.enrol(f"3172{n:012d}") for n in range(3)]
+    workers = [funded.enrol(nik(n)) for n in range(3)]
     funded.disburse("ds-1", [("rc-1", MAIN, 50_400)])  # exactly 3 x Rp16,800
     batch = payloads.premium_batch(PROGRAMME, "b-1", "ds-1", "2025-03", [funded.workers[w] for w in workers])
     assert {payload["amount_rupiah"] for kind, payload in batch[1:]} == {16_800}
@@ -71,7 +72,7 @@ def test_premiums_follow_the_rate_table_and_never_exceed_the_disbursement(funded
 
 
 def test_one_premium_per_worker_per_month(funded):
-    worker = funded.enrol("3172000000000001")
+    worker = funded.enrol(nik(1))
     funded.disburse("ds-1", [("rc-1", MAIN, 33_600)])
     funded.pay("b-1", "ds-1", "2025-03", [worker])
     duplicate = payloads.premium_batch(PROGRAMME, "b-2", "ds-1", "2025-03", [funded.workers[worker]])
@@ -79,11 +80,11 @@ def test_one_premium_per_worker_per_month(funded):
 
 
 def test_a_nik_is_enrolled_once_and_must_match_its_reference(funded):
-    funded.enrol("3172000000000009")
-    refused(funded, AlreadyExists, "worker", lambda: funded.enrol("3172000000000009"))
+    funded.enrol(nik(9))
+    refused(funded, AlreadyExists, "worker", lambda: funded.enrol(nik(9)))
     document = funded.bpjs.submission("mismatch", [("worker.enrolled", "2025-01-15T08:00:00Z", payloads.enrolment(
         PROGRAMME, "a" * 64, "dasawisma", "Kelapa Gading Timur", "2025-01-15"))])
-    document["personal"] = {"0": {"nik": "3172000000000010", "name": "Siti"}}
+    document["personal"] = {"0": {"nik": nik(9), "name": "Siti"}}  # indexed under another reference
     refused(funded, InvalidInput, "personal.0.nik", lambda: funded.ledger.submit(document))
 
 
@@ -102,8 +103,8 @@ def _claim(funded, claim, worker, benefit, incident, amount):
 
 
 def test_the_jkm_benefit_is_42_million_after_three_months_of_membership_and_10_million_before(funded):
-    driver = funded.enrol("3172000000000100")
-    newcomer = funded.enrol("3172000000000200", enrolled_on="2025-04-01")
+    driver = funded.enrol(nik(100))
+    newcomer = funded.enrol(nik(200), enrolled_on="2025-04-01")
     _paid_months(funded, driver, ["2025-03", "2025-04", "2025-05"])
     _paid_months(funded, newcomer, ["2025-04", "2025-05"])
     approve = _claim(funded, "jkm-1", driver, "jkm", "2025-05-14", 42_000_000)
@@ -123,7 +124,7 @@ def test_the_jkm_benefit_is_42_million_after_three_months_of_membership_and_10_m
 
 
 def test_a_claim_outside_a_covered_month_is_refused(funded):
-    worker = funded.enrol("3172000000000300")
+    worker = funded.enrol(nik(300))
     _paid_months(funded, worker, ["2025-03"])
     refused(funded, RuleViolation, "incident_on", lambda: funded.submit(funded.bpjs, "claim.filed", payloads.claim(
         PROGRAMME, "jkk-1", worker, "jkk", incident_on="2025-04-02", filed_on="2025-04-03")))
@@ -144,7 +145,7 @@ def test_a_disbursed_receipt_cannot_be_reversed_until_the_disbursement_is(funded
 
 
 def test_erasure_destroys_personal_data_and_changes_nothing_else(funded, tmp_path):
-    nik, name = "3172123456789012", "Pekerja 9012"
+    nik, name = "3172064512889012", "Pekerja 9012"
     worker = funded.enrol(nik)
     subject = f"worker:{worker}"
     assert funded.ledger.personal_data(subject)["nik"] == nik
@@ -152,7 +153,7 @@ def test_erasure_destroys_personal_data_and_changes_nothing_else(funded, tmp_pat
     export_bundle(funded.ledger, tmp_path / "before")
     logged = b"".join(leaf for _, leaf in funded.ledger.entries(0, funded.ledger.size()))
     assert nik.encode() not in logged and name.encode() not in logged
-    assert funded.ledger.forget(subject)
+    assert funded.ledger.forget(subject).erased
     assert funded.ledger.personal_data(subject) is None
     other = funded.world.reopen()
     try:
@@ -169,7 +170,7 @@ def test_erasure_destroys_personal_data_and_changes_nothing_else(funded, tmp_pat
 
 
 def test_membership_ends_after_more_than_three_unpaid_months_and_needs_a_new_enrolment(funded):
-    worker = funded.enrol("3172000000000400", enrolled_on="2025-01-05")
+    worker = funded.enrol(nik(400), enrolled_on="2025-01-05")
     _paid_months(funded, worker, ["2025-01", "2025-05"])  # Feb, Mar, Apr unpaid: three months, allowed
     state = worker_state(funded.ledger, worker)
     assert state.active("2025-05", 3) and state.covered("2025-05") and not state.covered("2025-04")
@@ -179,7 +180,7 @@ def test_membership_ends_after_more_than_three_unpaid_months_and_needs_a_new_enr
 
 
 def test_a_late_claim_payment_is_accepted_and_shows_as_late(funded):
-    worker = funded.enrol("3172000000000500", enrolled_on="2025-01-10")
+    worker = funded.enrol(nik(500), enrolled_on="2025-01-10")
     _paid_months(funded, worker, ["2025-03", "2025-04"])
     _claim(funded, "jkm-late", worker, "jkm", "2025-04-18", 42_000_000)(42_000_000)  # complete on a Friday
     claim = claim_state(funded.ledger, "jkm", worker, "jkm-late")

@@ -11,10 +11,11 @@ import pytest
 from ledger import payloads
 from ledger.domain.workers import Worker, worker_uuid
 from ledger.errors import AlreadyExists, InvalidInput, NotFound, NotPermitted, RuleViolation
-from ledger.personal import worker_reference
+from ledger.personal import new_worker_reference
 from tests.domain.conftest import (
     PROGRAMME, assert_refused, assert_refused_as_one_of, attempt, balances, programme_state,
 )
+from tests.niks import nik
 
 MAJU, SINAR = "pt-maju-bersama", "pt-sinar-laut"
 BPJS = "bpjs-kelapa-gading"
@@ -27,10 +28,6 @@ def funded(programme):
     programme.receive(MAJU, "rc-1", 60_000_000, "pl-1")
     programme.receive(SINAR, "rc-2", 40_000_000)
     return programme
-
-
-def nik(number: int) -> str:
-    return f"3172{number:012d}"
 
 
 # ---- pledges --------------------------------------------------------------------------------
@@ -375,7 +372,7 @@ def test_a_line_whose_amount_is_not_its_parts_is_refused(covered):
 
 
 def test_a_premium_for_an_unknown_worker_is_not_found(covered):
-    stranger = worker_reference(covered.ledger.pseudonym_secret, nik(999))
+    stranger = new_worker_reference()
     covered.workers[stranger] = {"worker": stranger, "income_rupiah": 1_000_000, "category": "ojek_online", "jht": False}
     assert_refused(covered.ledger, NotFound, "payload.worker",
                    lambda: covered.pay("b-1", "ds-1", "2025-03", [covered.refs[0], stranger]))
@@ -486,9 +483,9 @@ def test_a_2026_programme_pays_8_400_for_an_ojek_driver_under_pp_50_2025(program
     p.submit(p.baznas, "donation.received", payloads.receipt(year, "rc-1", MAJU, 10_000_000, "2026-01-05"))
     p.submit(p.baznas, "disbursement.made", payloads.disbursement(
         year, "ds-1", BPJS, "2026-01", "2026-01-06", [("rc-1", MAJU, 33_600)]))
-    driver = worker_reference(p.ledger.pseudonym_secret, nik(2026))
+    driver = new_worker_reference()
     p.submit(p.bpjs, "worker.enrolled", payloads.enrolment(year, driver, "ojek_online", "Tugu Utara", "2026-01-06"))
-    member = worker_reference(p.ledger.pseudonym_secret, nik(2027))
+    member = new_worker_reference()
     p.submit(p.bpjs, "worker.enrolled", payloads.enrolment(year, member, "dasawisma", "Tugu Utara", "2026-01-06"))
     profile = {"income_rupiah": 1_000_000, "jht": False}
     lines = payloads.premium_batch(year, "b-2026-01", "ds-1", "2026-01", [
@@ -534,7 +531,7 @@ def test_a_premium_line_cannot_name_another_programme_than_its_header(programme)
     p.receive(MAJU, "rc-1", 10_000_000)
     p.disburse("ds-1", [("rc-1", MAJU, 16_800)])
     p.submit(p.city, "programme.opened", payloads.programme_opened(year, 2026), "2026-01-02T08:00:00Z")
-    driver = worker_reference(p.ledger.pseudonym_secret, nik(2026))
+    driver = new_worker_reference()
     p.submit(p.bpjs, "worker.enrolled", payloads.enrolment(year, driver, "dasawisma", "Tugu Utara", "2026-01-05"))
     lines = payloads.premium_batch(PROGRAMME, "b-1", "ds-1", "2025-12", [
         {"worker": driver, "category": "dasawisma", "income_rupiah": 1_000_000, "jht": False}])
@@ -547,14 +544,14 @@ def test_a_premium_line_cannot_name_another_programme_than_its_header(programme)
 
 def test_a_nik_is_enrolled_once(programme):
     first = programme.enrol(nik(1))
-    assert first == worker_reference(programme.ledger.pseudonym_secret, nik(1))
+    assert first == programme.ledger.worker_reference_for(nik(1))
     assert_refused(programme.ledger, AlreadyExists, "payload.worker", lambda: programme.enrol(nik(1), category="dasawisma"))
     worker = programme.ledger.repository.get(worker_uuid(first))
     assert isinstance(worker, Worker) and worker.memberships[PROGRAMME].category == "ojek_online"
 
 
 def test_declared_income_must_be_a_bracket(programme):
-    reference = worker_reference(programme.ledger.pseudonym_secret, nik(2))
+    reference = new_worker_reference()
     enrol = lambda income: programme.submit(programme.bpjs, "worker.enrolled", payloads.enrolment(  # noqa: E731
         PROGRAMME, reference, "jumantik", "Kelapa Gading Timur", "2025-01-15", income_rupiah=income))
     for income in (999_999, 1_050_000, 20_800_000):
@@ -563,7 +560,9 @@ def test_declared_income_must_be_a_bracket(programme):
 
 
 def test_the_personal_nik_must_match_the_reference(programme):
-    reference = worker_reference(programme.ledger.pseudonym_secret, nik(3))
+    """A NIK the index holds under another reference cannot be enrolled under this one."""
+    programme.enrol(nik(4))
+    reference = new_worker_reference()
     document = programme.bpjs.submission("enrol-mismatch", [("worker.enrolled", "2025-01-15T08:00:00Z",
                                          payloads.enrolment(PROGRAMME, reference, "dasawisma",
                                                             "Kelapa Gading Timur", "2025-01-15"))])

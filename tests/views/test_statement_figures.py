@@ -25,13 +25,10 @@ from projections.queries import programme_totals, reconciliation, statement_figu
 from projections.reports import Reports
 from projections.runner import SCHEMA, ProjectionRunner, ViewsBehind
 from tests.domain.conftest import PROGRAMME
+from tests.niks import nik
 
 MAJU, SINAR, ABSENT = "pt-maju-bersama", "pt-sinar-laut", "pt-absen"
 MONTHS = ["2025-01", "2025-02", "2025-03", "2025-04"]
-
-
-def nik(number: int) -> str:
-    return f"3172{number:012d}"
 
 
 def claim(p, name, worker, benefit, incident, amount, paid_on, **extra):
