@@ -24,14 +24,14 @@ def funds_pdf(report: dict) -> bytes:
     checkpoint = report.get("checkpoint") or {}
     pdf.meta([("Standar", "Standard", report["standard"]),
               ("Dana", "Fund", "infak/sedekah terikat (restricted)"),
-              ("Dihitung pada checkpoint", "Computed at checkpoint",
+              ("Checkpoint", "Checkpoint",
                f"{checkpoint.get('tree_size', '')} · {checkpoint.get('root', '')}"),
               ("Dibuat", "Generated", str(report.get("generated_at", "")))], label_width=60)
     pdf.heading("Perubahan dana per perusahaan", "Changes per company", keep_with=25)
     rows = [[f"{row['legal_name']}\n{row['company']}", *(money(row[key]) for key in KEYS)]
             for row in report["companies"]]
     rows.append(["Jumlah / Total", *(money(report["total"][key]) for key in KEYS)])
-    pdf.table([("Perusahaan", "Company"), *COLUMNS], rows, widths=(2.3, 1.15, 1.15, 1.0, 1.15, 1.05, 1.15),
+    pdf.table([("Perusahaan", "Company"), *COLUMNS], rows, widths=(2.0, 1.1, 1.2, 1.05, 1.15, 1.35, 1.2),
               aligns=("LEFT", *(["RIGHT"] * 6)), size=6.8)
     pdf.ln(2)
     pdf.paragraph("Saldo akhir = saldo awal + penerimaan - bagian amil - disalurkan ke BPJS + pengembalian "
