@@ -196,3 +196,20 @@ def doc(description: str) -> dict:
     """`blp.doc` arguments for a 200 answer as JSON, CSV or XLSX."""
     return {"responses": {"200": {"description": description, "content": {
         "application/json": {"schema": {"type": "object"}}, "text/csv": {}, XLSX: {}}}}}
+
+
+FUND_COLUMNS = (("perusahaan", "company"), ("nama", "legal_name"), ("saldo_awal_rupiah", "opening_rupiah"),
+                ("penerimaan_rupiah", "received_rupiah"), ("bagian_amil_rupiah", "amil_rupiah"),
+                ("disalurkan_ke_bpjs_rupiah", "distributed_rupiah"), ("pengembalian_premi_rupiah", "refunded_rupiah"),
+                ("saldo_akhir_rupiah", "closing_rupiah"))
+
+
+def funds_table(value: dict) -> Tabular:
+    """The statement of changes in restricted funds, its columns named in Bahasa Indonesia."""
+    rows = [[row[key] for _, key in FUND_COLUMNS] for row in value["companies"]]
+    rows.append(["jumlah", "", *(value["total"][key] for _, key in FUND_COLUMNS[2:])])
+    return Tabular(f"perubahan-dana-{value['period']}", [
+        ("laporan", "Laporan perubahan dana infak/sedekah terikat"), ("standar", value["standard"]),
+        ("periode", value["period"]), ("dari", value["from"]), ("sampai", value["to"]),
+        *_checkpoint_settings(value.get("checkpoint"))],
+        [Section("perubahan_dana", [name for name, _ in FUND_COLUMNS], rows)])

@@ -222,3 +222,10 @@ class JournalArgs(Strict):
     def ordered(self, data, **_):
         if "first_day" in data and "last_day" in data and data["last_day"] < data["first_day"]:
             raise ma.ValidationError("must not be before from", "to")
+
+
+class FundsArgs(Strict):
+    period = ma.fields.String(required=True, validate=validate.Regexp(r"^[0-9]{4}(-H[12])?$"),
+                              metadata={"description": "2025, 2025-H1 or 2025-H2"})
+    format = ma.fields.String(validate=validate.OneOf(("json", "csv", "xlsx", "pdf")), metadata={
+        "description": "json, csv, xlsx or pdf; otherwise the Accept header decides"})

@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import UTC, date, datetime
 
+from flask import Response, request
 from flask.views import MethodView
 from api.blueprint import Blueprint
 
 from api import downloads
 from api.auth import AUDITORS, require, services
 from api.schemas import (
-    BalancesDownloadArgs, EntriesDownloadArgs, JournalArgs, ReconciliationDownloadArgs, TraceDownloadArgs,
+    BalancesDownloadArgs, EntriesDownloadArgs, FundsArgs, JournalArgs, ReconciliationDownloadArgs, TraceDownloadArgs,
 )
 from ledger.entry import parse_entry
 from ledger.errors import InvalidInput, NotFound
+from projections.funds import changes_in_funds
+from projections.funds_pdf import funds_pdf
 from projections.journal import MAX_JOURNAL_POSTINGS, journal_postings
+from projections.periods import parse_period
 from projections.queries import balances, funders_of_month, reconciliation, to_ranges, trace_claim, trace_receipt
 
 blp = Blueprint("audit", __name__, url_prefix="/api/v1", description="Auditors (bearer token of an auditor)")
@@ -61,6 +65,27 @@ class Reconciliation(MethodView):
             items = reconciliation(connection, as_of, args["undisbursed_days"])
         return downloads.respond({"as_of": as_of, "items": items, "checkpoint": services().reports.checkpoint()},
                                  args.get("format"), downloads.reconciliation_table)
+
+
+@blp.route("/funds")
+class Funds(MethodView):
+    @blp.doc(**downloads.doc("the statement of changes in restricted funds (PSAK 109)"))
+    @require(*AUDITORS)
+    @blp.arguments(FundsArgs, location="query")
+    def get(self, args):
+        """PSAK 109 (PSAK 409): each company's restricted fund at Baznas over a year or half-year:
+        opening balance, received, amil share, distributed to BPJS, refunds, closing balance."""
+        services().catch_up()
+        with services().runner.engine.connect() as connection:
+            value = changes_in_funds(connection, parse_period(args["period"]))
+        value.update(ledger=services().ledger.origin, checkpoint=services().reports.checkpoint(),
+                     generated_at=datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z"))
+        if args.get("format") == "pdf" or (not args.get("format") and request.accept_mimetypes.best == "application/pdf"):
+            response = Response(funds_pdf(value), mimetype="application/pdf")
+            response.headers["Content-Disposition"] = f'attachment; filename="perubahan-dana-{value["period"]}.pdf"'
+            response.vary.add("Accept")
+            return response
+        return downloads.respond(value, args.get("format"), downloads.funds_table)
 
 
 @blp.route("/journal")
