@@ -114,7 +114,8 @@ def _organisations(world: DemoWorld, keys_dir: Path, checkpoint_key) -> None:
                      ("pemkot-jakarta-utara", "Pemerintah Kota Administrasi Jakarta Utara", "city"),
                      ("baznas-jakarta-utara", "BAZNAS Kota Jakarta Utara", "baznas"),
                      ("bpjs-kelapa-gading", "BPJS Ketenagakerjaan Kantor Cabang Kelapa Gading", "bpjs"),
-                     ("auditor-baznas", "Satuan Audit Internal BAZNAS", "auditor")]
+                     ("auditor-baznas", "Satuan Audit Internal BAZNAS", "auditor"),
+                     ("forum-csr-jakarta-utara", "Forum CSR Jakarta Utara", "auditor")]
     names = set()
     while len(names) < INVITED:
         names.add(f"PT {world.rng.choice(WORDS)} {world.rng.choice(WORDS)} {world.rng.choice(SECTORS)}")

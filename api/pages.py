@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from datetime import datetime, timedelta, timezone
 
 import marshmallow as ma
 from flask import Blueprint, Response, abort, current_app, g, redirect, render_template, request, url_for
@@ -16,17 +17,26 @@ from flask import Blueprint, Response, abort, current_app, g, redirect, render_t
 from api.auth import AUDITORS, services
 from api.schemas import Day, WholeNumber
 from api.sessions import PageSession
-from api.svg import bar_chart, flow_diagram
+from api.svg import bar_chart, flow_column, flow_diagram
 from ledger.errors import LedgerError
 from ledger.witness_table import cosigned
 from projections.formatting import number, rupiah
 from projections.queries import programme_totals, reconciliation
 
 blp = Blueprint("pages", __name__, template_folder="templates")
+WIB = timezone(timedelta(hours=7), "WIB")
 TEXT = {
     "title": ("Transparansi Dana CSR untuk Jaminan Sosial Pekerja Informal", "CSR money for informal workers' social security"),
     "subtitle": ("Program SERTAKAN Jakarta Utara: setiap rupiah dari perusahaan, melalui Baznas, ke iuran BPJS Ketenagakerjaan",
                  "SERTAKAN North Jakarta: every rupiah from companies, through Baznas, to BPJS Ketenagakerjaan premiums"),
+    "scheme": ("Program SERTAKAN (\u201cSejahterakan Pekerja di Sekitar Anda\u201d) BPJS Ketenagakerjaan",
+               "BPJS Ketenagakerjaan's SERTAKAN scheme (\u201cSejahterakan Pekerja di Sekitar Anda\u201d, "
+               "care for the workers around you)"),
+    "partners": ("Mitra", "Partners"),
+    "claims": ("Klaim dan jejaknya", "Claims and their trace"),
+    "claim_status": ("Status", "Status"), "incident": ("Kejadian", "Incident"),
+    "story_counts": ("{invited} perusahaan diundang, {contributing} berkontribusi, {awarded} menerima piagam Wali Kota",
+                     "{invited} companies invited, {contributing} contributed, {awarded} awarded by the mayor"),
     "pledged": ("Dijanjikan", "Pledged"), "received": ("Diterima Baznas", "Received by Baznas"),
     "amil": ("Hak amil", "Amil share"), "disbursed": ("Disalurkan ke BPJS", "Disbursed to BPJS"),
     "premiums": ("Iuran dibayar", "Premiums paid"),
@@ -159,7 +169,7 @@ def decimal(text: str) -> str:
 
 @blp.app_context_processor
 def helpers() -> dict:
-    return {"t": texts(), "lang": language(), "money": money, "decimal": decimal,
+    return {"t": texts(), "lang": language(), "money": money, "decimal": decimal, "wib": wib,
             "count": lambda value: number(value, language()),
             "other_lang": "id" if language() == "en" else "en", "csrf_token": csrf_token}
 
@@ -181,12 +191,44 @@ def home():
     months = _coverage_by_month()
     t = texts()
     jkm = totals["claims_paid"]["by_benefit"]["jkm"]
-    flow = flow_diagram([(t["companies"], money(totals["received_rupiah"])), (t["baznas"], money(totals["disbursed_rupiah"])),
-                         (t["bpjs"], money(totals["premiums_rupiah"])), (t["fye"], decimal(totals["full_year_equivalent_workers"])),
-                         (t["jkm_heirs"], money(jkm["total_rupiah"]))])
-    chart = bar_chart(months, t["coverage"])
+    stages = [(t["companies"], money(totals["received_rupiah"])), (t["baznas"], money(totals["disbursed_rupiah"])),
+              (t["bpjs"], money(totals["premiums_rupiah"])), (t["fye"], decimal(totals["full_year_equivalent_workers"])),
+              (t["jkm_heirs"], money(jkm["total_rupiah"]))]
+    flow = flow_diagram(stages) + flow_column(stages)  # the style sheet shows one: a row, or a column on a phone
+    chart = bar_chart(months, t["coverage"], format_value=lambda value: number(value, language()))
     return render_template("home.html", totals=totals, checkpoint=checkpoint, awards=awards, flow=flow, chart=chart,
-                           views=svc.runner.status())
+                           views=svc.runner.status(), partners=_partners())
+
+
+def _partners() -> list[str]:
+    """The programme's partners as the ledger registered them: the city, Baznas, BPJS and those
+    who read and verify (auditors, the city's CSR forum)."""
+    from sqlalchemy import select
+
+    from projections import tables as tables
+
+    order = {"city": 0, "baznas": 1, "bpjs": 2, "auditor": 3}
+    with services().runner.engine.connect() as connection:
+        rows = connection.execute(select(tables.organisations.c.legal_name, tables.organisations.c.kind)
+                                  .where(tables.organisations.c.kind.in_(tuple(order)))).all()
+    return [name for name, kind in sorted(rows, key=lambda row: (order[row.kind], row.legal_name))]
+
+
+def _claims(connection) -> list:
+    """Every claim, the latest first, each linked to the trace of its payment (or filing)."""
+    from sqlalchemy import select
+
+    from projections import tables as tables
+
+    return connection.execute(select(tables.claims).order_by(tables.claims.c.filed_index.desc()).limit(500)).all()
+
+
+def wib(timestamp: str | None) -> str:
+    """An RFC 3339 UTC time as Western Indonesian Time (UTC+7), the time North Jakarta reads."""
+    if not timestamp:
+        return ""
+    moment = datetime.fromisoformat(str(timestamp).replace("Z", "+00:00")).astimezone(WIB)
+    return moment.strftime("%Y-%m-%d %H:%M:%S WIB")
 
 
 def _coverage_by_month() -> list[tuple[str, int]]:
@@ -244,14 +286,15 @@ def me():
         year = args["period"]
         statement = svc.reports.statement(organisation, year)
         chart = bar_chart([(row["month"][5:], row["worker_months"]) for row in statement["by_month"]],
-                          texts()["coverage"])
+                          texts()["coverage"], format_value=lambda value: number(value, language()))
         return render_template("company.html", statement=statement, chart=chart, period=year)
     if kind in AUDITORS:
         svc.catch_up()
         with svc.runner.engine.connect() as connection:
             as_of = args["as_of"].isoformat() if "as_of" in args else "2025-12-31"
             items = reconciliation(connection, as_of)
-        return render_template("auditor.html", items=items, organisation=organisation)
+            claims = _claims(connection)
+        return render_template("auditor.html", items=items, organisation=organisation, claims=claims)
     return render_template("message.html", message=f"{organisation} ({kind})")
 
 

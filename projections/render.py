@@ -411,15 +411,23 @@ class _Pdf(FPDF):
             self.set_fill_color(*colour)
             self.rect(x, top, 1.4, 22, style="F")
             self.set_xy(x + 3.5, top + 3)
-            self.font(12.5, bold=True)
-            self.cell(width - 5, 6.5, self._clip(value, width - 5))
+            self.fit_font(value, width - 5, 12.5, bold=True)  # a figure is never cut: it shrinks
+            self.cell(width - 5, 6.5, value)
             self.set_xy(x + 3.5, top + 11)
-            self.font(7.5)
+            self.fit_font(indonesian, width - 5, 7.5)
             self.cell(width - 5, 3.8, self._clip(indonesian, width - 5))
             self.set_xy(x + 3.5, top + 15)
-            self.font(7.2, color=MUTED)
+            self.fit_font(english, width - 5, 7.2, color=MUTED)
             self.cell(width - 5, 3.8, self._clip(english, width - 5))
         self.set_xy(self.l_margin, top + 22 + 4)
+
+    def fit_font(self, text: str, width: float, size: float, bold: bool = False, color: tuple = INK,
+                 smallest: float = 5.5) -> None:
+        """The largest font size up to `size` at which `text` fits `width` mm (down to `smallest`)."""
+        self.font(size, bold=bold, color=color)
+        while size > smallest and self.get_string_width(text) > width:
+            size -= 0.25
+            self.font(size, bold=bold, color=color)
 
     def bar_panel(self, title_id: str, title_en: str, labels: list[str], values: list[int], colour: tuple,
                   fmt: Callable[[int], str], height: float = 20) -> None:

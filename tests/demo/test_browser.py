@@ -62,7 +62,7 @@ def test_the_totals_shown_equal_the_api(page, demo_server):
     whole, fraction = totals["full_year_equivalent_workers"].split(".")
     assert shown["full_year_equivalent_workers"] == f"{int(whole):,}.{fraction}"
     assert shown["jkm_paid_rupiah"] == f"Rp{totals['claims_paid']['by_benefit']['jkm']['total_rupiah']:,}"
-    assert page.locator("svg.flow").count() == 1 and page.locator("svg.chart").count() == 1
+    assert page.locator("svg.flow:visible").count() == 1 and page.locator("svg.chart").count() == 1
     assert page.locator("tr.award").count() == 21
     assert "\u2014" in page.locator("#checkpoint").inner_text()
     shot(page, "home-en")
@@ -122,3 +122,73 @@ def test_a_wrong_token_is_refused(page, demo_server):
     page.fill("#token", "amanah_not-a-token")
     page.click("#signin")
     assert "not valid" in page.locator("#message").inner_text()
+
+
+LAYOUT = """() => {
+  const doc = document.documentElement;
+  const cut = [];
+  for (const el of document.querySelectorAll('body *')) {
+    if (el.closest('svg') || ['PRE', 'INPUT', 'BUTTON'].includes(el.tagName)) continue;
+    if (el.clientWidth > 0 && el.scrollWidth > el.clientWidth + 1) {
+      cut.push(`${el.tagName}.${el.className} ${el.scrollWidth}>${el.clientWidth}: ${(el.innerText || '').slice(0, 40)}`);
+    }
+  }
+  const outside = [];
+  for (const svg of document.querySelectorAll('svg.flow')) {
+    if (!svg.getBoundingClientRect().width) continue;  // the other layout's picture, hidden
+    const boxes = [...svg.querySelectorAll('rect')].map(rect => rect.getBBox());
+    for (const text of svg.querySelectorAll('text')) {
+      const b = text.getBBox();
+      const inside = boxes.some(r => b.x >= r.x - .5 && b.x + b.width <= r.x + r.width + .5
+                                  && b.y >= r.y - .5 && b.y + b.height <= r.y + r.height + .5);
+      if (!inside) outside.push(text.textContent);
+    }
+  }
+  const charts = [...document.querySelectorAll('svg.chart text, svg.flow text')].map(text => text.textContent);
+  return {scroll: [doc.scrollWidth, doc.clientWidth], cut, outside, charts};
+}"""
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_nothing_is_cut_or_runs_off_the_page(browser, demo_server, width):
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    page = context.new_page()
+    try:
+        page.goto(demo_server + "/")
+        layout = page.evaluate(LAYOUT)
+        shot(page, f"layout-id-{width}")
+        assert layout["scroll"][0] <= layout["scroll"][1], "the page scrolls sideways"
+        assert layout["cut"] == [], "elements cut their text"
+        assert layout["outside"] == [], "flow labels leave their boxes"
+        grouped = [text for text in layout["charts"] if any(char.isdigit() for char in text)]
+        assert grouped and not [text for text in grouped if "," in text.replace(",00", "")], \
+            f"English grouping on the Indonesian page: {grouped}"
+        assert page.locator("svg.flow:visible").count() == 1
+    finally:
+        context.close()
+
+
+def test_the_page_tells_the_programme_story(page, demo_server):
+    page.goto(demo_server + "/")
+    story = page.locator("#story").inner_text()
+    assert "SERTAKAN" in story and "Sejahterakan Pekerja di Sekitar Anda" in story
+    assert "46 perusahaan diundang, 21 berkontribusi, 21 menerima piagam" in story
+    for partner in ("Pemerintah Kota Administrasi Jakarta Utara", "BAZNAS Kota Jakarta Utara",
+                    "BPJS Ketenagakerjaan Kantor Cabang Kelapa Gading", "Forum CSR Jakarta Utara"):
+        assert partner in story
+    assert "Rp42.000.000" in page.locator("[data-total=jkm_amounts]").inner_text()
+    assert "WIB" in page.locator("#witnesses").inner_text()
+
+
+def test_an_auditor_follows_a_claim_to_the_companies_that_paid_its_cover(page, demo_server, demo_home):
+    facts = json.loads((demo_home / "demo-facts.json").read_text())
+    page.goto(demo_server + "/?lang=en")
+    page.fill("#token", tokens(demo_home)["auditor-baznas"])
+    page.click("#signin")
+    row = page.locator("tr.claim", has_text=facts["jkm_claim"])
+    row.locator("a.claim-trace").click()
+    page.wait_for_selector("#trace-backward")
+    backward = json.loads(page.locator("#trace-backward").inner_text())
+    assert backward["amount_rupiah"] == 42_000_000 and backward["funded_by"]
+    assert {share["company"] for share in backward["funded_by"]} <= set(facts["contributors"])
+    shot(page, "claim-trace")

@@ -294,6 +294,19 @@ def test_statement_pdf_shows_the_statement():
         assert label in text
 
 
+def test_statement_pdf_headline_tiles_show_every_amount_whole():
+    """A national programme's company gives billions: the headline tiles shrink the figure, they
+    never cut it (they printed "Rp209.000.0..." before)."""
+    statement = example_statement()
+    statement.update(received_rupiah=2_430_413_600_000, premiums_funded_rupiah=1_159_000_000_000,
+                     worker_months=98_765_432, full_year_equivalent_workers="8230452.67")
+    _, text = read_pdf(render.statement_pdf(statement))
+    first_page = text.split("Angka utama")[0]
+    for shown in ("Rp2.430.413.600.000", "Rp1.159.000.000.000", "98.765.432", "8.230.452,67"):
+        assert shown in first_page, shown
+    assert "..." not in first_page and "…" not in first_page
+
+
 def test_statement_pdf_for_a_half_year():
     statement = example_statement(months=6)
     text = assert_statement_pdf_matches(render.statement_pdf(statement), statement)
