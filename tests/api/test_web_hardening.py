@@ -235,11 +235,10 @@ def test_no_piece_of_a_csv_cell_reads_as_a_formula_whatever_the_separator():
             for cell in row:
                 assert not cell.lstrip(' "').startswith(("=", "+", "-", "@")), (delimiter, cell)
     rows = list(csv.reader(io.StringIO(text, newline="")))
-    assert rows[1][AWARD_LEGAL_NAME] == "PT Aman;'=1+1" and rows[1][6] == "1000"
+    header = next(row for row in rows if "legal_name" in row)
+    first = rows[rows.index(header) + 1]
+    assert first[header.index("legal_name")] == "PT Aman;'=1+1" and first[header.index("received_rupiah")] == "1000"
     assert '"PT Aman;\'=1+1"' in text and ',"gold",' in text  # text cells quoted, numbers bare
-
-
-AWARD_LEGAL_NAME = 5
 
 
 # ---- 7. headers ---------------------------------------------------------------------------
