@@ -159,7 +159,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = commands.add_parser("serve", help="run the API with a production WSGI server (gunicorn)")
     serve.add_argument("--bind", default="127.0.0.1:8000")
-    serve.add_argument("--workers", type=int, default=2)
+    serve.add_argument("--workers", type=int, default=2, help="processes (default 2)")
+    serve.add_argument("--threads", type=int, default=8, help="threads per process serving requests (default 8)")
     serve.set_defaults(handler=command_serve)
 
     demo = commands.add_parser("demo", help="build the North Jakarta 2025 demo ledger (deterministic)")
@@ -533,7 +534,7 @@ def command_serve(arguments: argparse.Namespace) -> int:
     from api.server import serve
 
     settings = _settings(arguments)
-    return serve(settings, arguments.bind, arguments.workers)
+    return serve(settings, arguments.bind, arguments.workers, arguments.threads)
 
 
 def command_demo(arguments: argparse.Namespace) -> int:

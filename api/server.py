@@ -1,7 +1,10 @@
-"""`amanah serve`: the API under gunicorn, several worker processes, one database.
+"""`amanah serve`: the API under gunicorn, several worker processes of several threads each, one
+database.
 
 Writers are serialised by the database (SQLite's write lock in WAL mode, or PostgreSQL's
-table lock) and by the log's position check; readers are never blocked by them."""
+table lock) and by the log's position check; readers are never blocked by them. Each worker is
+api/server_worker.py's HeadFirstWorker (gunicorn's gthread, reading request heads without a
+thread), so clients that open connections and never finish their request hold no thread."""
 
 from __future__ import annotations
 
@@ -9,6 +12,13 @@ from gunicorn.app.base import BaseApplication
 
 from api.app import create_app
 from ledger.config import Settings
+
+DEFAULT_THREADS = 8
+WORKER_CONNECTIONS = 1000  # per worker: open connections, finished or not, beyond which it stops accepting
+# gunicorn restarts a worker whose main loop stops reporting for this long. The threaded worker's
+# loop reports while threads serve requests, so a long batch is not cut off by it; it only catches
+# a worker that hangs as a whole.
+WORKER_TIMEOUT_S = 120
 
 
 class _Server(BaseApplication):
@@ -25,9 +35,31 @@ class _Server(BaseApplication):
         return create_app({"SETTINGS": self.settings})
 
 
-def serve(settings: Settings, bind: str, workers: int) -> int:
+def options(bind: str, workers: int, threads: int = DEFAULT_THREADS) -> dict:
+    """gunicorn's settings for `amanah serve`."""
+    return {"bind": bind, "workers": max(1, workers), "threads": max(1, threads),
+            "worker_class": "api.server_worker.HeadFirstWorker", "worker_connections": WORKER_CONNECTIONS,
+            "timeout": WORKER_TIMEOUT_S, "graceful_timeout": 10, "keepalive": 5,
+            "accesslog": "-", "preload_app": False, "limit_request_line": 8190,
+            # gunicorn 25.1+ opens a control socket at one shared path (~/.gunicorn/gunicorn.ctl)
+            # that accepts "shutdown" from any process of the user: off.
+            "control_socket_disable": True}
+
+
+def prepare(settings: Settings) -> None:
+    """Open the ledger and the views once before the workers start: create what is missing and
+    surface a set-up problem (database unreachable, schema missing) as one clear error."""
+    from api.services import Services
+
+    Services.build(settings).close()
+
+
+def serve(settings: Settings, bind: str, workers: int, threads: int = DEFAULT_THREADS) -> int:
     """Run until interrupted."""
-    options = {"bind": bind, "workers": max(1, workers), "timeout": 120, "graceful_timeout": 10,
-               "accesslog": "-", "preload_app": False, "limit_request_line": 8190}
-    _Server(settings, options).run()
+    from api.server_worker import HeadFirstWorker
+
+    prepare(settings)
+    HeadFirstWorker.head_timeout_s = settings.head_timeout_s  # the workers are forked from here
+    HeadFirstWorker.stall_timeout_s = settings.stall_timeout_s
+    _Server(settings, options(bind, workers, threads)).run()
     return 0

@@ -23,6 +23,9 @@ class Settings:
     checkpoint_every_seconds: float
     pseudonym_secret_path: Path
     views_url: str = ""
+    lock_timeout_s: int = 30  # how long a write waits for another's lock before answering 503
+    head_timeout_s: float = 30.0  # the server's wait for a request line and headers (then 408)
+    stall_timeout_s: float = 30.0  # the server's wait when a body or a reader pauses (then 408, or closed)
 
     @classmethod
     def from_environment(cls, environ: dict[str, str] | None = None, **overrides: object) -> Settings:
@@ -41,6 +44,9 @@ class Settings:
             pseudonym_secret_path=Path(env.get("AMANAH_PSEUDONYM_SECRET", home / "keys" / "pseudonym.secret")),
         )
         values["views_url"] = env.get("AMANAH_VIEWS_URL", "")
+        values["lock_timeout_s"] = _positive_int(env, "AMANAH_LOCK_TIMEOUT_S", 30)
+        values["head_timeout_s"] = _positive_float(env, "AMANAH_HEAD_TIMEOUT_S", 30.0) or 30.0
+        values["stall_timeout_s"] = _positive_float(env, "AMANAH_STALL_TIMEOUT_S", 30.0) or 30.0
         values.update({key: value for key, value in overrides.items() if value is not None})
         return cls(**values)
 
@@ -60,7 +66,7 @@ class Settings:
             if path != ":memory:":
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
             return {**common, "PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": path,
-                    "SQLITE_LOCK_TIMEOUT": "30",
+                    "SQLITE_LOCK_TIMEOUT": str(self.lock_timeout_s),
                     "APPLICATION_RECORDER_TOPIC": "ledger.recorders:LedgerSQLiteRecorder"}
         if url.scheme in ("postgres", "postgresql"):
             query = parse_qs(url.query)
@@ -71,7 +77,7 @@ class Settings:
                     "POSTGRES_USER": unquote(url.username or "postgres"),
                     "POSTGRES_PASSWORD": unquote(url.password or ""),
                     "POSTGRES_SCHEMA": query.get("schema", ["public"])[0],
-                    "POSTGRES_LOCK_TIMEOUT": "30",
+                    "POSTGRES_LOCK_TIMEOUT": str(self.lock_timeout_s),
                     "APPLICATION_RECORDER_TOPIC": "ledger.recorders:LedgerPostgresRecorder"}
         raise ConfigurationError(f"unsupported database URL scheme {url.scheme!r}; use sqlite:/// "
                                  "or postgresql://", field="AMANAH_DATABASE_URL")
