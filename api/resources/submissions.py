@@ -6,7 +6,8 @@ import logging
 
 from flask import Response, current_app, json, request
 from flask.views import MethodView
-from werkzeug.exceptions import RequestEntityTooLarge, RequestTimeout
+from gunicorn.http.errors import ParseException
+from werkzeug.exceptions import BadRequest, RequestEntityTooLarge, RequestTimeout
 from api.blueprint import Blueprint
 
 from api.auth import services
@@ -53,6 +54,9 @@ def _body() -> bytes:
         data = request.get_data(cache=False)
     except TimeoutError as error:  # the client stalled longer than the server waits (api/server_worker.py)
         raise RequestTimeout("the request body stopped arriving before its end; send it again") from error
+    except ParseException as error:  # gunicorn reads a chunked body as the application asks for it
+        raise BadRequest(f"the chunked request body is malformed ({error}); send each chunk as its size "
+                         "in hex, CRLF, the bytes, CRLF, and end with a chunk of size 0") from error
     if request.content_length is None and len(data) >= current_app.config["MAX_CONTENT_LENGTH"]:
         raise RequestEntityTooLarge()
     return data
