@@ -22,6 +22,19 @@ from ledger.errors import ConfigurationError, KeyFileError, LedgerError, LedgerN
 EXIT_OK, EXIT_VERIFY_FAILED, EXIT_REFUSED, EXIT_SETUP = 0, 1, 2, 3
 
 
+def _database_errors() -> tuple[type[Exception], ...]:
+    import sqlite3
+
+    import sqlalchemy.exc
+    from eventsourcing import persistence
+
+    return (persistence.OperationalError, persistence.InterfaceError, sqlalchemy.exc.OperationalError,
+            sqlalchemy.exc.InterfaceError, sqlite3.OperationalError)
+
+
+_DATABASE_UNAVAILABLE = _database_errors()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `amanah` console command."""
     parser = build_parser()
@@ -33,6 +46,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return arguments.handler(arguments)
     except (ConfigurationError, KeyFileError, LedgerNotInitialised) as error:
         print(f"amanah: {error}", file=sys.stderr)
+        return EXIT_SETUP
+    except _DATABASE_UNAVAILABLE as error:  # a database that fails at start: a set-up problem, in one line
+        reason = " ".join(str(getattr(error, "orig", None) or error).split())
+        print(f"amanah: the database cannot be used: {reason}; check AMANAH_DATABASE_URL and AMANAH_VIEWS_URL",
+              file=sys.stderr)
         return EXIT_SETUP
     except LedgerError as error:
         print(f"amanah: refused ({error.code}): {error}", file=sys.stderr)

@@ -64,7 +64,11 @@ class Settings:
                 raise ConfigurationError("sqlite URL needs a file path, like sqlite:///var/ledger.db",
                                          field="AMANAH_DATABASE_URL")
             if path != ":memory:":
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
+                try:
+                    Path(path).parent.mkdir(parents=True, exist_ok=True)
+                except OSError as error:
+                    raise ConfigurationError(f"cannot create the folder of {path}: {error.strerror}",
+                                             field="AMANAH_DATABASE_URL") from None
             return {**common, "PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": path,
                     "SQLITE_LOCK_TIMEOUT": str(self.lock_timeout_s),
                     "APPLICATION_RECORDER_TOPIC": "ledger.recorders:LedgerSQLiteRecorder"}

@@ -93,6 +93,9 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
     """PostgreSQL: the same tables in the datastore's schema, guarded by triggers."""
 
     def __init__(self, datastore: Any, **kwargs: Any) -> None:
+        with _setup_connection(datastore) as connection, connection.transaction():  # before the pool is used
+            connection.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [SCHEMA_LOCK])
+            _create_schema(connection, datastore.schema)
         super().__init__(datastore, **kwargs)
         schema = self.datastore.schema
         self.dialect = Dialect("postgres", "%s", lambda table: f'"{schema}"."{table}"',
@@ -106,7 +109,6 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
         lock, on a connection of its own that also tells a set-up problem apart."""
         with _setup_connection(self.datastore) as connection, connection.transaction():
             connection.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [SCHEMA_LOCK])
-            _create_schema(connection, self.datastore.schema)
             for statement in self.sql_create_statements:
                 if "CREATE TYPE" in statement.as_string():
                     try:
