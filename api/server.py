@@ -15,10 +15,6 @@ from ledger.config import Settings
 
 DEFAULT_THREADS = 8
 WORKER_CONNECTIONS = 1000  # per worker: open connections, finished or not, beyond which it stops accepting
-# gunicorn restarts a worker whose main loop stops reporting for this long. The threaded worker's
-# loop reports while threads serve requests, so a long batch is not cut off by it; it only catches
-# a worker that hangs as a whole.
-WORKER_TIMEOUT_S = 120
 
 
 class _Server(BaseApplication):
@@ -35,11 +31,14 @@ class _Server(BaseApplication):
         return create_app({"SETTINGS": self.settings})
 
 
-def options(bind: str, workers: int, threads: int = DEFAULT_THREADS) -> dict:
-    """gunicorn's settings for `amanah serve`."""
+def options(bind: str, workers: int, threads: int = DEFAULT_THREADS, worker_timeout_s: int = 120) -> dict:
+    """gunicorn's settings for `amanah serve`. gunicorn restarts a worker whose event loop stops
+    reporting for `worker_timeout_s`; the threaded worker's loop reports while its threads serve
+    requests, so a long batch is never cut off by it (a sync worker was, and its client saw a
+    reset connection): it only catches a worker that hangs as a whole."""
     return {"bind": bind, "workers": max(1, workers), "threads": max(1, threads),
             "worker_class": "api.server_worker.HeadFirstWorker", "worker_connections": WORKER_CONNECTIONS,
-            "timeout": WORKER_TIMEOUT_S, "graceful_timeout": 10, "keepalive": 5,
+            "timeout": worker_timeout_s, "graceful_timeout": 10, "keepalive": 5,
             "accesslog": "-", "preload_app": False, "limit_request_line": 8190,
             # gunicorn 25.1+ opens a control socket at one shared path (~/.gunicorn/gunicorn.ctl)
             # that accepts "shutdown" from any process of the user: off.
@@ -61,5 +60,5 @@ def serve(settings: Settings, bind: str, workers: int, threads: int = DEFAULT_TH
     prepare(settings)
     HeadFirstWorker.head_timeout_s = settings.head_timeout_s  # the workers are forked from here
     HeadFirstWorker.stall_timeout_s = settings.stall_timeout_s
-    _Server(settings, options(bind, workers, threads)).run()
+    _Server(settings, options(bind, workers, threads, settings.worker_timeout_s)).run()
     return 0

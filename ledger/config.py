@@ -26,6 +26,7 @@ class Settings:
     lock_timeout_s: int = 30  # how long a write waits for another's lock before answering 503
     head_timeout_s: float = 30.0  # the server's wait for a request line and headers (then 408)
     stall_timeout_s: float = 30.0  # the server's wait when a body or a reader pauses (then 408, or closed)
+    worker_timeout_s: int = 120  # a server worker whose event loop stops this long is restarted
 
     @classmethod
     def from_environment(cls, environ: dict[str, str] | None = None, **overrides: object) -> Settings:
@@ -47,6 +48,7 @@ class Settings:
         values["lock_timeout_s"] = _positive_int(env, "AMANAH_LOCK_TIMEOUT_S", 30)
         values["head_timeout_s"] = _positive_float(env, "AMANAH_HEAD_TIMEOUT_S", 30.0) or 30.0
         values["stall_timeout_s"] = _positive_float(env, "AMANAH_STALL_TIMEOUT_S", 30.0) or 30.0
+        values["worker_timeout_s"] = _positive_int(env, "AMANAH_WORKER_TIMEOUT_S", 120)
         values.update({key: value for key, value in overrides.items() if value is not None})
         return cls(**values)
 
