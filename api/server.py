@@ -8,6 +8,8 @@ thread), so clients that open connections and never finish their request hold no
 
 from __future__ import annotations
 
+import resource
+
 from gunicorn.app.base import BaseApplication
 
 from api.app import create_app
@@ -15,6 +17,7 @@ from ledger.config import Settings
 
 DEFAULT_THREADS = 8
 WORKER_CONNECTIONS = 1000  # per worker: open connections, finished or not, beyond which it stops accepting
+SPARE_FILES = 256  # file descriptors kept for the database, logs and key files
 
 
 class _Server(BaseApplication):
@@ -37,12 +40,27 @@ def options(bind: str, workers: int, threads: int = DEFAULT_THREADS, worker_time
     requests, so a long batch is never cut off by it (a sync worker was, and its client saw a
     reset connection): it only catches a worker that hangs as a whole."""
     return {"bind": bind, "workers": max(1, workers), "threads": max(1, threads),
-            "worker_class": "api.server_worker.HeadFirstWorker", "worker_connections": WORKER_CONNECTIONS,
+            "worker_class": "api.server_worker.HeadFirstWorker", "worker_connections": connection_limit(),
             "timeout": worker_timeout_s, "graceful_timeout": 10, "keepalive": 5,
             "accesslog": "-", "preload_app": False, "limit_request_line": 8190,
             # gunicorn 25.1+ opens a control socket at one shared path (~/.gunicorn/gunicorn.ctl)
             # that accepts "shutdown" from any process of the user: off.
             "control_socket_disable": True}
+
+
+def connection_limit() -> int:
+    """Connections a worker may hold: WORKER_CONNECTIONS, within the process's open-file limit
+    (raised towards its hard limit first; 1,024 is a common default). A worker that ran out of
+    descriptors while accepting would crash."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = WORKER_CONNECTIONS + SPARE_FILES
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        raised = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (raised, hard))
+        soft = raised
+    if soft == resource.RLIM_INFINITY:
+        return WORKER_CONNECTIONS
+    return max(64, min(WORKER_CONNECTIONS, soft - SPARE_FILES))
 
 
 def prepare(settings: Settings) -> None:
