@@ -191,7 +191,8 @@ def client_error(exc: Exception, cfg, stall_timeout_s: float) -> tuple[int, str]
                         http_errors.ConfigurationProblem)):
         return 500, ""  # the application's or the operator's fault, not the client's
     if isinstance(exc, http_errors.LimitRequestLine):
-        return 414, f"the request line is too long: shorten the URL or its query (at most {cfg.limit_request_line} bytes)"
+        return 414, ("the request line is too long: shorten the URL or its query "
+                     f"(at most {cfg.limit_request_line} bytes)")
     if isinstance(exc, http_errors.LimitRequestHeaders):
         return 431, (f"the request headers are too many or too large: at most {cfg.limit_request_fields} headers "
                      f"of {cfg.limit_request_field_size} bytes each")
