@@ -87,8 +87,11 @@ class HeadFirstWorker(ThreadWorker):
             return None
         except OSError:
             data = b""
-        if not data:  # the client went away
-            return self._drop(waiting)
+        if not data:  # the client closed (its sending side at least)
+            if waiting.body_end is None:
+                return self._drop(waiting)
+            self._stop_waiting(waiting)  # a body cut short: the application says so (400)
+            return self._dispatch(waiting)
         waiting.data += data
         self.buffered_bytes += len(data)
         if waiting.body_end is not None:  # a body that keeps arriving may take its time
