@@ -23,7 +23,9 @@ def caller() -> tuple[str, str] | None:
     header = request.headers.get("Authorization", "")
     result = None
     if header.startswith("Bearer "):
-        holder = services().tokens.holder(header[7:].strip())
+        holder = services().tokens.lookup(header[7:].strip())
+        if holder is not None and holder.expired:
+            g.token_expired_at, holder = holder.expires_at, None
         if holder is not None:
             organisation = services().ledger.organisation(holder.organisation)
             if organisation is not None:
@@ -33,6 +35,12 @@ def caller() -> tuple[str, str] | None:
 
 
 def _unauthorised():
+    expired_at = g.get("token_expired_at")
+    if expired_at is not None:
+        return problem(401, "Unauthorized", f"the bearer token expired at {expired_at}; ask the registrar "
+                       "for a new one (amanah token issue)", "token-expired",
+                       headers={"WWW-Authenticate": 'Bearer realm="amanah", error="invalid_token", '
+                                                    'error_description="the token expired"'})
     return problem(401, "Unauthorized", "a valid bearer token is required: Authorization: Bearer amanah_...",
                    "unauthorized", headers={"WWW-Authenticate": 'Bearer realm="amanah"'})
 

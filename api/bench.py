@@ -70,7 +70,7 @@ class Synthetic:
         for first in range(start, start + count, 5000):
             chunk = []
             for number in range(first, min(first + 5000, start + count)):
-                reference = personal.worker_reference(self.secret, f"{number:016d}")
+                reference = f"{number:064x}"  # enrolled without personal data: any 64 hex digits
                 chunk.append({"worker": reference, "income_rupiah": 1_000_000, "category": "ojek_online", "jht": False})
             self.counter += 1
             self.ledger.submit(self.signers["bpjs"].submission(f"e{self.counter}", [
@@ -94,7 +94,8 @@ class Synthetic:
         total = 16_800 * len(workers)
         self.submit("baznas", "disbursement.made", payloads.disbursement(
             PROGRAMME, disbursement, "bpjs", month, "2025-01-03", [("rc-1", "pt-bench", total)]))
-        lines = payloads.premium_batch(PROGRAMME, f"b-{month}-{self.counter}", disbursement, month, workers)
+        lines = payloads.premium_batch(PROGRAMME, f"b-{month}-{self.counter}", disbursement, month, workers,
+                                       paid_on=f"{month}-05")  # after the money (3 January) and the enrolment
         return self.signers["bpjs"].submission(f"p{self.counter}", [(t, "2025-01-04T00:00:00Z", p) for t, p in lines])
 
 

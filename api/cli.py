@@ -11,15 +11,17 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from ledger import note, personal, signing
+from ledger import note, personal, personal_keys, signing
 from ledger.application import Ledger
 from ledger.bundle import export_bundle, kept_checkpoint_note, verify_bundle, verify_database
 from ledger.checkpoint_keys import ROTATION_TYPE, rotation_payload, verifier_key_of
 from ledger.client import Signer, public_key_b64
 from ledger.config import Settings
 from ledger.errors import ConfigurationError, KeyFileError, LedgerError, LedgerNotInitialised
+from ledger.private_files import private_folder
 
-EXIT_OK, EXIT_VERIFY_FAILED, EXIT_REFUSED, EXIT_SETUP = 0, 1, 2, 3
+EXIT_OK, EXIT_VERIFY_FAILED, EXIT_REFUSED, EXIT_SETUP, EXIT_PENDING = 0, 1, 2, 3, 4
+MAX_WAIT_S = 3600
 
 
 def _database_errors() -> tuple[type[Exception], ...]:
@@ -69,7 +71,10 @@ def build_parser() -> argparse.ArgumentParser:
     init.add_argument("--legal-name", default="Pemerintah Kota Administrasi Jakarta Utara")
     init.add_argument("--origin", help="log origin line (default: $AMANAH_ORIGIN)")
     init.add_argument("--if-missing", action="store_true", help="do nothing if the ledger exists")
-    _passphrase_flag(init)
+    init.add_argument("--no-passphrase", action="store_true",
+                      help="write the registrar and checkpoint keys without encryption (demo only); otherwise "
+                           "$AMANAH_KEY_PASSPHRASE (or a prompt) encrypts the registrar key and "
+                           "$AMANAH_CHECKPOINT_KEY_PASSPHRASE the checkpoint key")
     init.set_defaults(handler=command_init)
 
     keygen = commands.add_parser("keygen", help="write a new Ed25519 private key file (mode 0600)")
@@ -137,15 +142,27 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("directory", type=Path)
     export.set_defaults(handler=command_export)
 
-    forget = commands.add_parser("forget", help="carry out an erasure request (UU PDP) for a worker or heir")
+    forget = commands.add_parser("forget", help="carry out an erasure request (UU PDP) for a worker or heir; "
+                                 "exit 4 while older PostgreSQL snapshots still keep copies")
     forget.add_argument("subject", nargs="?", help="worker reference (64 hex), worker:<ref> or heir:<claim>")
     forget.add_argument("--nik", help="the worker's NIK instead of the reference")
+    forget.add_argument("--wait", type=_wait_seconds, default=0.0, metavar="SECONDS",
+                        help="wait up to SECONDS for older snapshots to end so the database files are scrubbed "
+                             "(default 0: report pending and return)")
     forget.set_defaults(handler=command_forget)
+
+    personal_data = commands.add_parser("personal", help="personal data beside the log").add_subparsers(
+        metavar="ACTION")
+    rotate_kek = personal_data.add_parser("rotate-kek", help="rewrap every per-person key under a new "
+                                          "key-encryption key, in one transaction")
+    rotate_kek.set_defaults(handler=command_rotate_kek)
 
     token = commands.add_parser("token", help="read-access tokens").add_subparsers(metavar="ACTION")
     issue = token.add_parser("issue", help="issue a bearer token for an organisation (shown once)")
     issue.add_argument("organisation")
     issue.add_argument("--label", default="")
+    issue.add_argument("--expires-in-days", type=int, metavar="N",
+                       help="the token stops working after N days (1-3650); without it, only revocation ends it")
     issue.set_defaults(handler=command_token, action="issue")
     revoke = token.add_parser("revoke", help="revoke a token by its id")
     revoke.add_argument("token_id")
@@ -224,6 +241,16 @@ def _positive_jobs(text: str) -> int:
     return int(text)
 
 
+def _wait_seconds(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds <= MAX_WAIT_S:
+        raise argparse.ArgumentTypeError(f"--wait takes seconds from 0 to {MAX_WAIT_S}, not {text!r}")
+    return seconds
+
+
 def _passphrase_flag(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-passphrase", action="store_true",
                         help="key file without encryption (demo only); otherwise the passphrase "
@@ -293,8 +320,13 @@ def command_init(arguments: argparse.Namespace) -> int:
             print(f"ledger exists: {ledger.size()} entries, origin {ledger.origin}")
             return EXIT_OK
         raise LedgerError("the ledger exists already (use --if-missing to accept that)")
+    if not (settings.checkpoint_key_passphrase or arguments.no_passphrase or settings.checkpoint_key_path.exists()):
+        raise KeyFileError("the checkpoint key would be written unencrypted: set AMANAH_CHECKPOINT_KEY_PASSPHRASE, "
+                           "or pass --no-passphrase deliberately (demo only)")
     registrar_passphrase = _passphrase(arguments, confirm=True)  # before any file is written
+    private_folder(settings.home / "keys", tighten=True)
     personal.create_secret(settings.pseudonym_secret_path)
+    personal_keys.create_kek(settings.personal_kek_path)
     if not settings.checkpoint_key_path.exists():
         signing.write_private_key(signing.generate(), settings.checkpoint_key_path,
                                   settings.checkpoint_key_passphrase)
@@ -468,18 +500,37 @@ def command_export(arguments: argparse.Namespace) -> int:
 def command_forget(arguments: argparse.Namespace) -> int:
     ledger = _open(_settings(arguments), signing_checkpoints=False)
     if arguments.nik:
-        if ledger.pseudonym_secret is None:
-            raise ConfigurationError("no pseudonym secret to turn a NIK into a reference",
-                                     field="AMANAH_PSEUDONYM_SECRET")
-        subject = "worker:" + personal.worker_reference(ledger.pseudonym_secret, arguments.nik)
+        reference = ledger.worker_reference_for(personal.check_nik(arguments.nik, "--nik"))
+        if reference is None:
+            print("no worker is indexed under that NIK (never enrolled with it, or erased before)")
+            return EXIT_OK
+        subject = f"worker:{reference}"
     elif arguments.subject:
         subject = arguments.subject if ":" in arguments.subject else f"worker:{arguments.subject}"
     else:
         raise LedgerError("give a worker reference, worker:<ref>, heir:<claim> or --nik", field="subject")
-    if ledger.forget(subject):
-        print(f"erased the personal data of {subject}; the log and its proofs are unchanged")
+    erasure = ledger.forget(subject, arguments.wait)
+    print(f"erased the personal data of {subject} (its wrapped key, record and NIK index row); the log and its "
+          "proofs are unchanged" if erasure.erased else f"nothing stored for {subject} (unknown, or erased before)")
+    if erasure.done:
+        print("done: the database files keep no copy")
         return EXIT_OK
-    print(f"nothing to erase for {subject} (unknown, or erased before)")
+    print("pending: deleted from the tables, but older snapshots still keep copies in the database files: "
+          + "; ".join(erasure.holders))
+    print(f"run `amanah forget {subject} --wait 60` again once they end")
+    return EXIT_PENDING
+
+
+def command_rotate_kek(arguments: argparse.Namespace) -> int:
+    ledger = _open(_settings(arguments), signing_checkpoints=False)
+    from ledger import personal_store
+
+    count = personal_keys.rotate(ledger.recorder.write, ledger.personal_keys,
+                                 ledger.recorder.read(personal_store.read_kek_id),
+                                 lambda cursor, dialect, plain: personal.index_plain_keyed_workers(
+                                     cursor, dialect, ledger.pseudonym_secret, plain))
+    print(f"rewrapped {count} per-person keys under a new key-encryption key in {ledger.personal_keys.path}; "
+          "the old one is gone: restart running servers")
     return EXIT_OK
 
 
@@ -494,8 +545,9 @@ def command_token(arguments: argparse.Namespace) -> int:
     if arguments.action == "issue":
         if services.ledger.organisation(arguments.organisation) is None:
             raise LedgerError(f"{arguments.organisation!r} is not a registered organisation", field="organisation")
-        token, token_id = services.tokens.issue(arguments.organisation, arguments.label)
-        print(f"token for {arguments.organisation} (id {token_id}); it is shown only now:")
+        token, token_id = services.tokens.issue(arguments.organisation, arguments.label, arguments.expires_in_days)
+        expiry = f", expires in {arguments.expires_in_days} days" if arguments.expires_in_days else ""
+        print(f"token for {arguments.organisation} (id {token_id}{expiry}); it is shown only now:")
         print(token)
     elif arguments.action == "revoke":
         services.tokens.revoke(arguments.token_id)

@@ -148,7 +148,8 @@ def write(client: Client, workload: Workload, kind: str, rng: random.Random) -> 
         payloads.disbursement(PROGRAMME, disbursement, "bpjs", month, "2025-01-03", [("rc-1", "pt-bench", 16_800)]))
     if client.call("disbursement", "/api/v1/submissions", document, expect=(201,)) is None:
         return None
-    lines = payloads.premium_batch(PROGRAMME, f"load-b-{number}", disbursement, month, [worker])
+    lines = payloads.premium_batch(PROGRAMME, f"load-b-{number}", disbursement, month, [worker],
+                                   paid_on=f"{month}-05")  # after the money (3 January) and the enrolment
     document = workload.world.signers["bpjs"].submission(
         f"load-premium-{number}", [(event_type, "2025-01-04T00:00:00Z", payload) for event_type, payload in lines])
     workload.grew(client.call("premium", "/api/v1/submissions", document, expect=(201,)))

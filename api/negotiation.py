@@ -18,7 +18,9 @@ def document_response(document: dict, kind: str, explicit: str | None, filename:
     """A signed document as JSON, CSV or PDF."""
     chosen = chosen_format(explicit)
     if chosen == "json":
-        return Response(json.dumps(document), mimetype="application/json")
+        response = Response(json.dumps(document), mimetype="application/json")
+        response.vary.add("Accept")
+        return response
     from projections import render  # PDF and CSV code loads only when asked for
 
     if chosen == "csv":
@@ -27,4 +29,5 @@ def document_response(document: dict, kind: str, explicit: str | None, filename:
         body = render.statement_pdf(document) if kind == "statement" else render.awards_pdf(document)
     response = Response(body, mimetype=MEDIA_TYPES[chosen])
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}.{chosen}"'
+    response.vary.add("Accept")  # the same URL answers in another format for another Accept
     return response

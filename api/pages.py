@@ -1,11 +1,21 @@
 """The transparency page: server-rendered by the same app, no CDN, no script needed.
-Bahasa Indonesia by default (?lang=en for English)."""
+Bahasa Indonesia by default (?lang=en for English).
+
+Signing in opens a server-side session (api/sessions.py): the cookie carries a random id only,
+HttpOnly, SameSite=Lax, Secure over HTTPS. Every form that changes something carries a CSRF
+token: the session's own once signed in, before that one from a SameSite=Strict cookie."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, redirect, render_template, request, session, url_for
+import hmac
+import secrets
+
+import marshmallow as ma
+from flask import Blueprint, Response, abort, current_app, g, redirect, render_template, request, url_for
 
 from api.auth import AUDITORS, services
+from api.schemas import Day, WholeNumber
+from api.sessions import PageSession
 from api.svg import bar_chart, flow_diagram
 from ledger.errors import LedgerError
 from projections.formatting import number, rupiah
@@ -35,11 +45,83 @@ TEXT = {
     "period": ("Periode", "Period"), "unspent": ("Saldo belum terpakai", "Unspent balance held"),
     "outstanding": ("Janji belum dipenuhi", "Pledge outstanding"), "entry": ("Nomor entri", "Entry index"),
     "bad_token": ("Token tidak berlaku", "The token is not valid"),
+    "bad_form": ("Formulir kedaluwarsa; muat ulang halaman dan coba lagi",
+                 "The form has expired; reload the page and try again"),
 }
+SESSION_COOKIE, CSRF_COOKIE = "amanah_session", "amanah_csrf"
+PERIOD = r"^[0-9]{4}(-H[12])?$"
+
+
+class PageArgs(ma.Schema):
+    """The page's query parameters, checked like the API's (other parameters are ignored)."""
+
+    class Meta:
+        unknown = ma.EXCLUDE
+
+    lang = ma.fields.String(validate=ma.validate.OneOf(("id", "en")))
+    period = ma.fields.String(validate=ma.validate.Regexp(PERIOD), load_default="2025")
+    as_of = Day()
+    index = WholeNumber(validate=ma.validate.Range(min=0, max=2**53 - 1))
+
+
+def page_args() -> dict:
+    """The query parameters, or a 400 page naming the first bad one."""
+    try:
+        return PageArgs().load({name: value for name, value in request.args.items() if value != ""})
+    except ma.ValidationError as error:
+        name, messages = next(iter(error.messages.items()))
+        detail = f"{name}: {' '.join(messages) if isinstance(messages, list) else messages}"
+        abort(Response(render_template("message.html", message=detail), status=400))
 
 
 def language() -> str:
     return "en" if request.args.get("lang") == "en" else "id"
+
+
+def signed_in_request() -> bool:
+    """Whether this request belongs to a signed-in page (its answers must not be cached)."""
+    return SESSION_COOKIE in request.cookies or request.path in ("/signin", "/signout") or \
+        request.path.startswith("/me")
+
+
+def current_session() -> PageSession | None:
+    if "page_session" not in g:
+        g.page_session = services().sessions.find(request.cookies.get(SESSION_COOKIE, ""))
+    return g.page_session
+
+
+def csrf_token() -> str:
+    """The token the page's forms carry: the session's, or before sign-in the CSRF cookie's."""
+    current = current_session()
+    if current is not None:
+        return current.csrf_token
+    if "csrf" not in g:
+        cookie = request.cookies.get(CSRF_COOKIE, "")
+        g.csrf = cookie if 30 <= len(cookie) <= 64 else secrets.token_urlsafe(32)
+    return g.csrf
+
+
+def _form_is_ours(expected: str | None) -> bool:
+    given = request.form.get("csrf", "")
+    return bool(expected) and hmac.compare_digest(given.encode(), expected.encode())
+
+
+def _secure() -> bool:
+    setting = current_app.config.get("AMANAH_SECURE_COOKIES", "auto")
+    return request.is_secure if setting == "auto" else setting
+
+
+def _set_cookie(response: Response, name: str, value: str, same_site: str) -> None:
+    response.set_cookie(name, value, httponly=True, samesite=same_site, secure=_secure(), path="/")
+
+
+@blp.after_request
+def _keep_csrf_cookie(response: Response) -> Response:
+    if "csrf" in g and request.cookies.get(CSRF_COOKIE) != g.csrf:
+        _set_cookie(response, CSRF_COOKIE, g.csrf, "Strict")
+    if "csrf" in g or g.get("page_session") is not None:  # a page holding a visitor's form token
+        response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def texts() -> dict:
@@ -54,7 +136,7 @@ def money(amount: int) -> str:
 @blp.app_context_processor
 def helpers() -> dict:
     return {"t": texts(), "lang": language(), "money": money, "count": lambda value: number(value, language()),
-            "other_lang": "id" if language() == "en" else "en"}
+            "other_lang": "id" if language() == "en" else "en", "csrf_token": csrf_token}
 
 
 @blp.route("/")
@@ -93,34 +175,46 @@ def _coverage_by_month() -> list[tuple[str, int]]:
 
 @blp.route("/signin", methods=["POST"])
 def signin():
+    if not _form_is_ours(request.cookies.get(CSRF_COOKIE)):
+        return render_template("message.html", message=texts()["bad_form"]), 403
     token = request.form.get("token", "").strip()
-    if services().tokens.holder(token) is None:
+    holder = services().tokens.holder(token)
+    if holder is None:
         return render_template("message.html", message=texts()["bad_token"]), 401
-    session["token"] = token
-    return redirect(url_for("pages.me", lang=language()))
+    response = redirect(url_for("pages.me", lang=language()))
+    _set_cookie(response, SESSION_COOKIE, services().sessions.open(holder.organisation, holder.token_id), "Lax")
+    return response
 
 
 @blp.route("/signout", methods=["POST"])
 def signout():
-    session.pop("token", None)
-    return redirect(url_for("pages.home", lang=language()))
+    current = current_session()
+    if current is not None and not _form_is_ours(current.csrf_token):
+        return render_template("message.html", message=texts()["bad_form"]), 403
+    services().sessions.end(request.cookies.get(SESSION_COOKIE, ""))
+    response = redirect(url_for("pages.home", lang=language()))
+    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="Lax", secure=_secure())
+    return response
 
 
 def _who() -> tuple[str, str]:
-    holder = services().tokens.holder(session.get("token", ""))
-    organisation = services().ledger.organisation(holder.organisation) if holder else None
+    current = current_session()
+    organisation = services().ledger.organisation(current.organisation) if current else None
     if organisation is None:
-        session.pop("token", None)
-        abort(redirect(url_for("pages.home", lang=language())))
+        response = redirect(url_for("pages.home", lang=language()))
+        if SESSION_COOKIE in request.cookies:
+            response.delete_cookie(SESSION_COOKIE, path="/")
+        abort(response)
     return organisation.organisation_id, organisation.kind
 
 
 @blp.route("/me")
 def me():
     organisation, kind = _who()
+    args = page_args()
     svc = services()
     if kind == "company":
-        year = request.args.get("period", "2025")
+        year = args["period"]
         statement = svc.reports.statement(organisation, year)
         chart = bar_chart([(row["month"][5:], row["worker_months"]) for row in statement["by_month"]],
                           texts()["coverage"])
@@ -128,7 +222,8 @@ def me():
     if kind in AUDITORS:
         svc.catch_up()
         with svc.runner.engine.connect() as connection:
-            items = reconciliation(connection, request.args.get("as_of", "2025-12-31"))
+            as_of = args["as_of"].isoformat() if "as_of" in args else "2025-12-31"
+            items = reconciliation(connection, as_of)
         return render_template("auditor.html", items=items, organisation=organisation)
     return render_template("message.html", message=f"{organisation} ({kind})")
 
@@ -140,7 +235,7 @@ def statement_pdf():
     organisation, kind = _who()
     if kind != "company":
         abort(403)
-    document = services().reports.statement(organisation, request.args.get("period", "2025"))
+    document = services().reports.statement(organisation, page_args()["period"])
     response = Response(render_pdf(document), mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'attachment; filename="statement-{organisation}.pdf"'
     return response
@@ -153,6 +248,6 @@ def trace():
     organisation, kind = _who()
     if kind not in AUDITORS:
         abort(403)
-    index = request.args.get("index", type=int)
+    index = page_args().get("index")
     result = trace_entry(index) if index is not None else None
     return render_template("trace.html", result=result, index=index)

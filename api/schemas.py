@@ -2,12 +2,43 @@
 
 from __future__ import annotations
 
+import re
+from datetime import date
+
 import marshmallow as ma
 from marshmallow import validate
 
 MAX_PAGE = 1000
 MAX_LOG_SIZE = 2**53 - 1  # beyond any log, and within the databases' 64-bit integers
 FORMATS = ("json", "csv", "pdf")
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2100, 12, 31)  # far from date's limits: as_of - 3650 days stays a date
+DIGITS = re.compile(r"[0-9]{1,16}")
+DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+class WholeNumber(ma.fields.Integer):
+    """A whole number spelt in ASCII digits only: Python's int() would also read "1_0", " 10 ",
+    fullwidth and Arabic-Indic digits, so one number would have many spellings."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str) and not DIGITS.fullmatch(value):
+            raise ma.ValidationError("must be a whole number in the digits 0-9")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class Day(ma.fields.Date):
+    """A real day, YYYY-MM-DD in ASCII digits, from 2000-01-01 to 2100-12-31."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, str) or not DAY.fullmatch(value):
+            raise ma.ValidationError("must be a date like 2025-12-31")
+        try:
+            day = date.fromisoformat(value)
+        except ValueError as error:
+            raise ma.ValidationError("is not a real date") from error
+        if not FIRST_DAY <= day <= LAST_DAY:
+            raise ma.ValidationError(f"must be between {FIRST_DAY} and {LAST_DAY}")
+        return day
 
 
 def json_object(description: str) -> dict:
@@ -37,40 +68,41 @@ class CheckpointArgs(Strict):
 
 
 class CheckpointsArgs(Strict):
-    start_size = ma.fields.Integer(load_default=0, validate=validate.Range(min=0, max=MAX_LOG_SIZE))
-    limit = ma.fields.Integer(load_default=100, validate=validate.Range(min=1, max=MAX_PAGE))
+    start_size = WholeNumber(load_default=0, validate=validate.Range(min=0, max=MAX_LOG_SIZE))
+    limit = WholeNumber(load_default=100, validate=validate.Range(min=1, max=MAX_PAGE))
 
 
 class InclusionArgs(Strict):
-    index = ma.fields.Integer(required=True, validate=validate.Range(min=0, max=MAX_LOG_SIZE))
-    size = ma.fields.Integer(required=True, validate=validate.Range(min=1, max=MAX_LOG_SIZE))
+    index = WholeNumber(required=True, validate=validate.Range(min=0, max=MAX_LOG_SIZE))
+    size = WholeNumber(required=True, validate=validate.Range(min=1, max=MAX_LOG_SIZE))
 
 
 class ConsistencyArgs(Strict):
-    first = ma.fields.Integer(required=True, validate=validate.Range(min=1, max=MAX_LOG_SIZE))
-    second = ma.fields.Integer(required=True, validate=validate.Range(min=1, max=MAX_LOG_SIZE))
+    first = WholeNumber(required=True, validate=validate.Range(min=1, max=MAX_LOG_SIZE))
+    second = WholeNumber(required=True, validate=validate.Range(min=1, max=MAX_LOG_SIZE))
 
 
 class EntriesArgs(Strict):
-    start = ma.fields.Integer(load_default=0, validate=validate.Range(min=0, max=MAX_LOG_SIZE))
-    limit = ma.fields.Integer(load_default=100, validate=validate.Range(min=1, max=MAX_PAGE))
+    start = WholeNumber(load_default=0, validate=validate.Range(min=0, max=MAX_LOG_SIZE))
+    limit = WholeNumber(load_default=100, validate=validate.Range(min=1, max=MAX_PAGE))
 
 
 class YearArgs(Strict):
-    year = ma.fields.Integer(validate=validate.Range(min=2000, max=2100))
+    year = WholeNumber(validate=validate.Range(min=2000, max=2100))
 
 
 class BalancesArgs(Strict):
-    as_of = ma.fields.Date(metadata={"description": "balances at the end of this day (YYYY-MM-DD)"})
+    as_of = Day(metadata={"description": "balances at the end of this day (YYYY-MM-DD, 2000-01-01 to 2100-12-31)"})
 
 
 class ReconciliationArgs(Strict):
-    as_of = ma.fields.Date()
-    undisbursed_days = ma.fields.Integer(load_default=90, validate=validate.Range(min=0, max=3650))
+    as_of = Day(metadata={"description": "the day to reconcile at (YYYY-MM-DD, 2000-01-01 to 2100-12-31); today "
+                                         "by default"})
+    undisbursed_days = WholeNumber(load_default=90, validate=validate.Range(min=0, max=3650))
 
 
 class StatementArgs(FormatArgs):
-    year = ma.fields.Integer(validate=validate.Range(min=2000, max=2100))
+    year = WholeNumber(validate=validate.Range(min=2000, max=2100))
     period = ma.fields.String(validate=validate.Regexp(r"^[0-9]{4}(-H[12])?$"),
                               metadata={"description": "2025, 2025-H1 or 2025-H2"})
 

@@ -10,7 +10,8 @@ from ledger.application import Ledger
 from ledger.config import Settings
 from projections.reports import Reports
 from projections.runner import ProjectionRunner
-from api.tokens import TokenStore
+from api.sessions import SessionStore
+from api.tokens import TokenStore, ledger_engine
 
 
 @dataclass
@@ -20,6 +21,7 @@ class Services:
     runner: ProjectionRunner
     reports: Reports
     tokens: TokenStore
+    sessions: SessionStore
     write_lock: threading.Lock
 
     @classmethod
@@ -29,12 +31,17 @@ class Services:
             checkpoint_key = signing.read_private_key(settings.checkpoint_key_path, settings.checkpoint_key_passphrase)
         ledger = Ledger(settings, checkpoint_key, personal.read_secret(settings.pseudonym_secret_path))
         runner = ProjectionRunner(ledger)
-        return cls(settings, ledger, runner, Reports(ledger, runner), TokenStore(runner.engine), threading.Lock())
+        # Tokens and page sessions sit beside the log, not in the views (which may be rebuilt or lost).
+        engine = ledger_engine(settings.database_url)
+        tokens = TokenStore(engine, legacy=runner.engine if settings.views_url != settings.database_url else None)
+        return cls(settings, ledger, runner, Reports(ledger, runner), tokens, SessionStore(engine, tokens),
+                   threading.Lock())
 
     def catch_up(self) -> None:
         """Bring the views up to the latest checkpoint (readers see their own writes)."""
         self.runner.run()
 
     def close(self) -> None:
+        self.tokens.engine.dispose()
         self.runner.close()
         self.ledger.close()

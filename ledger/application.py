@@ -14,20 +14,21 @@ from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError, StoredEvent
 
-from ledger import log_store, merkle, note, personal, signing
+from ledger import log_store, merkle, note, personal, personal_store, signing
 from ledger.config import Settings
 from ledger.cache import AggregateCache
 from ledger.checkpoint_keys import ROTATION_TYPE, Keyring, verifier_key_of
 from ledger.decision import Decision
-from ledger.entry import LogEntry, build_entry, parse_entry
+from ledger.entry import LogEntry, build_entry, parse_entry, parse_stored_entry
 from ledger.errors import (
     BadSignature, ConfigurationError, IdempotencyConflict, InvalidInput, LedgerAlreadyInitialised,
     LedgerError, LedgerNotInitialised, LogBusy, NotPermitted, ProofError, UnknownActor, UnknownKey,
 )
 from ledger.event_types import lookup
 from ledger.log_store import AppendRequest, LogPositionConflict, SubmissionRecord, submission_digest
+from ledger.personal_keys import KeyEncryptionKey
 from ledger.organisations import GENESIS_TYPE, Organisation, organisation_uuid
-from ledger.submission import Submission, parse_submission
+from ledger.submission import Submission, check_contents, read_submission
 
 import ledger.domain  # noqa: F401  (registers the domain's event types)
 
@@ -35,6 +36,7 @@ logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 20
 BACKOFF_S = 0.005  # after the n-th lost race, wait up to n times this, so racing writers spread out
 MAX_PAGE = 1000
+ERASURE_POLL_S = 0.5
 
 
 class Ledger(Application):
@@ -48,6 +50,7 @@ class Ledger(Application):
         super().__init__(settings.eventsourcing_env())
         self.checkpoint_key = checkpoint_key
         self.pseudonym_secret = pseudonym_secret
+        self.personal_keys = KeyEncryptionKey(settings.personal_kek_path)
         self.cache = AggregateCache(self.recorder)
         self._origin: str | None = None
         self._registrar: str | None = None
@@ -75,12 +78,19 @@ class Ledger(Application):
     # ---- writing ------------------------------------------------------------------------
 
     def submit(self, document: object) -> dict:
-        """Check and store one signed submission, all or nothing; a replay returns the original."""
-        submission = parse_submission(document, self.origin)
+        """Check and store one signed submission, all or nothing; a replay returns the original.
+
+        The signer is authenticated (actor, key, signature) before the idempotency key is looked
+        up, so a stranger learns nothing about another actor's keys, and before any payload is
+        checked, so a forged batch is refused before its per-line work."""
+        submission = read_submission(document, self.origin, self._public_key_of)
         digest = submission_digest([*submission.envelope_bytes, submission.signature])
+        replay = self._replay(submission, digest)
+        if replay is not None:
+            return replay
+        submission = check_contents(submission, document)
         for attempt in range(1, MAX_ATTEMPTS + 1):
-            replay = self._replay(submission, digest)
-            if replay is not None:
+            if attempt > 1 and (replay := self._replay(submission, digest)) is not None:
                 return replay
             try:
                 return self._store(submission, digest)
@@ -96,12 +106,33 @@ class Ledger(Application):
         raise LogBusy(f"other writers appended first {MAX_ATTEMPTS} times; nothing was stored, send "
                       "the same submission again")
 
+    def _public_key_of(self, actor: str, key_id: str, first_type: str) -> bytes | None:
+        """The public key of the submission's signer, registered at any time (a retry of a
+        stored submission may come after its key was revoked); None for genesis on an empty log,
+        whose key is in its payload. Whether the key may sign now is checked when storing."""
+        if self.size() == 0:
+            if first_type == GENESIS_TYPE:
+                return None
+            raise LedgerNotInitialised("the ledger has no genesis entry yet; run `amanah init`")
+        organisation = self.organisation(actor)
+        if organisation is None:
+            raise UnknownActor(f"{actor!r} is not a registered organisation", field="envelopes[0].actor")
+        record = organisation.keys.get(key_id)
+        if record is None:
+            raise UnknownKey(f"key {key_id} is not registered to {actor}", field="envelopes[0].key_id")
+        return record.public_key
+
     def _replay(self, submission: Submission, digest: str) -> dict | None:
+        """The stored result of this very submission, None if its key is unused, or a conflict.
+        Only called once the signature is verified: a stranger never reaches the lookup."""
         record = self.recorder.read(lambda c, d: log_store.find_submission(
             c, d, submission.actor, submission.idempotency_key))
         if record is None:
             return None
         if record.digest != digest:
+            if self.size() > 0:  # a revoked key learns nothing either
+                organisation = self.organisation(submission.actor)
+                organisation.signing_key(submission.key_id, self.size(), "envelopes[0].key_id")
             raise IdempotencyConflict(
                 f"idempotency key {submission.idempotency_key!r} of {submission.actor} was used "
                 f"for a different submission (entries {record.first_index}.."
@@ -114,6 +145,7 @@ class Ledger(Application):
         self.cache.sync(first_index)
         recorded_at = datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
         decision = Decision(self._load_one, self.load_many)
+        decision.premium_amounts = self._premium_amounts
         try:
             return self._decide_and_save(submission, digest, first_index, recorded_at, decision)
         except BaseException:
@@ -190,34 +222,85 @@ class Ledger(Application):
                                    field="envelopes[0].payload.checkpoint_key")
 
     def _seal_personal(self, submission: Submission) -> list[personal.SealedRecord]:
-        """Check the personal side-car against the envelopes and seal each record."""
+        """Check the personal side-car against the envelopes and seal each record; an enrolment's
+        NIK must be well formed and belong to its worker reference alone (the index)."""
+        if not submission.personal:
+            return []
+        kek = self.personal_keys.matching(self.recorder.read(personal_store.read_kek_id))
+        enrolments = {sequence: record for sequence, record in submission.personal.items()
+                      if submission.envelopes[sequence]["type"] == "worker.enrolled"}
+        index = self._index_entries(submission, enrolments)
         sealed = []
         for sequence, record in sorted(submission.personal.items()):
             envelope, where = submission.envelopes[sequence], f"personal.{sequence}"
             if envelope["type"] == "worker.enrolled":
-                if self.pseudonym_secret is None:
-                    raise ConfigurationError("no pseudonym secret is configured to check NIKs",
-                                             field="AMANAH_PSEUDONYM_SECRET")
-                if "nik" not in record:
-                    raise InvalidInput("an enrolment's personal data must include the NIK", field=f"{where}.nik")
-                if personal.worker_reference(self.pseudonym_secret, record["nik"]) != envelope["payload"]["worker"]:
-                    raise InvalidInput("the NIK does not match the worker reference", field=f"{where}.nik")
                 subject = f"worker:{envelope['payload']['worker']}"
             elif envelope["type"] == "claim.filed":
+                if "nik" in record:
+                    personal.check_nik(record["nik"], f"{where}.nik")
                 subject = f"heir:{envelope['payload']['claim']}"
             else:
                 raise InvalidInput(f"{envelope['type']} carries no personal data", field=where)
-            sealed.append(personal.seal(subject, record))
+            sealed.append(personal.seal(subject, record, kek, index.get(sequence)))
         return sealed
+
+    def _index_entries(self, submission: Submission, enrolments: dict[int, dict]) -> dict[int, tuple[str, str]]:
+        """(NIK digest, worker reference) of each enrolment, refused where the index (or an earlier
+        enrolment in the same submission) holds the NIK under another reference or the reference
+        under another NIK."""
+        if not enrolments:
+            return {}
+        if self.pseudonym_secret is None:
+            raise ConfigurationError("no pseudonym secret is configured to index NIKs",
+                                     field="AMANAH_PSEUDONYM_SECRET")
+        pairs = {}
+        for sequence, record in sorted(enrolments.items()):
+            if "nik" not in record:
+                raise InvalidInput("an enrolment's personal data must include the NIK", field=f"personal.{sequence}.nik")
+            nik = personal.check_nik(record["nik"], f"personal.{sequence}.nik")
+            pairs[sequence] = (personal.nik_digest(self.pseudonym_secret, nik),
+                               submission.envelopes[sequence]["payload"]["worker"])
+        stored = self.recorder.read(lambda c, d: personal_store.select_index_rows(
+            c, d, [digest for digest, _ in pairs.values()], [worker for _, worker in pairs.values()]))
+        by_digest, by_worker = dict(stored), {worker: digest for digest, worker in stored}
+        for sequence, (digest, worker) in sorted(pairs.items()):
+            if by_digest.setdefault(digest, worker) != worker:
+                raise InvalidInput(f"this NIK is enrolled under the worker reference {by_digest[digest]}: enrol "
+                                   "the person with that reference (Ledger.worker_reference_for)",
+                                   field=f"personal.{sequence}.nik")
+            if by_worker.setdefault(worker, digest) != digest:
+                raise InvalidInput("the worker reference belongs to another NIK: a new person needs a new "
+                                   "reference (personal.new_worker_reference)", field=f"personal.{sequence}.nik")
+        return pairs
+
+    def worker_reference_for(self, nik: str) -> str | None:
+        """The worker reference the index holds for a NIK (for BPJS tooling: a person enrolled
+        before keeps their reference), or None if the NIK was never enrolled or was erased."""
+        if self.pseudonym_secret is None:
+            raise ConfigurationError("no pseudonym secret is configured to look NIKs up",
+                                     field="AMANAH_PSEUDONYM_SECRET")
+        digest = personal.nik_digest(self.pseudonym_secret, nik)
+        return self.recorder.read(lambda c, d: personal_store.find_indexed_worker(c, d, digest))
 
     def personal_data(self, subject: str) -> dict | None:
         """Decrypted personal fields of 'worker:<ref>' or 'heir:<claim>', or None once erased."""
-        stored = self.recorder.read(lambda c, d: log_store.read_personal(c, d, subject))
-        return None if stored is None else personal.unseal(subject, *stored)
+        stored, kek_id = self.recorder.read(lambda c, d: (personal_store.read_personal(c, d, subject),
+                                                           personal_store.read_kek_id(c, d)))
+        if stored is None:
+            return None
+        return personal.unseal(subject, *stored, self.personal_keys.matching(kek_id))
 
-    def forget(self, subject: str) -> bool:
-        """Carry out an erasure request: destroy the subject's key and ciphertext."""
-        return self.recorder.erase(lambda c, d: log_store.erase_personal(c, d, subject))
+    def forget(self, subject: str, wait_seconds: float = 0.0) -> personal.Erasure:
+        """Carry out an erasure request: destroy the subject's wrapped key, ciphertext and index
+        row, then scrub the database files; waits up to `wait_seconds` for older snapshots (which
+        keep copies of deleted rows on PostgreSQL) to end, and says whether the scrub is done."""
+        erased, horizon = self.recorder.erase(lambda c, d: personal_store.erase_personal(c, d, subject))
+        deadline = time.monotonic() + wait_seconds
+        holders = self.recorder.scrub(horizon)
+        while holders and time.monotonic() < deadline:
+            time.sleep(min(ERASURE_POLL_S, max(0.0, deadline - time.monotonic())))
+            holders = self.recorder.scrub(horizon)
+        return personal.Erasure(subject, erased, tuple(holders))
 
     def _checkpoint_key_after(self, submission: Submission, decision: Decision) -> Ed25519PrivateKey | None:
         """The checkpoint key in force once this submission is stored (a rotation in it takes
@@ -368,6 +451,11 @@ class Ledger(Application):
                     "proof": [signing.b64encode(h) for h in merkle.consistency_proof(first, second, read)]}
 
         return self.recorder.read(query)
+
+    def _premium_amounts(self, start: int, stop: int) -> list[int]:
+        """The amounts of the premium lines stored at [start, stop), in order (for attribution)."""
+        rows = self.recorder.read(lambda c, d: log_store.select_entries(c, d, start, stop))
+        return [parse_stored_entry(leaf).payload["amount_rupiah"] for _, leaf in rows]
 
     def _load_one(self, aggregate_id: UUID) -> Any:
         cached = self.cache.get(aggregate_id)

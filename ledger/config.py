@@ -8,6 +8,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
 
 from ledger.errors import ConfigurationError
+from ledger.private_files import private_database_file
 
 DEFAULT_ORIGIN = "amanah.jakarta-utara.example/ledger"
 
@@ -23,6 +24,7 @@ class Settings:
     checkpoint_every_seconds: float
     pseudonym_secret_path: Path
     views_url: str = ""
+    personal_kek_path: Path | None = None  # None: pseudonym_secret_path's folder / personal.kek
     lock_timeout_s: int = 30  # how long a write waits for another's lock before answering 503
     head_timeout_s: float = 30.0  # the server's wait for a request line and headers (then 408)
     stall_timeout_s: float = 30.0  # the server's wait when a body or a reader pauses (then 408, or closed)
@@ -45,6 +47,7 @@ class Settings:
             pseudonym_secret_path=Path(env.get("AMANAH_PSEUDONYM_SECRET", home / "keys" / "pseudonym.secret")),
         )
         values["views_url"] = env.get("AMANAH_VIEWS_URL", "")
+        values["personal_kek_path"] = Path(env.get("AMANAH_PERSONAL_KEK", home / "keys" / "personal.kek"))
         values["lock_timeout_s"] = _positive_int(env, "AMANAH_LOCK_TIMEOUT_S", 30)
         values["head_timeout_s"] = _positive_float(env, "AMANAH_HEAD_TIMEOUT_S", 30.0) or 30.0
         values["stall_timeout_s"] = _positive_float(env, "AMANAH_STALL_TIMEOUT_S", 30.0) or 30.0
@@ -55,6 +58,8 @@ class Settings:
     def __post_init__(self) -> None:
         if not self.views_url:
             object.__setattr__(self, "views_url", self.database_url)
+        if self.personal_kek_path is None:
+            object.__setattr__(self, "personal_kek_path", self.pseudonym_secret_path.parent / "personal.kek")
 
     def eventsourcing_env(self) -> dict[str, str]:
         """The `env` the eventsourcing Application is built with, from the database URL."""
@@ -67,9 +72,9 @@ class Settings:
                                          field="AMANAH_DATABASE_URL")
             if path != ":memory:":
                 try:
-                    Path(path).parent.mkdir(parents=True, exist_ok=True)
+                    private_database_file(Path(path))  # 0600 before SQLite creates it (and its WAL) 0644
                 except OSError as error:
-                    raise ConfigurationError(f"cannot create the folder of {path}: {error.strerror}",
+                    raise ConfigurationError(f"cannot create {path}: {error.strerror}",
                                              field="AMANAH_DATABASE_URL") from None
             return {**common, "PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": path,
                     "SQLITE_LOCK_TIMEOUT": str(self.lock_timeout_s),

@@ -21,6 +21,7 @@ class Decision:
         self._missing: set[UUID] = set()
         self._final_checks: dict[str, Callable[[], None]] = {}
         self.scratch: dict[str, Any] = {}  # per-submission facts, e.g. a premium batch's header
+        self.premium_amounts: Callable[[int, int], list[int]] = _no_log  # set by the writer and the verifier
 
     def check_at_end(self, name: str, check: Callable[[], None]) -> None:
         """Run `check` once every entry of the submission was applied (control totals)."""
@@ -70,3 +71,7 @@ class Decision:
                   for event in aggregate.collect_events()]
         events.sort(key=lambda event: event.entry.index)
         return events
+
+
+def _no_log(start: int, stop: int) -> list[int]:
+    raise AssertionError("this decision cannot read premium amounts from the log")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable
 from datetime import date
 
@@ -12,6 +13,10 @@ from ledger.errors import InvalidInput
 Check = Callable[[object, str], object]
 IDENTIFIER = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
 ORGANISATION_ID = re.compile(r"[a-z0-9][a-z0-9-]{1,63}")
+# Unicode's Bidi_Control characters: they reorder how the text around them is shown, so a name
+# holding one can display as another name (U+202E turns "PT Aman\u202eaT" around).
+BIDI_CONTROL = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Zs", "Zl", "Zp", "Mn", "Me"})  # controls, format, spaces, marks
 
 
 def check_payload(payload: dict, where: str, spec: dict[str, Check], optional: dict[str, Check] | None = None) -> None:
@@ -37,11 +42,23 @@ def text(max_length: int = 200, pattern: re.Pattern | None = None, message: str 
             raise InvalidInput(f"must be a non-empty string of at most {max_length} characters", field=field)
         if "\x00" in value:  # PostgreSQL text cannot hold it, so the views could not show the entry
             raise InvalidInput("must not contain the NUL character (U+0000)", field=field)
+        if pattern is None:  # free text (names, reasons): patterns allow only visible ASCII anyway
+            _check_visible(value, field)
         if pattern is not None and not pattern.fullmatch(value):
             raise InvalidInput(message or f"must match {pattern.pattern}", field=field)
         return value
 
     return check
+
+
+def _check_visible(value: str, field: str) -> None:
+    """Free text must show as what it is: no bidi controls, and not only invisible characters."""
+    bidi = BIDI_CONTROL.search(value)
+    if bidi is not None:
+        raise InvalidInput(f"must not contain bidirectional control characters (U+{ord(bidi.group()):04X})",
+                           field=field)
+    if all(unicodedata.category(character) in INVISIBLE_CATEGORIES for character in value):
+        raise InvalidInput("must contain a visible character", field=field)
 
 
 identifier = text(128, IDENTIFIER, "must be 1-128 of A-Z a-z 0-9 . _ : - starting with a letter or digit")

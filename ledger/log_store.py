@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from ledger import merkle
+from ledger import merkle, personal_store
 from ledger.errors import LedgerError
 
 APPEND_ONLY_TABLES = ("log_entries", "log_nodes", "log_checkpoints", "submissions")
+PERSONAL_TABLES = ("person_keys", "personal_data", "worker_index", "personal_kek")
 
 
 class LogPositionConflict(LedgerError):
@@ -45,7 +46,7 @@ class Dialect:
 
     def sql(self, statement: str) -> str:
         """Rewrite `?` placeholders and `{table}` names for this database."""
-        for table in (*APPEND_ONLY_TABLES, "person_keys", "personal_data"):
+        for table in (*APPEND_ONLY_TABLES, *PERSONAL_TABLES):
             statement = statement.replace("{" + table + "}", self.qualify(table))
         return statement.replace("?", self.placeholder)
 
@@ -92,13 +93,22 @@ def create_statements(dialect: Dialect) -> list[str]:
             f"CREATE TABLE IF NOT EXISTS {{log_checkpoints}} (tree_size {bigint} PRIMARY KEY, "
             f"root {blob} NOT NULL, note TEXT NOT NULL, signed_at TEXT NOT NULL)"
         ),
-        # Personal data is deliberately not append-only: erasure deletes the key and ciphertext.
+        # Personal data is deliberately not append-only: erasure deletes the wrapped key (data_key
+        # holds it wrapped under the KEK outside the database), the ciphertext and the index row.
         dialect.sql(
             f"CREATE TABLE IF NOT EXISTS {{person_keys}} (subject TEXT PRIMARY KEY, data_key {blob} NOT NULL)"
         ),
         dialect.sql(
             f"CREATE TABLE IF NOT EXISTS {{personal_data}} (subject TEXT PRIMARY KEY, nonce {blob} NOT NULL, "
             f"ciphertext {blob} NOT NULL)"
+        ),
+        dialect.sql(
+            "CREATE TABLE IF NOT EXISTS {worker_index} (nik_digest TEXT PRIMARY KEY, "
+            "worker TEXT NOT NULL UNIQUE)"
+        ),
+        dialect.sql(
+            "CREATE TABLE IF NOT EXISTS {personal_kek} (singleton INTEGER PRIMARY KEY CHECK (singleton = 1), "
+            "kek_id TEXT NOT NULL)"
         ),
         dialect.sql(
             "CREATE TABLE IF NOT EXISTS {submissions} (actor TEXT NOT NULL, "
@@ -225,7 +235,7 @@ def append(cursor: Cursor, dialect: Dialect, stored_events: Sequence[Any], reque
                     "entry_count) VALUES (?, ?, ?, ?, ?)"),
         (record.actor, record.idempotency_key, record.digest, record.first_index, record.count),
     )
-    store_personal(cursor, dialect, request.personal)
+    personal_store.store_personal(cursor, dialect, request.personal)
     new_size = size + len(stored_events)
     if request.sign_checkpoint and _checkpoint_due(cursor, dialect, new_size, request):
         root = merkle.fold([digest for _, _, digest in frontier])
@@ -273,48 +283,6 @@ def store_checkpoint(cursor: Cursor, dialect: Dialect, size: int, root: bytes, n
         dialect.sql("INSERT INTO {log_checkpoints} (tree_size, root, note, signed_at) VALUES (?, ?, ?, ?)"),
         (size, root, note, signed_at),
     )
-
-
-def store_personal(cursor: Cursor, dialect: Dialect, records: Sequence[Any]) -> None:
-    """Sealed personal records and their keys; a subject stored before (enrolled again after a
-    reversal) gets the new record and key, the old ones destroyed."""
-    if not records:
-        return
-    for record in records:
-        cursor.execute(dialect.sql("DELETE FROM {person_keys} WHERE subject = ?"), (record.subject,))
-        cursor.execute(dialect.sql("DELETE FROM {personal_data} WHERE subject = ?"), (record.subject,))
-    insert_rows(cursor, dialect, "person_keys", ("subject", "data_key"), ("text", "bytea"),
-                [(record.subject, record.data_key) for record in records])
-    insert_rows(cursor, dialect, "personal_data", ("subject", "nonce", "ciphertext"), ("text", "bytea", "bytea"),
-                [(record.subject, record.nonce, record.ciphertext) for record in records])
-
-
-def read_personal(cursor: Cursor, dialect: Dialect, subject: str) -> tuple[bytes, bytes, bytes] | None:
-    """(key, nonce, ciphertext) of a subject, or None once erased."""
-    cursor.execute(dialect.sql(
-        "SELECT k.data_key AS data_key, p.nonce AS nonce, p.ciphertext AS ciphertext FROM {person_keys} k "
-        "JOIN {personal_data} p ON p.subject = k.subject WHERE k.subject = ?"), (subject,))
-    row = cursor.fetchone()
-    return None if row is None else (bytes(row["data_key"]), bytes(row["nonce"]), bytes(row["ciphertext"]))
-
-
-def select_personal(cursor: Cursor, dialect: Dialect, after: str, limit: int) -> list[tuple]:
-    """(subject, key, nonce, ciphertext) of stored personal records with subject > `after`, in
-    subject order; nonce and ciphertext are None where a key has lost its record."""
-    cursor.execute(dialect.sql(
-        "SELECT k.subject AS subject, k.data_key AS data_key, p.nonce AS nonce, p.ciphertext AS ciphertext "
-        "FROM {person_keys} k LEFT JOIN {personal_data} p ON p.subject = k.subject WHERE k.subject > ? "
-        "ORDER BY k.subject LIMIT ?"), (after, limit))
-    return [(row["subject"], bytes(row["data_key"]), None if row["nonce"] is None else bytes(row["nonce"]),
-             None if row["ciphertext"] is None else bytes(row["ciphertext"])) for row in cursor.fetchall()]
-
-
-def erase_personal(cursor: Cursor, dialect: Dialect, subject: str) -> bool:
-    """Destroy a subject's key and ciphertext; False if there was nothing to erase."""
-    existed = read_personal(cursor, dialect, subject) is not None
-    cursor.execute(dialect.sql("DELETE FROM {person_keys} WHERE subject = ?"), (subject,))
-    cursor.execute(dialect.sql("DELETE FROM {personal_data} WHERE subject = ?"), (subject,))
-    return existed
 
 
 def submission_digest(signed_bytes: Sequence[bytes]) -> str:

@@ -38,26 +38,44 @@ def disbursement(programme: str, disbursement_id: str, to: str, period: str, mad
 
 
 def enrolment(programme: str, worker: str, category: str, kelurahan: str, enrolled_on: str,
-              income_rupiah: int = 1_000_000, jht: bool = False) -> dict:
-    return {"programme": programme, "worker": worker, "category": category, "kelurahan": kelurahan,
-            "income_rupiah": income_rupiah, "jht": jht, "enrolled_on": enrolled_on}
+              income_rupiah: int = 1_000_000, jht: bool = False, member_since: str | None = None,
+              member_since_reference: str | None = None) -> dict:
+    payload = {"programme": programme, "worker": worker, "category": category, "kelurahan": kelurahan,
+               "income_rupiah": income_rupiah, "jht": jht, "enrolled_on": enrolled_on}
+    if member_since:
+        payload.update(member_since=member_since, member_since_reference=member_since_reference)
+    return payload
+
+
+def invitation(programme: str, company: str, invited_on: str) -> dict:
+    return {"programme": programme, "company": company, "invited_on": invited_on}
+
+
+def refund(programme: str, worker: str, month: str, entry: int, amount_rupiah: int, refunded_on: str,
+           funders: list[tuple[str, str, int]]) -> dict:
+    """A premium paid for a month after the worker's death, back to the companies that paid it."""
+    return {"programme": programme, "worker": worker, "month": month, "entry": entry,
+            "amount_rupiah": amount_rupiah, "refunded_on": refunded_on, "reason_code": "death",
+            "funders": [{"receipt": r, "company": c, "amount_rupiah": a} for r, c, a in funders]}
 
 
 def premium_batch(programme: str, batch: str, disbursement_id: str, month: str,
-                  workers: list[dict], rules: dict | None = None) -> list[tuple[str, dict]]:
+                  workers: list[dict], rules: dict | None = None, paid_on: str | None = None) -> list[tuple[str, dict]]:
     """Header plus one premium line per worker (each a dict with worker, income_rupiah,
-    category, jht), amounts from the rate table: (type, payload) pairs, header first."""
+    category, jht), amounts from the rate table: (type, payload) pairs, header first. The batch
+    is paid on `paid_on` (default: the first day of the month it covers)."""
     rules = rules or default_rules()
+    paid_on = paid_on or f"{month}-01"
     lines = []
     for worker in workers:
         amount = premium_for(rules, worker["income_rupiah"], worker["category"], month, worker["jht"])
         lines.append(("premium.paid", {
             "programme": programme, "batch": batch, "disbursement": disbursement_id, "worker": worker["worker"],
             "month": month, "jkk_rupiah": amount.jkk_rupiah, "jkm_rupiah": amount.jkm_rupiah,
-            "jht_rupiah": amount.jht_rupiah, "amount_rupiah": amount.amount_rupiah}))
+            "jht_rupiah": amount.jht_rupiah, "amount_rupiah": amount.amount_rupiah, "paid_on": paid_on}))
     total = sum(payload["amount_rupiah"] for _, payload in lines)
     header = ("premium.batch", {"programme": programme, "batch": batch, "disbursement": disbursement_id,
-                                "month": month, "lines": len(lines), "total_rupiah": total})
+                                "month": month, "lines": len(lines), "total_rupiah": total, "paid_on": paid_on})
     return [header, *lines]
 
 

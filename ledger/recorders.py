@@ -74,19 +74,20 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
             return command(cursor, self.dialect)
 
 
-    def scrub(self) -> None:
-        """After an erasure: copy the WAL back into the database file and truncate it, so that
-        deleted pages (zeroed by secure_delete) are the only copy left."""
-        with self.datastore.get_connection(commit=True) as connection:
-            connection._sqlite_conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-
-    def erase(self, command: Callable[[Any, Dialect], T]) -> T:
+    def erase(self, command: Callable[[Any, Dialect], T]) -> tuple[T, None]:
         """Run a deletion with secure_delete on, so freed pages are overwritten with zeros."""
         with self.datastore.get_connection(commit=True) as connection:
             connection._sqlite_conn.execute("PRAGMA secure_delete=ON")
-        result = self.write(command)
-        self.scrub()
-        return result
+        return self.write(command), None
+
+    def scrub(self, horizon: None = None) -> list[str]:
+        """After an erasure: copy the WAL back into the database file and truncate it, so that the
+        zeroed pages are the only copy left. Returns what prevented it (a reader still using an
+        older snapshot of the WAL), or nothing when done."""
+        with self.datastore.get_connection(commit=True) as connection:
+            busy, _, _ = connection._sqlite_conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        return ["a reader of the SQLite database still uses an older snapshot, so the WAL could not be "
+                "copied back and truncated"] if busy else []
 
 
 class LedgerPostgresRecorder(PostgresApplicationRecorder):
@@ -161,18 +162,54 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
             self._lock_table(cursor)
             return command(cursor, self.dialect)
 
-    def erase(self, command: Callable[[Any, Dialect], T]) -> T:
-        """Run a deletion, then rewrite the personal tables (VACUUM FULL) so that no dead
-        tuple keeps the destroyed key or ciphertext in the table files."""
-        result = self.write(command)
+    def erase(self, command: Callable[[Any, Dialect], T]) -> tuple[T, str]:
+        """Run a deletion; returns its result and its transaction id, for `scrub`."""
+        def run(cursor: Any, dialect: Dialect) -> tuple[T, str]:
+            result = command(cursor, dialect)
+            cursor.execute("SELECT pg_current_xact_id()::text AS xid")
+            return result, str(int(cursor.fetchone()["xid"]) % 2**32)
+
+        return self.write(run)
+
+    def scrub(self, horizon: str) -> list[str]:
+        """Rewrite the personal tables (VACUUM FULL) so that no dead tuple keeps a destroyed key,
+        ciphertext or index row in the table files. VACUUM keeps the rows an older snapshot may
+        still see: while a transaction, prepared transaction or replication slot older than the
+        deletion `horizon` (its transaction id) exists, this returns what holds it and leaves the
+        rewrite for a later call; once none does, every later snapshot is newer and the rewrite
+        removes the rows for good."""
         with self.datastore.get_connection() as connection:
             connection.autocommit = True
             try:
-                for table in ("person_keys", "personal_data"):
-                    connection.execute(f"VACUUM FULL {self.dialect.qualify(table)}")
+                holders = _older_snapshots(connection, horizon)
+                if not holders:
+                    for table in log_store.PERSONAL_TABLES:
+                        connection.execute(f"VACUUM FULL {self.dialect.qualify(table)}")
             finally:
                 connection.autocommit = False
-        return result
+        return holders
+
+
+def _older_snapshots(connection: Any, horizon: str) -> list[str]:
+    """What could still see rows deleted by transaction `horizon`: sessions of this database whose
+    snapshot or transaction is as old (and sessions this role may not inspect), prepared
+    transactions and replication slots."""
+    sessions = connection.execute(
+        "SELECT pid, xact_start, state, query = '<insufficient privilege>' AS hidden FROM pg_stat_activity "
+        "WHERE pid <> pg_backend_pid() AND (datname = current_database() OR datname IS NULL) AND ("
+        "query = '<insufficient privilege>' "
+        "OR backend_xmin IS NOT NULL AND age(backend_xmin) >= age(%s::xid) "
+        "OR backend_xid IS NOT NULL AND age(backend_xid) >= age(%s::xid))", (horizon, horizon)).fetchall()
+    holders = [f"session pid {row['pid']} cannot be inspected by this role (grant pg_read_all_stats)"
+               if row["hidden"] else f"session pid {row['pid']} ({row['state']}, transaction started "
+               f"{row['xact_start'].isoformat() if row['xact_start'] else 'unknown'})" for row in sessions]
+    holders += [f"prepared transaction {row['gid']!r} (prepared {row['prepared'].isoformat()})" for row in
+                connection.execute("SELECT gid, prepared FROM pg_prepared_xacts WHERE database = current_database() "
+                                   "AND age(transaction) >= age(%s::xid)", (horizon,)).fetchall()]
+    holders += [f"replication slot {row['slot_name']!r}" for row in connection.execute(
+        "SELECT slot_name FROM pg_replication_slots WHERE xmin IS NOT NULL AND age(xmin) >= age(%s::xid)",
+        (horizon,)).fetchall()]
+    return holders
 
 
 @contextmanager

@@ -12,6 +12,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from ledger.errors import BadSignature, InvalidInput, KeyFileError
+from ledger.private_files import private_folder
 
 PUBLIC_KEY_BYTES = 32
 SIGNATURE_BYTES = 64
@@ -84,7 +85,7 @@ def write_private_key(key: Ed25519PrivateKey, path: Path, passphrase: bytes | No
         else serialization.NoEncryption()
     )
     pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_folder(path.parent)  # a folder it creates is the owner's only (0700)
     try:
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError as error:

@@ -4,7 +4,8 @@ RFC 6962 Merkle root is signed once. Nothing here touches storage."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from ledger import merkle, signing
@@ -12,6 +13,7 @@ from ledger.canonical import canonical_bytes_checked_domain
 from ledger.event_types import lookup
 from ledger.errors import InvalidInput
 
+SIGNER_FIELDS = ("actor", "key_id", "idempotency_key")
 ENVELOPE_FIELDS = ("actor", "idempotency_key", "key_id", "ledger", "occurred_at", "payload",
                    "sequence", "type")
 MAX_BATCH_ENVELOPES = 20_000
@@ -31,8 +33,8 @@ class Submission:
     actor: str
     key_id: str
     idempotency_key: str
-    batch_paths: list[list[bytes]] | None  # None for a single envelope
-    batch_root: bytes | None
+    batch_paths: list[list[bytes]] | None  # None for a single envelope, and until check_contents
+    batch_root: bytes | None  # None for a single envelope
     personal: dict[int, dict]  # sequence -> personal fields, beside (never inside) the envelopes
 
     @property
@@ -42,8 +44,9 @@ class Submission:
 
     def batch_proof(self, position: int) -> dict | None:
         """What entry `position` keeps to be verified on its own."""
-        if self.batch_paths is None:
+        if self.batch_root is None:
             return None
+        assert self.batch_paths is not None, "audit paths are computed by check_contents"
         return {
             "root": signing.b64encode(self.batch_root),
             "size": len(self.envelopes),
@@ -51,8 +54,26 @@ class Submission:
         }
 
 
+PublicKeyOf = Callable[[str, str, str], "bytes | None"]
+
+
 def parse_submission(document: object, origin: str) -> Submission:
-    """Check the shape of a submission and compute what its signature covers."""
+    """Check the shape and every payload of a submission and compute what its signature covers."""
+    return check_contents(read_submission(document, origin), document)
+
+
+def read_submission(document: object, origin: str, public_key_of: PublicKeyOf | None = None) -> Submission:
+    """The checks that come before the signature, and the signature itself: the submission's
+    shape, the first envelope's header, every envelope naming the same signer, and what the
+    signature covers. Payloads, the other envelopes' field formats and the personal side-car are
+    checked by `check_contents`, once the signer is known to have signed them.
+
+    With `public_key_of(actor, key_id, first_type)`, the signer is looked up as soon as the first
+    envelope's header is read (an unknown actor or key is refused before any per-line work) and
+    the signature is verified before any line is checked, so a forged 20,000-line batch costs its
+    encoding and no more. `public_key_of` returns None when the key is in the payload (genesis on
+    an empty log): the caller verifies that one.
+    """
     if not isinstance(document, dict):
         raise InvalidInput("a submission is a JSON object", field="$")
     unknown = set(document) - {"envelopes", "signature", "personal"}
@@ -66,26 +87,62 @@ def parse_submission(document: object, origin: str) -> Submission:
                            field="envelopes")
     signature = signing.b64decode(document.get("signature"), "signature", signing.SIGNATURE_BYTES)
     first = envelopes[0]
+    check_envelope(first, "envelopes[0]", origin)
+    public_key = public_key_of(first["actor"], first["key_id"], first["type"]) if public_key_of else None
     for position, envelope in enumerate(envelopes):
+        _check_same_signer(envelope, position, first, origin)
+    encoded = _encode(envelopes, origin)
+    root = merkle.root_of([merkle.leaf_hash(data) for data in encoded]) if len(encoded) > 1 else None
+    submission = Submission(envelopes, encoded, signature, first["actor"], first["key_id"],
+                            first["idempotency_key"], None, root, {})
+    if public_key is not None:
+        signing.verify(public_key, signature, submission.signed_message)
+    return submission
+
+
+def _check_same_signer(envelope: object, position: int, first: dict, origin: str) -> None:
+    """Cheap: an object in its place naming the first envelope's signer and idempotency key.
+    Only when it does not is the envelope checked field by field, to say what is wrong."""
+    if isinstance(envelope, dict) and envelope.get("sequence") == position and all(
+            envelope.get(name) == first[name] for name in SIGNER_FIELDS):
+        return
+    check_envelope(envelope, f"envelopes[{position}]", origin)
+    if envelope["sequence"] != position:
+        raise InvalidInput(f"must be {position}", field=f"envelopes[{position}].sequence")
+    name = next(name for name in SIGNER_FIELDS if envelope[name] != first[name])
+    raise InvalidInput("must be the same in every envelope of a submission", field=f"envelopes[{position}].{name}")
+
+
+def check_contents(submission: Submission, document: dict) -> Submission:
+    """Every envelope's fields and payload, the batch's audit paths, and the personal side-car."""
+    origin = submission.envelopes[0]["ledger"]
+    for position, envelope in enumerate(submission.envelopes[1:], 1):
         check_envelope(envelope, f"envelopes[{position}]", origin)
-        if envelope["sequence"] != position:
-            raise InvalidInput(f"must be {position}", field=f"envelopes[{position}].sequence")
-        for name in ("actor", "key_id", "idempotency_key"):
-            if envelope[name] != first[name]:
-                raise InvalidInput("must be the same in every envelope of a submission",
-                                   field=f"envelopes[{position}].{name}")
-    for position, envelope in enumerate(envelopes):  # every field typed before it is encoded
+    _check_payloads(submission.envelopes)
+    paths = None
+    if submission.batch_root is not None:
+        paths = merkle.audit_paths([merkle.leaf_hash(data) for data in submission.envelope_bytes])
+    return replace(submission, batch_paths=paths,
+                   personal=_personal(document.get("personal", {}), len(submission.envelopes)))
+
+
+def _check_payloads(envelopes: list[dict]) -> None:
+    for position, envelope in enumerate(envelopes):
         where = f"envelopes[{position}]"
         lookup(envelope["type"], f"{where}.type").check_payload(envelope["payload"], f"{where}.payload")
-    encoded = [canonical_bytes_checked_domain(envelope, f"envelopes[{position}]")
-               for position, envelope in enumerate(envelopes)]
-    paths, root = None, None
-    if len(encoded) > 1:
-        leaf_hashes = [merkle.leaf_hash(data) for data in encoded]
-        root, paths = merkle.root_of(leaf_hashes), merkle.audit_paths(leaf_hashes)
-    personal = _personal(document.get("personal", {}), len(envelopes))
-    return Submission(envelopes, encoded, signature, first["actor"], first["key_id"],
-                      first["idempotency_key"], paths, root, personal)
+
+
+def _encode(envelopes: list[dict], origin: str) -> list[bytes]:
+    """Each envelope's canonical bytes. A value the encoding cannot carry is reported by the
+    field checks when they name it better (a float where a whole number of rupiah belongs)."""
+    try:
+        return [canonical_bytes_checked_domain(envelope, f"envelopes[{position}]")
+                for position, envelope in enumerate(envelopes)]
+    except InvalidInput:
+        for position, envelope in enumerate(envelopes):
+            check_envelope(envelope, f"envelopes[{position}]", origin)
+        _check_payloads(envelopes)
+        raise
 
 
 def _personal(value: object, count: int) -> dict[int, dict]:

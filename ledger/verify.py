@@ -72,8 +72,9 @@ class _Replay(Decision):
     """A decision whose events are dropped as soon as they are applied: the verifier keeps the
     aggregates' state, never their events, so memory does not grow with a batch's size."""
 
-    def __init__(self, load: Callable[[UUID], Any]):
+    def __init__(self, load: Callable[[UUID], Any], premium_amounts: Callable[[int, int], list[int]]):
         super().__init__(load)
+        self.premium_amounts = premium_amounts
         self.recent: list[Any] = []
 
     def get(self, aggregate_class: type, aggregate_id: UUID) -> Any:
@@ -112,7 +113,7 @@ class Verifier:
         self.aggregates: dict[UUID, Any] = {}
         self.submissions_seen: set[tuple[str, str]] = set()
         self.open: _OpenSubmission | None = None
-        self.decision = _Replay(self._load)
+        self.decision = _Replay(self._load, self._amounts)
         self.verified_batches: set[tuple[str, str, str]] = set()
         self.last_recorded_at = ""
         self.on_nodes: Callable[[list[tuple[int, bytes]]], None] | None = None
@@ -269,7 +270,7 @@ class Verifier:
             except LedgerError as error:
                 self.fail(current.first_index, "rules", f"submission: {error}")
             self._commit()
-        self.decision = _Replay(self._load)
+        self.decision = _Replay(self._load, self._amounts)
         self.open = None
 
     def _commit(self) -> None:
@@ -360,6 +361,9 @@ class Verifier:
         if amount:
             return [Posting(PREMIUM_POSTINGS[0], amount), Posting(PREMIUM_POSTINGS[1], -amount)]
         return self.postings_by_index.get(index, [])
+
+    def _amounts(self, start: int, stop: int) -> list[int]:
+        return list(self.premium_amounts[start:stop])
 
     def _load(self, aggregate_id: UUID) -> Any:
         try:

@@ -15,9 +15,11 @@ The signed JSON stays the document of record; CSV and PDF are renderings of it:
 - Award reasons are printed as the ledger signed them (projections/awards.py writes them in
   English, with English-style rupiah): rewording them would misquote a signed document.
 - CSV (RFC 4180, CRLF line ends): rupiah are plain integers with no formatting, so a spreadsheet
-  sums them. Any text cell that starts with =, +, -, @, tab or carriage return gets a leading
-  apostrophe (CSV/formula injection guard); strip it to get the signed value back (base64 roots
-  and signatures can start with "+").
+  sums them; every text cell is quoted. Formula injection guard: where a text cell, or any piece
+  of it after a comma, semicolon, tab, pipe or line break (and spaces or quotes), starts with =,
+  +, -, @, tab or carriage return, an apostrophe is put before that character, so a spreadsheet
+  that splits on any of those separators reads text, not a formula. Remove those apostrophes to
+  get the signed value back (base64 roots and signatures can start with "+").
 - Fonts: DejaVu Sans, Sans Bold and Sans Mono ship in projections/fonts/ (Bitstream Vera licence
   with DejaVu changes in the public domain, see fonts/LICENSE-DejaVu.txt), so legal names in
   Latin, Greek, Cyrillic and more print as written, and the em dash of a signed note's signature
@@ -34,6 +36,7 @@ import csv
 import io
 import json
 import math
+import re
 import unicodedata
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
@@ -69,7 +72,9 @@ BREAKDOWN_FIELDS = ("worker_months", "premiums_funded_rupiah")
 MONTH_FIELDS = ("received_rupiah", "premiums_funded_rupiah", "worker_months")
 AWARD_COLUMNS = ("year", "awarded", "rank", "tier", "company", "legal_name", "received_rupiah", "pledged_rupiah",
                  "pledge_fulfilment_percent", "workers_covered", "worker_months", "premiums_funded_rupiah", "reasons")
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# A cell, or a piece of one after a separator some spreadsheet splits on (comma, semicolon in
+# Indonesian locales, tab, pipe, line break), starting with one of these is read as a formula.
+_FORMULA_START = re.compile(r"(^|[,;|\t\r\n])([ \"']*)(?=[=+\-@\t\r])")
 
 
 def _csv_value(value: object) -> object:
@@ -82,13 +87,14 @@ def _csv_value(value: object) -> object:
         return value
     if isinstance(value, (list, dict)):
         value = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-    text = str(value)
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+    return _FORMULA_START.sub(lambda match: match.group(1) + match.group(2) + "'", str(value))
 
 
 def _write_csv(rows: Iterable[Iterable[object]]) -> str:
     buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, lineterminator="\r\n")  # RFC 4180
+    # RFC 4180; every text cell quoted, so a separator inside one never splits it for a reader
+    # that honours quotes; integers (rupiah, counts) stay bare numbers a spreadsheet sums.
+    writer = csv.writer(buffer, lineterminator="\r\n", quoting=csv.QUOTE_NONNUMERIC)
     for row in rows:
         writer.writerow([_csv_value(value) for value in row])
     return buffer.getvalue()

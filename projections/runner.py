@@ -12,12 +12,14 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from urllib.parse import parse_qs, urlparse
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlparse
 
 from sqlalchemy import create_engine, event, select, text, update
 from sqlalchemy.engine import Connection, Engine
 
 from ledger.entry import parse_stored_entry
+from ledger.private_files import private_database_file
 from projections import tables as t
 from projections.projector import Projector
 
@@ -29,6 +31,8 @@ def views_engine(database_url: str) -> Engine:
     """A SQLAlchemy engine for the views: the ledger's own database unless told otherwise."""
     url = urlparse(database_url)
     if url.scheme == "sqlite":
+        if url.path not in ("", "/", "/:memory:"):
+            private_database_file(Path(unquote(url.path.removeprefix("/"))))  # 0600, as the ledger's
         engine = create_engine(database_url, connect_args={"timeout": 30})
 
         @event.listens_for(engine, "connect")

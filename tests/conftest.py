@@ -12,7 +12,7 @@ import psycopg
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from ledger import note, personal, signing
+from ledger import note, personal, personal_keys, signing
 from ledger.application import Ledger
 from ledger.client import Signer, public_key_b64
 from ledger.config import Settings
@@ -96,6 +96,7 @@ def world(database_url: str, tmp_path: Path) -> Iterator[World]:
     # Keys live where production keeps them, so an API built from these settings finds them.
     signing.write_private_key(checkpoint_key, settings.checkpoint_key_path, None)
     personal.create_secret(settings.pseudonym_secret_path)
+    personal_keys.create_kek(settings.personal_kek_path)
     ledger = Ledger(settings, checkpoint_key, personal.read_secret(settings.pseudonym_secret_path))
     registrar = Signer(settings.origin, "registrar", signing.generate())
     ledger.submit(genesis_submission(settings, registrar, checkpoint_key))

@@ -34,8 +34,11 @@ class LatestCheckpoint(MethodView):
             == "application/json" and request.accept_mimetypes["application/json"] >
             request.accept_mimetypes["text/plain"])
         if wants_json:
-            return Response(json.dumps(checkpoint), mimetype="application/json")
-        return Response(checkpoint["note"], mimetype="text/plain")
+            response = Response(json.dumps(checkpoint), mimetype="application/json")
+        else:
+            response = Response(checkpoint["note"], mimetype="text/plain")
+        response.vary.add("Accept")
+        return response
 
 
 @blp.route("/checkpoints")

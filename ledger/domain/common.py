@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import uuid
 from functools import lru_cache, partial
+from datetime import date, timedelta
 from uuid import UUID
 
 from ledger import fields
@@ -49,3 +50,42 @@ def organisation_of_kind(decision: Decision, organisation_id: str, kind: str, fi
     if organisation.kind != kind:
         raise RuleViolation(f"{organisation_id!r} is a {organisation.kind}, not a {kind}", field=field)
     return organisation
+
+
+# Dates that say when something happened: none may lie in the future of the moment the entry
+# was recorded, beyond a day's allowance for clocks and time zones (WIB is UTC+7).
+HAPPENED_DATES = ("pledged_on", "received_on", "made_on", "paid_on", "enrolled_on", "member_since",
+                  "withdrawn_on", "incident_on", "filed_on", "complete_on", "approved_on", "rejected_on",
+                  "refunded_on", "invited_on")
+CLOCK_ALLOWANCE = timedelta(days=1)
+
+
+def check_not_future(entry) -> None:
+    """Refuse an entry that reports a date after it was recorded (plus the allowance)."""
+    latest = (date.fromisoformat(entry.recorded_at[:10]) + CLOCK_ALLOWANCE).isoformat()
+    occurred = entry.envelope.get("occurred_at", "")[:10]
+    if occurred > latest:
+        raise RuleViolation(f"{occurred} is in the future of when it was recorded ({entry.recorded_at[:10]})",
+                            field="occurred_at")
+    for name in HAPPENED_DATES:
+        value = entry.payload.get(name)
+        if isinstance(value, str) and value > latest:
+            raise RuleViolation(f"{value} is in the future of when it was recorded ({entry.recorded_at[:10]})",
+                                field=f"payload.{name}")
+
+
+def dated(handler):
+    """An event handler that first refuses dates in the future."""
+
+    def apply(decision: Decision, entry) -> None:
+        check_not_future(entry)
+        handler(decision, entry)
+
+    apply.__doc__ = handler.__doc__
+    return apply
+
+
+def not_before(later: str, earlier: str, field: str, what: str) -> None:
+    """`later` (a date) must not precede `earlier`."""
+    if later < earlier:
+        raise RuleViolation(f"must not be before {what} ({earlier})", field=field)

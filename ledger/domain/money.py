@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 from ledger import fields
 from ledger.decision import Decision
 from ledger.domain.common import (
-    aggregate_uuid, month, organisation_of_kind, reason, rupiah, spec,
+    aggregate_uuid, dated, month, not_before, organisation_of_kind, reason, rupiah, spec,
 )
 from ledger.domain.programme import Programme
-from ledger.domain.rates import FUND_TYPES
+from ledger.domain.rates import FUND_TYPES, check_statutory
 from ledger.domain.rules_schema import check_rules
 from ledger.entry import LogEntry
 from ledger.errors import AlreadyExists, InvalidInput, NotFound, RuleViolation
@@ -37,7 +38,17 @@ def _open(decision: Decision, entry: LogEntry) -> None:
     if fields.calendar_date(payload["ends_on"], "payload.ends_on") < fields.calendar_date(
             payload["starts_on"], "payload.starts_on"):
         raise InvalidInput("must not be before starts_on", field="payload.ends_on")
+    check_statutory(payload["rules"], "payload.rules")
     decision.add(Programme(entry))
+
+
+def _invite(decision: Decision, entry: LogEntry) -> None:
+    programme = programme_of(decision, entry)
+    organisation_of_kind(decision, entry.payload["company"], "company", "payload.company")
+    if entry.payload["company"] in programme.invited:
+        raise AlreadyExists(f"{entry.payload['company']} was invited on {programme.invited[entry.payload['company']]}",
+                            field="payload.company")
+    programme.record(entry)
 
 
 def _pledge(decision: Decision, entry: LogEntry, field: str = "payload.pledge"):
@@ -147,6 +158,8 @@ def _disburse(decision: Decision, entry: LogEntry) -> None:
             raise InvalidInput("names a receipt twice", field=f"{where}.receipt")
         seen.add(source["receipt"])
         receipt = _receipt(programme, source, f"{where}.receipt")
+        not_before(payload["made_on"], receipt.received_on, "payload.made_on",
+                   f"receipt {source['receipt']!r} was received")
         if source["amount_rupiah"] > receipt.available_rupiah:
             raise RuleViolation(f"receipt {source['receipt']!r} has Rp{receipt.available_rupiah:,} left "
                                 "after its amil share and earlier draws", field=f"{where}.amount_rupiah")
@@ -171,7 +184,31 @@ def _acknowledge(decision: Decision, entry: LogEntry) -> None:
                             field="payload.disbursement")
     if entry.payload["amount_rupiah"] != disbursement.amount_rupiah:
         raise RuleViolation(f"the disbursement was Rp{disbursement.amount_rupiah:,}", field="payload.amount_rupiah")
+    not_before(entry.payload["received_on"], disbursement.made_on, "payload.received_on", "the disbursement was made")
     programme.record(entry)
+
+
+@dataclass
+class PremiumBatchWork:
+    """One submission's premium batch (or refund): what its header promised and what its lines
+    added up to so far."""
+
+    batch: str
+    programme: str
+    disbursement: str
+    month: str | None
+    paid_on: str | None
+    refund: bool
+    promised_lines: int
+    promised_total_rupiah: int
+    lines: int = 0
+    total_rupiah: int = 0
+
+    def check_control_totals(self) -> None:
+        if self.lines != self.promised_lines or self.total_rupiah != self.promised_total_rupiah:
+            raise RuleViolation(f"the batch header promises {self.promised_lines} lines totalling "
+                                f"Rp{self.promised_total_rupiah:,}; the submission holds {self.lines} "
+                                f"totalling Rp{self.total_rupiah:,}", field="envelopes[0].payload")
 
 
 def _premium_header(decision: Decision, entry: LogEntry, refund: bool) -> None:
@@ -188,18 +225,21 @@ def _premium_header(decision: Decision, entry: LogEntry, refund: bool) -> None:
                             f"disbursement (Rp{disbursement.remaining_rupiah:,})", field="payload.total_rupiah")
     if refund and payload["total_rupiah"] > disbursement.charged_rupiah:
         raise RuleViolation("refund exceeds the premiums charged", field="payload.total_rupiah")
-    header = {"payload": payload, "refund": refund, "lines": 0, "total_rupiah": 0}
-    decision.scratch["premium_header"] = header
-    decision.check_at_end("premium_header", lambda: _check_control_totals(header))
+    if not refund:
+        _check_batch_dates(programme, disbursement, payload)
     programme.record(entry)
+    work = PremiumBatchWork(payload["batch"], payload["programme"], payload["disbursement"], payload.get("month"),
+                            payload.get("paid_on"), refund, payload["lines"], payload["total_rupiah"])
+    decision.scratch["premium_header"] = work
+    decision.check_at_end("premium_header", work.check_control_totals)
 
 
-def _check_control_totals(header: dict) -> None:
-    payload = header["payload"]
-    if header["lines"] != payload["lines"] or header["total_rupiah"] != payload["total_rupiah"]:
-        raise RuleViolation(f"the batch header promises {payload['lines']} lines totalling "
-                            f"Rp{payload['total_rupiah']:,}; the submission holds {header['lines']} "
-                            f"totalling Rp{header['total_rupiah']:,}", field="envelopes[0].payload")
+def _check_batch_dates(programme: Programme, disbursement, payload: dict) -> None:
+    """Premium months inside the programme's period; paid once the money was disbursed."""
+    if not programme.starts_on.isoformat()[:7] <= payload["month"] <= programme.ends_on.isoformat()[:7]:
+        raise RuleViolation(f"outside the programme's period ({programme.starts_on} to {programme.ends_on})",
+                            field="payload.month")
+    not_before(payload["paid_on"], disbursement.made_on, "payload.paid_on", "the disbursement was made")
 
 
 def _check_date(payload: dict, name: str) -> date:
@@ -227,39 +267,42 @@ def _rules(value: object, field: str) -> object:
 P = {"programme": fields.identifier}
 register(EventType("programme.opened", CITY, spec({
     **P, "name": fields.text(200), "year": fields.integer(2000, 2100),
-    "starts_on": fields.calendar_date, "ends_on": fields.calendar_date, "rules": _rules}), _open,
+    "starts_on": fields.calendar_date, "ends_on": fields.calendar_date, "rules": _rules}), dated(_open),
     "The city opens a programme year with its rate table and rules."))
 register(EventType("pledge.made", COMPANY, spec({
     **P, "pledge": fields.identifier, "amount_rupiah": rupiah}, {
-    "fund_type": fund_type, "pledged_on": fields.calendar_date}), _make_pledge,
+    "fund_type": fund_type, "pledged_on": fields.calendar_date}), dated(_make_pledge),
     "A company promises an amount (fund_type defaults to infak)."))
 register(EventType("pledge.amended", COMPANY, spec({
     **P, "pledge": fields.identifier, "amount_rupiah": rupiah, "previous_rupiah": rupiah,
-    "reason": reason}), _amend_pledge, "A company changes its pledge's amount."))
+    "reason": reason}), dated(_amend_pledge), "A company changes its pledge's amount."))
 register(EventType("pledge.cancelled", COMPANY, spec({
     **P, "pledge": fields.identifier, "outstanding_rupiah": fields.integer(0, 10**12),
-    "reason": reason}), _cancel_pledge, "A company withdraws what it has not yet paid."))
+    "reason": reason}), dated(_cancel_pledge), "A company withdraws what it has not yet paid."))
 register(EventType("donation.received", BAZNAS, spec({
     **P, "receipt": fields.identifier, "company": fields.organisation_id, "amount_rupiah": rupiah,
     "fund_type": fund_type, "received_on": fields.calendar_date}, {"pledge": fields.identifier}),
-    _receive, "Baznas receives money from a company: the receipt."))
+    dated(_receive), "Baznas receives money from a company: the receipt."))
 register(EventType("amil.set_aside", BAZNAS, spec({
     **P, "receipt": fields.identifier, "company": fields.organisation_id, "amount_rupiah": rupiah}),
-    _set_aside_amil, "Baznas keeps its amil share of a receipt, within the cap."))
+    dated(_set_aside_amil), "Baznas keeps its amil share of a receipt, within the cap."))
 register(EventType("disbursement.made", BAZNAS, spec({
     **P, "disbursement": fields.identifier, "to": fields.organisation_id, "amount_rupiah": rupiah,
-    "period": month, "made_on": fields.calendar_date, "sources": _sources}), _disburse,
+    "period": month, "made_on": fields.calendar_date, "sources": _sources}), dated(_disburse),
     "Baznas pays BPJS for premiums, naming the receipts the money comes from."))
 register(EventType("disbursement.acknowledged", BPJS, spec({
     **P, "disbursement": fields.identifier, "amount_rupiah": rupiah, "received_on": fields.calendar_date}),
-    _acknowledge, "BPJS co-signs that the disbursement arrived."))
+    dated(_acknowledge), "BPJS co-signs that the disbursement arrived."))
 register(EventType("premium.batch", BPJS, spec({
     **P, "batch": fields.identifier, "disbursement": fields.identifier, "month": month,
-    "lines": fields.integer(1, 20_000), "total_rupiah": rupiah}),
-    lambda decision, entry: _premium_header(decision, entry, refund=False),
+    "lines": fields.integer(1, 20_000), "total_rupiah": rupiah, "paid_on": fields.calendar_date}),
+    dated(lambda decision, entry: _premium_header(decision, entry, refund=False)),
     "Header of a premium batch: its disbursement and control totals."))
 register(EventType("premium.refund", BPJS, spec({
     **P, "batch": fields.identifier, "disbursement": fields.identifier,
     "lines": fields.integer(1, 20_000), "total_rupiah": rupiah}),
-    lambda decision, entry: _premium_header(decision, entry, refund=True),
+    dated(lambda decision, entry: _premium_header(decision, entry, refund=True)),
     "Header of a batch of premium reversals: the money returns to the disbursement."))
+register(EventType("company.invited", CITY, spec({
+    **P, "company": fields.organisation_id, "invited_on": fields.calendar_date}), dated(_invite),
+    "The city invites a registered company to contribute to the programme."))

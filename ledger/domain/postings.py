@@ -60,6 +60,10 @@ def postings(entry: LogEntry, original: LogEntry | None = None) -> list[Posting]
         return result
     if kind == "premium.paid":
         return _pair("coverage:premiums", "bpjs:premium_fund", payload["amount_rupiah"])
+    if kind == "premium.refunded":  # the coverage is undone; the money returns to its funders' funds
+        result = [Posting(f"baznas:restricted:{funder['company']}", funder["amount_rupiah"])
+                  for funder in payload["funders"]]
+        return result + [Posting("coverage:premiums", -payload["amount_rupiah"])]
     if kind == "claim.paid":
         return _pair(f"claims:paid:{payload['benefit']}", "bpjs:insurance_fund", payload["amount_rupiah"])
     if kind == "entry.reversed":

@@ -10,6 +10,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from ledger.domain.attribution import Share, batch_quotas, ordered_sources, refund_release
 from ledger.entry import LogEntry
 
 
@@ -20,6 +21,7 @@ class PledgeState:
     fund_type: str
     made_at: int
     received_rupiah: int = 0
+    first_amount_rupiah: int = 0  # as first pledged: fulfilment is measured against it
     cancelled: bool = False
     reversed: bool = False
     amended: bool = False
@@ -57,8 +59,9 @@ class DisbursementState:
     amount_rupiah: int
     period: str
     made_on: str
-    sources: list[tuple[str, str, int]]  # (receipt, company, amount)
+    sources: list[tuple[str, str, int]]  # (receipt, company, amount), in attribution order
     made_at: int
+    charged_by_source: list[int] = field(default_factory=list)  # premiums each source paid for
     charged_rupiah: int = 0
     acknowledged_at: int | None = None
     reversed: bool = False
@@ -92,6 +95,8 @@ class Programme(Aggregate):
         self.receipts: dict[str, ReceiptState] = {}
         self.disbursements: dict[str, DisbursementState] = {}
         self.premium_batches: dict[str, str] = {}  # batch id -> disbursement
+        self.batch_quotas: dict[str, tuple[Share, ...]] = {}  # batch id -> each source's part
+        self.invited: dict[str, str] = {}  # company -> invited_on
 
     @event("Recorded")
     def record(self, entry: LogEntry) -> None:
@@ -102,7 +107,8 @@ class Programme(Aggregate):
 def _pledge_made(programme: Programme, entry: LogEntry) -> None:
     payload = entry.payload
     programme.pledges[payload["pledge"]] = PledgeState(
-        entry.actor, payload["amount_rupiah"], payload.get("fund_type", "infak"), entry.index)
+        entry.actor, payload["amount_rupiah"], payload.get("fund_type", "infak"), entry.index,
+        first_amount_rupiah=payload["amount_rupiah"])
 
 
 def _pledge_amended(programme: Programme, entry: LogEntry) -> None:
@@ -131,10 +137,10 @@ def _amil_set_aside(programme: Programme, entry: LogEntry) -> None:
 
 def _disbursement_made(programme: Programme, entry: LogEntry) -> None:
     payload = entry.payload
-    sources = [(s["receipt"], s["company"], s["amount_rupiah"]) for s in payload["sources"]]
+    sources = ordered_sources([(s["receipt"], s["company"], s["amount_rupiah"]) for s in payload["sources"]])
     programme.disbursements[payload["disbursement"]] = DisbursementState(
         payload["to"], payload["amount_rupiah"], payload["period"], payload["made_on"], sources,
-        entry.index, recorded_by=entry.actor)
+        entry.index, [0] * len(sources), recorded_by=entry.actor)
     for receipt, _, amount in sources:
         programme.receipts[receipt].drawn_rupiah += amount
 
@@ -145,14 +151,26 @@ def _disbursement_acknowledged(programme: Programme, entry: LogEntry) -> None:
 
 def _premium_batch(programme: Programme, entry: LogEntry) -> None:
     payload = entry.payload
-    programme.disbursements[payload["disbursement"]].charged_rupiah += payload["total_rupiah"]
+    disbursement = programme.disbursements[payload["disbursement"]]
+    quotas = batch_quotas(disbursement.sources, disbursement.charged_by_source, payload["total_rupiah"])
+    disbursement.charged_by_source = [old + new for old, new in zip(disbursement.charged_by_source, quotas)]
+    disbursement.charged_rupiah += payload["total_rupiah"]
     programme.premium_batches[payload["batch"]] = payload["disbursement"]
+    programme.batch_quotas[payload["batch"]] = tuple(
+        (receipt, company, quota) for (receipt, company, _), quota in zip(disbursement.sources, quotas))
 
 
 def _premium_refund(programme: Programme, entry: LogEntry) -> None:
     payload = entry.payload
-    programme.disbursements[payload["disbursement"]].charged_rupiah -= payload["total_rupiah"]
+    disbursement = programme.disbursements[payload["disbursement"]]
+    released = refund_release(disbursement.charged_by_source, payload["total_rupiah"])
+    disbursement.charged_by_source = [old - back for old, back in zip(disbursement.charged_by_source, released)]
+    disbursement.charged_rupiah -= payload["total_rupiah"]
     programme.premium_batches[payload["batch"]] = payload["disbursement"]
+
+
+def _company_invited(programme: Programme, entry: LogEntry) -> None:
+    programme.invited[entry.payload["company"]] = entry.payload["invited_on"]
 
 
 def _reversed(programme: Programme, entry: LogEntry) -> None:
@@ -185,5 +203,6 @@ _MUTATORS = {
     "disbursement.acknowledged": _disbursement_acknowledged,
     "premium.batch": _premium_batch,
     "premium.refund": _premium_refund,
+    "company.invited": _company_invited,
     "entry.reversed": _reversed,
 }

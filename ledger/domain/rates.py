@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import calendar
 import json
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -14,13 +15,48 @@ CATEGORIES = ("ojek_online", "dasawisma", "jumantik", "pedagang_asongan", "other
 FUND_TYPES = ("infak", "sedekah", "zakat")
 
 
+STATUTORY_FILES = ("data/bpu_2025.json",)
+# The parts of a programme's rules that are law, not the programme's choice: they must equal
+# the shipped statutory table the rules name. jkk_max_rupiah, funding and the amil caps (never
+# above the law's) are the programme's.
+STATUTORY_PARTS = ("rates", "income_brackets_rupiah", "discounts", "membership")
+STATUTORY_BENEFITS = ("jkm_full_rupiah", "jkm_short_membership_rupiah", "jkm_short_membership_months",
+                      "jkk_death_income_multiple", "claim_grace_days", "payment_deadline_working_days")
+
+
+def _shipped(name: str) -> dict:
+    rules = json.loads(resources.files("ledger.domain").joinpath(name).read_text())
+    for note in ("about", "amil_cap_note", "sources"):
+        rules.pop(note, None)
+    return rules
+
+
 def default_rules() -> dict:
     """The shipped BPU rate table and programme rules (see docs/domain.md for sources)."""
-    text = resources.files("ledger.domain").joinpath("data/bpu_2025.json").read_text()
-    rules = json.loads(text)
-    rules.pop("about", None)
-    rules.pop("amil_cap_note", None)
-    return rules
+    return _shipped(STATUTORY_FILES[0])
+
+
+def statutory_tables() -> dict[str, dict]:
+    """Every shipped statutory table by its id."""
+    tables = (_shipped(name) for name in STATUTORY_FILES)
+    return {table["statutory_table"]: table for table in tables}
+
+
+def check_statutory(rules: dict, field: str) -> None:
+    """The statutory numbers of `rules` must be those of the shipped table it names: a
+    programme chooses which table applies, it cannot set a JKM benefit of Rp1."""
+    table = statutory_tables().get(rules["statutory_table"])
+    if table is None:
+        raise RuleViolation(f"no shipped statutory table is called {rules['statutory_table']!r} "
+                            f"(known: {', '.join(sorted(statutory_tables()))})", field=f"{field}.statutory_table")
+    for part in STATUTORY_PARTS:
+        if rules[part] != table[part]:
+            raise RuleViolation(f"must equal statutory table {rules['statutory_table']}'s {part}",
+                                field=f"{field}.{part}")
+    for name in STATUTORY_BENEFITS:
+        if rules["benefits"][name] != table["benefits"][name]:
+            raise RuleViolation(f"must be {table['benefits'][name]} as in statutory table "
+                                f"{rules['statutory_table']}", field=f"{field}.benefits.{name}")
 
 
 @dataclass(frozen=True)
@@ -64,12 +100,31 @@ def check_bracket(rules: dict, income_rupiah: int, field: str) -> None:
                            field=field)
 
 
-def jkm_benefit(rules: dict, paid_months_before_incident: int) -> int:
-    """JKM death benefit: full, or the short-membership amount under the month threshold."""
+def jkm_benefit(rules: dict, member_since: str, incident_on: str) -> int:
+    """JKM death benefit: full, or the short-membership amount when the membership (from its
+    start, which may predate the programme) is shorter than the threshold at the death."""
     benefits = rules["benefits"]
-    if paid_months_before_incident < benefits["jkm_short_membership_months"]:
+    threshold = add_months(date.fromisoformat(member_since), benefits["jkm_short_membership_months"])
+    if date.fromisoformat(incident_on) < threshold:
         return benefits["jkm_short_membership_rupiah"]
     return benefits["jkm_full_rupiah"]
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day `months` calendar months later (the month's last day when it is shorter)."""
+    number = day.year * 12 + day.month - 1 + months
+    year, month = divmod(number, 12)
+    last = calendar.monthrange(year, month + 1)[1]
+    return date(year, month + 1, min(day.day, last))
+
+
+def premium_due_on(rules: dict, month: str) -> date:
+    """A BPU premium is due by the given day of the month it covers, the next working day when
+    that falls on a weekend (public holidays are not modelled [assumed])."""
+    due = date(int(month[:4]), int(month[5:]), rules["membership"]["premium_due_day"])
+    while due.weekday() >= 5:
+        due += timedelta(days=1)
+    return due
 
 
 def add_working_days(start: date, days: int) -> date:

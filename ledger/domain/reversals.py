@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from ledger import fields
 from ledger.decision import Decision
-from ledger.domain.common import month, spec, worker_ref
+from ledger.domain.common import dated, month, spec, worker_ref
 from ledger.domain.money import programme_of
-from ledger.domain.workers import existing_worker
+from ledger.domain.claims import find_claim
+from ledger.domain.workers import find_worker
 from ledger.entry import LogEntry
 from ledger.errors import InvalidInput, NotFound, RuleViolation
 from ledger.event_types import EventType, register
@@ -21,6 +22,10 @@ REFERENCES = {  # what each reversible type names, and who may reverse it
     "disbursement.made": ({"disbursement": fields.identifier}, "baznas"),
     "premium.paid": ({"worker": worker_ref, "month": month}, "bpjs"),
     "worker.enrolled": ({"worker": worker_ref}, "bpjs"),
+    "claim.approved": ({"benefit": fields.one_of("jkm", "jkk"), "claim": fields.identifier, "worker": worker_ref},
+                       "bpjs"),
+    "claim.paid": ({"benefit": fields.one_of("jkm", "jkk"), "claim": fields.identifier, "worker": worker_ref},
+                   "bpjs"),
 }
 
 
@@ -50,10 +55,14 @@ def _reverse(decision: Decision, entry: LogEntry) -> None:
         return
     if kind == "worker.enrolled":
         worker = _referenced_worker(decision, entry)
-        _same(worker.enrolled_at, worker.enrolled_by, entry)
-        if any(not paid.reversed for paid in worker.paid.values()):
+        membership = worker.membership(entry.payload["programme"])
+        _same(membership.enrolled_at, membership.enrolled_by, entry)
+        if any(paid.live and paid.programme == membership.programme for paid in worker.paid.values()):
             raise RuleViolation("premiums were paid for this worker; reverse them first", field="payload.entry")
         worker.record(entry)
+        return
+    if kind in ("claim.approved", "claim.paid"):
+        _reverse_claim(decision, entry)
         return
     programme = programme_of(decision, entry)
     if kind == "pledge.made":
@@ -95,41 +104,43 @@ def _exists(state: object, what: str) -> None:
 
 
 def _reverse_premium(decision: Decision, entry: LogEntry) -> None:
-    header = decision.scratch.get("premium_header")
-    if header is None or not header["refund"]:
+    work = decision.scratch.get("premium_header")
+    if work is None or not work.refund:
         raise InvalidInput("premium reversals follow a premium.refund header in the same submission",
                            field="payload.reverses")
     worker = _referenced_worker(decision, entry)
     paid = worker.paid.get(entry.payload["reference"]["month"])
-    if paid is None or paid.reversed:
-        raise NotFound("no premium for that worker and month, or it was reversed already",
-                       field="payload.reference.month")
+    if paid is None or not paid.live or paid.programme != entry.payload["programme"]:
+        raise NotFound("no standing premium for that worker and month in this programme (reversed or "
+                       "refunded already?)", field="payload.reference.month")
     _same(paid.index, paid.recorded_by, entry)
-    if paid.disbursement != header["payload"]["disbursement"]:
+    if paid.disbursement != work.disbursement:
         raise RuleViolation("the premium was charged to another disbursement than the refund's",
                             field="payload.reference")
-    header["lines"] += 1
-    header["total_rupiah"] += paid.amount_rupiah
+    work.lines += 1
+    work.total_rupiah += paid.amount_rupiah
     worker.record(entry)
 
 
-class _EntryView:
-    """An entry whose payload also carries the reference's worker, for the worker lookup."""
-
-    def __init__(self, entry: LogEntry):
-        self.payload = {**entry.payload, "worker": entry.payload["reference"]["worker"]}
-
-
-def _with_worker(entry: LogEntry) -> _EntryView:
-    return _EntryView(entry)
+def _reverse_claim(decision: Decision, entry: LogEntry) -> None:
+    """BPJS corrects an approval (back to filed) or a payment (back to approved)."""
+    kind = entry.payload["reverses"]
+    reference = {**entry.payload["reference"], "programme": entry.payload["programme"]}
+    holder, claim = find_claim(decision, reference, "payload.reference.claim")
+    status, index = ("paid", claim.paid_at) if kind == "claim.paid" else ("approved", claim.approved_at)
+    if claim.status != status:
+        raise RuleViolation(f"the claim is {claim.status}, not {status}", field="payload.reference.claim")
+    _same(index, claim.decided_by, entry)
+    holder.record(entry)
 
 
 def _referenced_worker(decision: Decision, entry: LogEntry):
-    try:
-        return existing_worker(decision, _with_worker(entry))
-    except NotFound as error:
-        raise NotFound(error.detail, field="payload.reference.worker") from error
+    worker = find_worker(decision, entry.payload["reference"]["worker"], "payload.reference.worker")
+    membership = worker.membership(entry.payload["programme"])
+    if membership is None or membership.reversed:
+        raise NotFound(f"worker is not enrolled in {entry.payload['programme']}", field="payload.reference.worker")
+    return worker
 
 
-register(EventType("entry.reversed", frozenset({"company", "baznas", "bpjs"}), _check_payload, _reverse,
+register(EventType("entry.reversed", frozenset({"company", "baznas", "bpjs"}), _check_payload, dated(_reverse),
                    "Reverses one of the actor's own earlier events, with a reason code."))

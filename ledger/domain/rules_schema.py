@@ -43,7 +43,7 @@ def check_rules(rules: object, field: str) -> None:
     rules = _object(rules, field, {
         "rates": lambda v, f: v, "income_brackets_rupiah": lambda v, f: v, "discounts": lambda v, f: v,
         "funding": fields.text(20), "benefits": lambda v, f: v, "membership": lambda v, f: v,
-        "amil_cap_basis_points": lambda v, f: v})
+        "amil_cap_basis_points": lambda v, f: v, "statutory_table": fields.identifier})
     for position, rate in enumerate(_list(rules["rates"], f"{field}.rates", 50)):
         _object(rate, f"{field}.rates[{position}]", {"from_month": month, "jkk_basis_points": basis_points,
                                                      "jkm_rupiah": amount, "jht_basis_points": basis_points})
@@ -62,10 +62,12 @@ def check_rules(rules: object, field: str) -> None:
     _object(rules["benefits"], f"{field}.benefits", {
         "jkm_full_rupiah": amount, "jkm_short_membership_rupiah": amount,
         "jkm_short_membership_months": fields.integer(0, 120), "jkk_max_rupiah": amount,
+        "jkk_death_income_multiple": fields.integer(0, 1000), "claim_grace_days": fields.integer(0, 366),
         "payment_deadline_working_days": lambda v, f: _object(v, f, {
             "jkm": fields.integer(1, 60), "jkk": fields.integer(1, 60)})})
     _object(rules["membership"], f"{field}.membership",
-            {"inactive_after_unpaid_months": fields.integer(1, 24)})
+            {"max_arrears_months": fields.integer(0, 24),
+             "premium_due_day": fields.integer(1, 28)})
     caps = _object(rules["amil_cap_basis_points"], f"{field}.amil_cap_basis_points",
                    {name: basis_points for name in FUND_TYPES})
     for name, limit in AMIL_CAP_LIMITS.items():

@@ -1,7 +1,10 @@
-"""Workers: enrolment under a pseudonymous reference, premiums per month, coverage.
+"""Workers: one aggregate per person (a pseudonymous reference), with a membership per programme
+year, premiums per month, death, and the refund of premiums paid for months after a death.
 
-A worker is covered in each month whose premium is paid; membership is inactive after
-`inactive_after_unpaid_months` consecutive unpaid months and resumes when payment resumes."""
+A person is covered in a month whose premium was paid, by whichever programme paid it, and
+never twice for the same month. BPJS's rules for BPU members: a premium is due by the 15th of
+the month it covers; at most 3 months of arrears may be paid; after more unpaid months the
+membership ends and cover needs a new enrolment; death ends membership."""
 
 from __future__ import annotations
 
@@ -13,131 +16,253 @@ from eventsourcing.domain import Aggregate, event
 
 from ledger import fields
 from ledger.decision import Decision
-from ledger.domain.common import aggregate_uuid, boolean, month, reason, rupiah, spec, worker_ref
+from ledger.domain.attribution import Share, line_funders
+from ledger.domain.claims_state import ClaimState
+from ledger.domain.common import (
+    aggregate_uuid, boolean, dated, month, not_before, reason, rupiah, spec, worker_ref,
+)
 from ledger.domain.money import BPJS, programme_of
-from ledger.domain.rates import CATEGORIES, check_bracket, month_of, premium_for, previous_months
+from ledger.domain.rates import (
+    CATEGORIES, check_bracket, month_of, months_between, premium_for, previous_months,
+)
 from ledger.entry import LogEntry
 from ledger.errors import AlreadyExists, InvalidInput, NotFound, RuleViolation
 from ledger.event_types import EventType, register
 
+def worker_uuid(reference: str) -> UUID:
+    """One aggregate per person: the same reference continues into next year's programme."""
+    return aggregate_uuid("worker", reference)
 
-def worker_uuid(reference: str, programme: str) -> UUID:
-    """One membership per NIK per programme year: the same worker continues into next year's
-    programme as a new membership."""
-    return aggregate_uuid("worker", f"{programme}:{reference}")
+
+@dataclass(slots=True)
+class Membership:
+    programme: str
+    category: str
+    kelurahan: str
+    income_rupiah: int
+    jht: bool
+    enrolled_on: str
+    member_since: str  # start of the BPJS membership, which may predate this programme
+    enrolled_at: int
+    enrolled_by: str
+    withdrawn_on: str | None = None
+    reversed: bool = False
 
 
 @dataclass(slots=True)
 class PaidMonth:  # one per worker-month: hundreds of thousands are held at once
+    programme: str
     disbursement: str
     batch: str
     amount_rupiah: int
     index: int
     recorded_by: str
+    paid_on: str
+    header_index: int  # the batch's header: the line's funders follow from the lines between
     reversed: bool = False
+    refunded_at: int | None = None
+
+    @property
+    def live(self) -> bool:
+        return not self.reversed and self.refunded_at is None
 
 
 class Worker(Aggregate):
-    """One informal worker, known to the log only by a keyed hash of the NIK."""
+    """One informal worker, known to the log only by a pseudonymous reference."""
 
     @staticmethod
     def create_id(entry: LogEntry) -> UUID:
-        return worker_uuid(entry.payload["worker"], entry.payload["programme"])
+        return worker_uuid(entry.payload["worker"])
 
     @event("Enrolled")
     def __init__(self, entry: LogEntry):
+        self.reference: str = entry.payload["worker"]
+        self.memberships: dict[str, Membership] = {}
+        self.paid: dict[str, PaidMonth] = {}
+        self.death_claim: ClaimState | None = None  # a JKM or fatal JKK claim
         self._enrol(entry)
 
     def _enrol(self, entry: LogEntry) -> None:
         payload = entry.payload
-        self.reference: str = payload["worker"]
-        self.programme: str = payload["programme"]
-        self.category: str = payload["category"]
-        self.kelurahan: str = payload["kelurahan"]
-        self.income_rupiah: int = payload["income_rupiah"]
-        self.jht: bool = payload["jht"]
-        self.enrolled_on: str = payload["enrolled_on"]
-        self.enrolled_at: int = entry.index
-        self.enrolled_by: str = entry.actor
-        self.withdrawn_on: str | None = None
-        self.reversed = False
-        self.paid: dict[str, PaidMonth] = {}
+        self.memberships[payload["programme"]] = Membership(
+            payload["programme"], payload["category"], payload["kelurahan"], payload["income_rupiah"],
+            payload["jht"], payload["enrolled_on"], payload.get("member_since", payload["enrolled_on"]),
+            entry.index, entry.actor)
 
     @event("Recorded")
     def record(self, entry: LogEntry) -> None:
         """Apply an already-checked worker event."""
-        payload = entry.payload
-        if entry.type == "worker.enrolled":  # enrolled again after a reversed enrolment
-            self._enrol(entry)
-        elif entry.type == "worker.updated":
-            for name in ("category", "kelurahan", "income_rupiah", "jht"):
-                if name in payload:
-                    setattr(self, name, payload[name])
-        elif entry.type == "worker.withdrawn":
-            self.withdrawn_on = payload["withdrawn_on"]
-        elif entry.type == "premium.paid":
-            self.paid[intern(payload["month"])] = PaidMonth(  # the same few ids on every line: share them
-                intern(payload["disbursement"]), intern(payload["batch"]), payload["amount_rupiah"], entry.index,
-                intern(entry.actor))
-        elif entry.type == "entry.reversed" and payload["reverses"] == "premium.paid":
-            self.paid[payload["reference"]["month"]].reversed = True
-        elif entry.type == "entry.reversed" and payload["reverses"] == "worker.enrolled":
-            self.reversed = True
+        _WORKER_MUTATORS[entry.type](self, entry)
+
+    @property
+    def died_on(self) -> str | None:
+        """The date of death, once a death claim stands (filed and not rejected)."""
+        claim = self.death_claim
+        return claim.incident_on if claim is not None and claim.status != "rejected" else None
 
     def covered(self, month_text: str) -> bool:
         paid = self.paid.get(month_text)
-        return paid is not None and not paid.reversed
+        return paid is not None and paid.live
 
-    def paid_months_through(self, month_text: str) -> int:
-        return sum(1 for key, paid in self.paid.items() if key <= month_text and not paid.reversed)
-
-    def active(self, month_text: str, unpaid_limit: int) -> bool:
-        """Membership status in a month: inactive after `unpaid_limit` consecutive unpaid months."""
-        if self.reversed or month_text < self.enrolled_on[:7]:
+    def active(self, month_text: str, unpaid_limit: int, programme: str | None = None) -> bool:
+        """Membership status in a month: ended after `unpaid_limit` consecutive unpaid months."""
+        membership = self.membership(programme) if programme else next(iter(self.memberships.values()), None)
+        if membership is None or membership.reversed or month_text < membership.enrolled_on[:7]:
             return False
-        window = [month_text, *previous_months(month_text, unpaid_limit - 1)]
-        recent = [m for m in window if m >= self.enrolled_on[:7]]
-        return len(recent) < unpaid_limit or any(self.covered(m) for m in recent)
+        return not self.lapsed_before(month_text, membership, unpaid_limit)
+
+    def membership(self, programme: str) -> Membership | None:
+        return self.memberships.get(programme)
+
+    def lapsed_before(self, month_text: str, membership: Membership, unpaid_limit: int) -> bool:
+        """True when more than `unpaid_limit` months in a row went unpaid since the enrolment,
+        just before `month_text`: the membership ended and needs a new enrolment."""
+        start = membership.enrolled_on[:7]
+        run = 0
+        for earlier in previous_months(month_text, unpaid_limit + 1):
+            if earlier < start or self.covered(earlier):
+                break
+            run += 1
+        return run > unpaid_limit
 
 
-def existing_worker(decision: Decision, entry: LogEntry) -> Worker:
-    worker = decision.get(Worker, worker_uuid(entry.payload["worker"], entry.payload["programme"]))
-    if worker is None or worker.reversed:
-        raise NotFound("worker is not enrolled", field="payload.worker")
-    if worker.programme != entry.payload["programme"]:
-        raise RuleViolation(f"worker is enrolled in {worker.programme}", field="payload.programme")
+def _membership(payload: dict, membership: Membership) -> None:
+    for name in ("category", "kelurahan", "income_rupiah", "jht"):
+        if name in payload:
+            setattr(membership, name, payload[name])
+
+
+def _enrolled(worker: Worker, entry: LogEntry) -> None:
+    worker._enrol(entry)
+
+
+def _updated(worker: Worker, entry: LogEntry) -> None:
+    _membership(entry.payload, worker.memberships[entry.payload["programme"]])
+
+
+def _withdrawn(worker: Worker, entry: LogEntry) -> None:
+    worker.memberships[entry.payload["programme"]].withdrawn_on = entry.payload["withdrawn_on"]
+
+
+def _paid(worker: Worker, entry: LogEntry) -> None:
+    payload = entry.payload
+    worker.paid[intern(payload["month"])] = PaidMonth(
+        intern(payload["programme"]), intern(payload["disbursement"]), intern(payload["batch"]),
+        payload["amount_rupiah"], entry.index, intern(entry.actor), intern(payload["paid_on"]),
+        entry.index - entry.envelope["sequence"])
+
+
+def _refunded(worker: Worker, entry: LogEntry) -> None:
+    worker.paid[entry.payload["month"]].refunded_at = entry.index
+
+
+def _reversed(worker: Worker, entry: LogEntry) -> None:
+    payload = entry.payload
+    kind = payload["reverses"]
+    if kind == "premium.paid":
+        worker.paid[payload["reference"]["month"]].reversed = True
+    elif kind == "worker.enrolled":
+        worker.memberships[payload["programme"]].reversed = True
+    else:
+        worker.death_claim.reverse(entry)
+
+
+def _claim_event(worker: Worker, entry: LogEntry) -> None:
+    if entry.type == "claim.filed":
+        worker.death_claim = ClaimState.filed(entry)
+    else:
+        worker.death_claim.record(entry)
+
+
+_WORKER_MUTATORS = {
+    "worker.enrolled": _enrolled, "worker.updated": _updated, "worker.withdrawn": _withdrawn,
+    "premium.paid": _paid, "premium.refunded": _refunded, "entry.reversed": _reversed,
+    "claim.filed": _claim_event, "claim.approved": _claim_event, "claim.paid": _claim_event,
+    "claim.rejected": _claim_event,
+}
+
+
+# ---- rules -----------------------------------------------------------------------------------
+
+def find_worker(decision: Decision, reference: str, field: str = "payload.worker") -> Worker:
+    worker = decision.get(Worker, worker_uuid(reference))
+    if worker is None:
+        raise NotFound("worker is not enrolled", field=field)
+    return worker
+
+
+def existing_worker(decision: Decision, entry: LogEntry, field: str = "payload.worker") -> Worker:
+    """The worker with a standing membership in the payload's programme."""
+    worker = find_worker(decision, entry.payload["worker"], field)
+    membership = worker.membership(entry.payload["programme"])
+    if membership is None or membership.reversed:
+        others = [name for name, other in worker.memberships.items() if not other.reversed]
+        where = f" (enrolled in {', '.join(others)})" if others else ""
+        raise NotFound(f"worker is not enrolled in {entry.payload['programme']}{where}", field=field)
     return worker
 
 
 def _enrol(decision: Decision, entry: LogEntry) -> None:
+    payload = entry.payload
     programme = programme_of(decision, entry)
-    check_bracket(programme.rules, entry.payload["income_rupiah"], "payload.income_rupiah")
-    existing = decision.get(Worker, worker_uuid(entry.payload["worker"], entry.payload["programme"]))
-    if existing is not None and not existing.reversed:
-        raise AlreadyExists("this NIK is enrolled already (one active membership per NIK)",
-                            field="payload.worker")
-    if existing is not None:  # its enrolment was reversed: enrol it again
-        existing.record(entry)
-    else:
+    check_bracket(programme.rules, payload["income_rupiah"], "payload.income_rupiah")
+    if not programme.starts_on.isoformat() <= payload["enrolled_on"] <= programme.ends_on.isoformat():
+        raise RuleViolation(f"outside the programme's period ({programme.starts_on} to {programme.ends_on})",
+                            field="payload.enrolled_on")
+    if "member_since" in payload:
+        if payload["member_since"] > payload["enrolled_on"]:
+            raise RuleViolation("a membership cannot start after the enrolment", field="payload.member_since")
+        if "member_since_reference" not in payload:
+            raise InvalidInput("an earlier membership needs the reference of its record",
+                               field="payload.member_since_reference")
+    elif "member_since_reference" in payload:
+        raise InvalidInput("goes with member_since", field="payload.member_since_reference")
+    worker = decision.get(Worker, worker_uuid(payload["worker"]))
+    if worker is None:
         decision.add(Worker(entry))
+        return
+    _check_enrol_again(worker, entry, programme.rules["membership"]["max_arrears_months"])
+    worker.record(entry)
+
+
+def _check_enrol_again(worker: Worker, entry: LogEntry, unpaid_limit: int) -> None:
+    """A person has one standing membership per programme: a new enrolment only after the
+    last one was reversed, withdrawn or ended by unpaid months; never after death."""
+    if worker.died_on:
+        raise RuleViolation(f"the worker died on {worker.died_on}", field="payload.worker")
+    current = worker.membership(entry.payload["programme"])
+    if current is None or current.reversed:
+        return
+    if current.withdrawn_on and current.withdrawn_on <= entry.payload["enrolled_on"]:
+        return
+    if entry.payload["enrolled_on"] > current.enrolled_on and worker.lapsed_before(
+            month_of_text(entry.payload["enrolled_on"]), current, unpaid_limit):
+        return
+    raise AlreadyExists("this NIK is enrolled already (one active membership per NIK)", field="payload.worker")
+
+
+def month_of_text(day: str) -> str:
+    return day[:7]
 
 
 def _update(decision: Decision, entry: LogEntry) -> None:
     worker = existing_worker(decision, entry)
     if "income_rupiah" in entry.payload:
         check_bracket(programme_of(decision, entry).rules, entry.payload["income_rupiah"], "payload.income_rupiah")
-    if worker.withdrawn_on:
+    if worker.membership(entry.payload["programme"]).withdrawn_on:
         raise RuleViolation("the worker was withdrawn", field="payload.worker")
     worker.record(entry)
 
 
 def _withdraw(decision: Decision, entry: LogEntry) -> None:
     worker = existing_worker(decision, entry)
-    if worker.withdrawn_on:
-        raise RuleViolation(f"withdrawn already on {worker.withdrawn_on}", field="payload.worker")
-    if entry.payload["withdrawn_on"] < worker.enrolled_on:
-        raise RuleViolation("cannot be withdrawn before enrolment", field="payload.withdrawn_on")
-    paid_after = [month for month in worker.paid if worker.covered(month) and month > entry.payload["withdrawn_on"][:7]]
+    membership = worker.membership(entry.payload["programme"])
+    if membership.withdrawn_on:
+        raise RuleViolation(f"withdrawn already on {membership.withdrawn_on}", field="payload.worker")
+    not_before(entry.payload["withdrawn_on"], membership.enrolled_on, "payload.withdrawn_on", "the enrolment")
+    paid_after = [month_text for month_text, paid in worker.paid.items()
+                  if paid.live and paid.programme == membership.programme
+                  and month_text > entry.payload["withdrawn_on"][:7]]
     if paid_after:
         raise RuleViolation(f"premiums were paid for {', '.join(sorted(paid_after))}; reverse them first",
                             field="payload.withdrawn_on")
@@ -146,58 +271,127 @@ def _withdraw(decision: Decision, entry: LogEntry) -> None:
 
 def _pay(decision: Decision, entry: LogEntry) -> None:
     payload = entry.payload
-    header = decision.scratch.get("premium_header")
-    if header is None or header["refund"] or header["payload"]["batch"] != payload["batch"]:
+    work = decision.scratch.get("premium_header")
+    if work is None or work.refund or work.batch != payload["batch"]:
         raise InvalidInput("premium lines follow their batch header in the same submission",
                            field="payload.batch")
-    for name in ("programme", "disbursement", "month"):
-        if payload[name] != header["payload"][name]:
+    for name in ("programme", "disbursement", "month", "paid_on"):
+        if payload[name] != getattr(work, name):
             raise RuleViolation(f"differs from the batch header's {name}", field=f"payload.{name}")
     programme = programme_of(decision, entry)
     worker = existing_worker(decision, entry)
-    _check_payable(worker, payload["month"])
-    expected = premium_for(programme.rules, worker.income_rupiah, worker.category, payload["month"], worker.jht)
+    membership = worker.membership(payload["programme"])
+    check_payable(worker, membership, payload["month"], payload["paid_on"], programme.rules)
+    expected = premium_for(programme.rules, membership.income_rupiah, membership.category, payload["month"],
+                           membership.jht)
     for name in ("jkk_rupiah", "jkm_rupiah", "jht_rupiah", "amount_rupiah"):
         if payload[name] != getattr(expected, name):
             raise RuleViolation(f"must be Rp{getattr(expected, name):,} under the rate table for this "
                                 "worker's bracket, category and month", field=f"payload.{name}")
-    header["lines"] += 1
-    header["total_rupiah"] += payload["amount_rupiah"]
+    work.lines += 1
+    work.total_rupiah += payload["amount_rupiah"]
+    if work.total_rupiah > work.promised_total_rupiah:
+        raise RuleViolation(f"the lines exceed the header's total of Rp{work.promised_total_rupiah:,}",
+                            field="payload.amount_rupiah")
     worker.record(entry)
 
 
-def _check_payable(worker: Worker, month_text: str) -> None:
-    if month_text < worker.enrolled_on[:7]:
-        raise RuleViolation(f"the worker was enrolled on {worker.enrolled_on}", field="payload.month")
-    if worker.withdrawn_on and month_text > worker.withdrawn_on[:7]:
-        raise RuleViolation(f"the worker was withdrawn on {worker.withdrawn_on}", field="payload.month")
+def check_payable(worker: Worker, membership: Membership, month_text: str, paid_on: str, rules: dict) -> None:
+    """May this month's premium be paid on `paid_on` for this membership?"""
+    if paid_on < membership.enrolled_on:
+        raise RuleViolation(f"paid before the worker was enrolled ({membership.enrolled_on})", field="payload.month")
+    if month_text < membership.enrolled_on[:7]:
+        raise RuleViolation(f"the worker was enrolled on {membership.enrolled_on}", field="payload.month")
+    if membership.withdrawn_on and month_text > membership.withdrawn_on[:7]:
+        raise RuleViolation(f"the worker was withdrawn on {membership.withdrawn_on}", field="payload.month")
+    if worker.died_on and month_text > worker.died_on[:7]:
+        raise RuleViolation(f"the worker died on {worker.died_on}: death ends membership", field="payload.month")
     if worker.covered(month_text):
-        raise AlreadyExists(f"the premium for {month_text} was paid at entry "
-                            f"{worker.paid[month_text].index}", field="payload.month")
+        paid = worker.paid[month_text]
+        raise AlreadyExists(f"the premium for {month_text} was paid at entry {paid.index}"
+                            f"{'' if paid.programme == membership.programme else ' by ' + paid.programme}",
+                            field="payload.month")
+    limit = rules["membership"]["max_arrears_months"]
+    behind = months_between(month_text, paid_on[:7])
+    if behind > limit:
+        raise RuleViolation(f"{behind} months in arrears on {paid_on}: at most {limit} months of arrears may be "
+                            "paid", field="payload.month")
+    if worker.lapsed_before(month_text, membership, limit):
+        raise RuleViolation(f"the membership ended after more than {limit} unpaid months before {month_text}; "
+                            "enrol the worker again", field="payload.month")
+
+
+def _refund(decision: Decision, entry: LogEntry) -> None:
+    """A premium paid for a month after the worker's death goes back to the restricted fund of
+    the companies whose money paid it."""
+    payload = entry.payload
+    worker = existing_worker(decision, entry)
+    paid = worker.paid.get(payload["month"])
+    if paid is None or not paid.live or paid.programme != payload["programme"]:
+        raise NotFound(f"no standing premium for {payload['month']} in this programme", field="payload.month")
+    if not worker.died_on or payload["month"] <= worker.died_on[:7]:
+        raise RuleViolation("only premiums for months after the worker's death are refunded",
+                            field="payload.month")
+    not_before(payload["refunded_on"], worker.died_on, "payload.refunded_on", "the death")
+    if payload["entry"] != paid.index:
+        raise RuleViolation(f"the premium for {payload['month']} is entry {paid.index}", field="payload.entry")
+    if payload["amount_rupiah"] != paid.amount_rupiah:
+        raise RuleViolation(f"the premium was Rp{paid.amount_rupiah:,}", field="payload.amount_rupiah")
+    funders = funders_of(decision, programme_of(decision, entry), paid)
+    named = [(item["receipt"], item["company"], item["amount_rupiah"]) for item in payload["funders"]]
+    if named != list(funders):
+        expected = ", ".join(f"{company} Rp{amount:,} from {receipt}" for receipt, company, amount in funders)
+        raise RuleViolation(f"the premium was funded by {expected}", field="payload.funders")
+    worker.record(entry)
+
+
+def funders_of(decision: Decision, programme, paid: PaidMonth) -> tuple[Share, ...]:
+    """Who paid a premium line: its batch's quotas, consumed by the lines before it in order."""
+    amounts = decision.premium_amounts(paid.header_index + 1, paid.index + 1)
+    return line_funders(programme.batch_quotas[paid.batch], amounts)
 
 
 def _income(value: object, field: str) -> object:
     return fields.integer(1, 10**9, " rupiah")(value, field)
 
 
+def _funders(value: object, field: str) -> object:
+    if not isinstance(value, list) or not 1 <= len(value) <= 500:
+        raise InvalidInput("must be a list of 1..500 funders", field=field)
+    for position, item in enumerate(value):
+        if not isinstance(item, dict):
+            raise InvalidInput("must be an object", field=f"{field}[{position}]")
+        FUNDER(item, f"{field}[{position}]")
+    return value
+
+
 WORKER = {"programme": fields.identifier, "worker": worker_ref}
 PROFILE = {"category": fields.one_of(*CATEGORIES), "kelurahan": fields.text(100),
            "income_rupiah": _income, "jht": boolean}
+FUNDER = spec({"receipt": fields.identifier, "company": fields.organisation_id, "amount_rupiah": rupiah})
+
+
 def _touches(payload: dict) -> list[UUID]:
-    return [worker_uuid(payload["worker"], payload["programme"])]
+    return [worker_uuid(payload["worker"])]
 
 
-register(EventType("worker.enrolled", BPJS, spec({**WORKER, **PROFILE, "enrolled_on": fields.calendar_date}),
-                   _enrol, "BPJS enrols a worker (pseudonymous reference only).", _touches))
-register(EventType("worker.updated", BPJS, spec({**WORKER, "reason": reason}, PROFILE), _update,
+register(EventType("worker.enrolled", BPJS, spec({**WORKER, **PROFILE, "enrolled_on": fields.calendar_date}, {
+    "member_since": fields.calendar_date, "member_since_reference": fields.text(100)}), dated(_enrol),
+    "BPJS enrols a worker (pseudonymous reference only) in a programme.", _touches))
+register(EventType("worker.updated", BPJS, spec({**WORKER, "reason": reason}, PROFILE), dated(_update),
                    "BPJS corrects a worker's category, kelurahan, bracket or JHT choice."))
 register(EventType("worker.withdrawn", BPJS, spec({**WORKER, "withdrawn_on": fields.calendar_date,
-                                                   "reason": reason}), _withdraw,
+                                                   "reason": reason}), dated(_withdraw),
                    "BPJS ends a worker's membership."))
 register(EventType("premium.paid", BPJS, spec({
     **WORKER, "batch": fields.identifier, "disbursement": fields.identifier, "month": month,
     "jkk_rupiah": fields.integer(0, 10**7), "jkm_rupiah": fields.integer(0, 10**7),
-    "jht_rupiah": fields.integer(0, 10**7), "amount_rupiah": rupiah}), _pay,
+    "jht_rupiah": fields.integer(0, 10**7), "amount_rupiah": rupiah, "paid_on": fields.calendar_date}), _pay,
     "One worker's premium for one month, a line of a premium batch.", _touches))
+register(EventType("premium.refunded", BPJS, spec({
+    **WORKER, "month": month, "entry": fields.integer(0, 2**48), "amount_rupiah": rupiah,
+    "refunded_on": fields.calendar_date, "reason_code": fields.one_of("death"), "funders": _funders}),
+    dated(_refund), "BPJS refunds a premium paid for a month after the worker's death to the "
+    "companies whose money paid it."))
 
-__all__ = ["Worker", "worker_uuid", "existing_worker", "month_of"]
+__all__ = ["Worker", "worker_uuid", "existing_worker", "find_worker", "month_of"]

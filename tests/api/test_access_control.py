@@ -21,6 +21,7 @@ from api.app import create_app
 from ledger import payloads, signing
 from ledger.client import Signer, public_key_b64
 from tests.domain.conftest import PROGRAMME
+from tests.niks import nik
 
 ROOT = Path(__file__).resolve().parents[2]
 OPENAPI = json.loads((ROOT / "docs" / "openapi.json").read_text())
@@ -82,7 +83,7 @@ def api(programme):
     p.pledge(B, "pl-b-rahasia", 77_000_000)
     p.receive(A, "rc-a", 60_000_000, "pl-a")
     p.receive(B, "rc-b-rahasia", 41_300_000, "pl-b-rahasia")
-    workers = [p.enrol(f"317200000000{n:04d}") for n in range(2)]
+    workers = [p.enrol(nik(n)) for n in range(2)]
     p.disburse("ds-campur", [("rc-a", A, 33_600), ("rc-b-rahasia", B, 33_600)])
     p.pay("premi-1", "ds-campur", "2025-03", workers)
     p.pay("premi-2", "ds-campur", "2025-04", workers)

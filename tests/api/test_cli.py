@@ -12,6 +12,7 @@ import sys
 def amanah(home, *arguments, passphrase=None, database_url=None, check=True):
     environment = {**os.environ, "AMANAH_HOME": str(home)}
     environment.pop("AMANAH_KEY_PASSPHRASE", None)
+    environment["AMANAH_CHECKPOINT_KEY_PASSPHRASE"] = "checkpoint horse"  # init refuses a plain key otherwise
     if passphrase:
         environment["AMANAH_KEY_PASSPHRASE"] = passphrase
     if database_url:
@@ -38,6 +39,13 @@ def test_init_keys_submit_export_verify_and_exit_codes(tmp_path, database_url):
     assert refused_without_passphrase.returncode == 3 and "passphrase" in refused_without_passphrase.stderr
     amanah(home, "org", "add", "pt-contoh", "--legal-name", "PT Contoh", "--kind", "company", "--public-key",
            key["public_key"], passphrase="correct horse", database_url=database_url)
+    issued = amanah(home, "token", "issue", "pt-contoh", "--expires-in-days", "7", database_url=database_url)
+    assert "expires in 7 days" in issued.stdout
+    [listed] = json.loads(amanah(home, "token", "list", database_url=database_url).stdout)
+    assert listed["organisation"] == "pt-contoh" and listed["expires_at"] > listed["issued_at"]
+    never = amanah(home, "token", "issue", "pt-contoh", "--expires-in-days", "0", database_url=database_url,
+                   check=False)
+    assert never.returncode != 0 and "expires_in_days" in never.stderr
     events = tmp_path / "events.json"
     events.write_text(json.dumps({"idempotency_key": "p-1", "events": [{"type": "pledge.made",
                                   "occurred_at": "2025-01-06T09:00:00Z", "payload": {

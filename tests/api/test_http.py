@@ -128,7 +128,7 @@ def test_a_company_statement_is_signed_and_comes_as_csv_and_pdf(client):
     verify_document(statement, client.get("/api/v1/keys").get_json()["checkpoint_key"])
     assert statement["received_rupiah"] == 60_000_000 and statement["pledge_outstanding_rupiah"] == 40_000_000
     csv = client.get("/api/v1/companies/pt-maju-bersama/statement?period=2025-H1&format=csv", headers=headers)
-    assert csv.mimetype == "text/csv" and "received_rupiah,60000000" in csv.get_data(as_text=True).replace("\r", "")
+    assert csv.mimetype == "text/csv" and '"received_rupiah",60000000' in csv.get_data(as_text=True).replace("\r", "")
     pdf = client.get("/api/v1/companies/pt-maju-bersama/statement?year=2025",
                      headers={**headers, "Accept": "application/pdf"})
     assert pdf.mimetype == "application/pdf" and pdf.data.startswith(b"%PDF")

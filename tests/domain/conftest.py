@@ -8,7 +8,7 @@ import pytest
 
 from ledger import payloads
 from ledger.client import Signer
-from ledger.personal import worker_reference
+from ledger.personal import new_worker_reference
 
 PROGRAMME = "sertakan-jakut-2025"
 
@@ -53,16 +53,27 @@ class Programme:
 
     def enrol(self, nik: str, category: str = "ojek_online", enrolled_on: str = "2025-01-15",
               jht: bool = False, kelurahan: str = "Kelapa Gading Barat") -> str:
-        reference = worker_reference(self.ledger.pseudonym_secret, nik)
+        # As BPJS tooling does: the person's indexed reference, or a fresh random one.
+        reference = self.ledger.worker_reference_for(nik) or new_worker_reference()
         self.ledger.submit(self.bpjs.submission(self.key("enrol"), [("worker.enrolled", "2025-01-15T08:00:00Z",
             payloads.enrolment(PROGRAMME, reference, category, kelurahan, enrolled_on, jht=jht))]) | {
             "personal": {"0": {"nik": nik, "name": f"Pekerja {nik[-4:]}", "phone": "0812 0000 0000"}}})
-        self.workers[reference] = {"worker": reference, "income_rupiah": 1_000_000, "category": category, "jht": jht}
+        self.workers[reference] = {"worker": reference, "income_rupiah": 1_000_000, "category": category, "jht": jht,
+                                   "enrolled_on": enrolled_on}
         return reference
 
-    def pay(self, batch: str, disbursement_id: str, month: str, references: list[str]) -> dict:
+    def pay(self, batch: str, disbursement_id: str, month: str, references: list[str], paid_on: str | None = None) -> dict:
+        """Pay a month's premiums; by default on the earliest day the rules allow (the month's
+        first day, once the money was disbursed and the workers enrolled)."""
         workers = [self.workers[reference] for reference in references]
-        return self.batch(self.bpjs, payloads.premium_batch(PROGRAMME, batch, disbursement_id, month, workers))
+        return self.batch(self.bpjs, payloads.premium_batch(PROGRAMME, batch, disbursement_id, month, workers,
+                                                            paid_on=paid_on or self.earliest_payment(
+                                                                disbursement_id, month, workers)))
+
+    def earliest_payment(self, disbursement_id: str, month: str, workers: list[dict]) -> str:
+        disbursement = programme_state(self.ledger).disbursements.get(disbursement_id)
+        made_on = disbursement.made_on if disbursement else ""
+        return max([f"{month}-01", made_on, *(worker.get("enrolled_on", "") for worker in workers)])
 
 
 @pytest.fixture
@@ -153,3 +164,30 @@ def _reverse(self, signer, entry: int, kind: str, reference: dict, reason_code: 
 
 Programme.amil = _amil
 Programme.reverse = _reverse
+
+
+def worker_state(ledger, reference: str):
+    """The person's Worker aggregate (one per person, memberships per programme)."""
+    from ledger.domain.workers import Worker, worker_uuid
+
+    loaded = ledger.repository.get(worker_uuid(reference))
+    assert isinstance(loaded, Worker)
+    return loaded
+
+
+def claim_state(ledger, benefit: str, worker: str, claim: str):
+    """A claim's state: a JKK injury claim is its own aggregate, a death claim is the worker's."""
+    from eventsourcing.application import AggregateNotFoundError
+
+    from ledger.domain.claims import Claim, claim_uuid
+
+    if benefit == "jkk":
+        try:
+            loaded = ledger.repository.get(claim_uuid(claim))
+            assert isinstance(loaded, Claim)
+            return loaded.state
+        except AggregateNotFoundError:
+            pass
+    state = worker_state(ledger, worker).death_claim
+    assert state is not None and state.claim_id == claim, state
+    return state

@@ -4,21 +4,19 @@ JKK up to the bound), coverage and membership, and reversals that never edit his
 from __future__ import annotations
 
 import pytest
+from eventsourcing.application import AggregateNotFoundError
 
-from ledger import payloads
+from ledger import payloads, personal
 from ledger.domain.claims import Claim, claim_uuid
 from ledger.domain.workers import Worker, worker_uuid
 from ledger.errors import AlreadyExists, InvalidInput, NotFound, RuleViolation
 from tests.domain.conftest import (
     PROGRAMME, assert_refused, assert_refused_as_one_of, attempt, balances, programme_state,
 )
+from tests.niks import nik
 
 MAJU, SINAR = "pt-maju-bersama", "pt-sinar-laut"
 JAN_TO_MAY = ["2025-01", "2025-02", "2025-03", "2025-04", "2025-05"]
-
-
-def nik(number: int) -> str:
-    return f"3172{number:012d}"
 
 
 @pytest.fixture
@@ -54,10 +52,18 @@ def pay_claim(p, claim, worker, benefit, amount, paid_on="2025-05-20"):
                                                          amount_rupiah=amount, paid_on=paid_on))
 
 
-def claim_of(p, benefit, worker, claim) -> Claim:
-    loaded = p.ledger.repository.get(claim_uuid(benefit, worker, claim))
-    assert isinstance(loaded, Claim)
-    return loaded
+def claim_of(p, benefit, worker, claim):
+    """The claim's state: a JKK injury claim is its own aggregate, a death claim is the worker's."""
+    if benefit == "jkk":
+        try:
+            loaded = p.ledger.repository.get(claim_uuid(claim))
+            assert isinstance(loaded, Claim)
+            return loaded.state
+        except AggregateNotFoundError:
+            pass
+    state = worker_state(p, worker).death_claim
+    assert state is not None and state.claim_id == claim
+    return state
 
 
 # ---- JKM: the Rp42,000,000 ------------------------------------------------------------------
@@ -115,11 +121,26 @@ def test_a_worker_with_two_paid_months_gets_10_million(funded):
     assert balances(funded.ledger)["claims:paid:jkm"] == 10_000_000
 
 
-def test_the_third_paid_month_brings_the_full_benefit(funded):
-    worker = funded.enrol(nik(300), enrolled_on="2025-03-01")
+def test_the_benefit_follows_the_length_of_membership_not_the_premiums_paid(funded):
+    """Enrolled 20 March, died 25 May: three paid months, but not three months of membership."""
+    worker = funded.enrol(nik(300), enrolled_on="2025-03-20")
     pay_months(funded, worker, ["2025-03", "2025-04", "2025-05"])
-    file(funded, "jkm-3", worker, "jkm", "2025-05-02")
-    approve(funded, "jkm-3", worker, "jkm", 42_000_000, complete="2025-05-16")
+    file(funded, "jkm-3", worker, "jkm", "2025-05-25")
+    assert_refused(funded.ledger, RuleViolation, "payload.amount_rupiah",
+                   lambda: approve(funded, "jkm-3", worker, "jkm", 42_000_000, complete="2025-05-27"))
+    approve(funded, "jkm-3", worker, "jkm", 10_000_000, complete="2025-05-27")
+
+
+def test_a_membership_that_began_before_the_programme_counts_from_its_start(funded):
+    reference = personal.new_worker_reference()
+    funded.submit(funded.bpjs, "worker.enrolled", payloads.enrolment(
+        PROGRAMME, reference, "ojek_online", "Kelapa Gading Barat", "2025-03-20", member_since="2024-06-01",
+        member_since_reference="KPJ-letter-2024-118"))
+    funded.workers[reference] = {"worker": reference, "income_rupiah": 1_000_000, "category": "ojek_online",
+                                 "jht": False, "enrolled_on": "2025-03-20"}
+    pay_months(funded, reference, ["2025-03", "2025-04", "2025-05"])
+    file(funded, "jkm-4", reference, "jkm", "2025-05-25")
+    approve(funded, "jkm-4", reference, "jkm", 42_000_000, complete="2025-05-27")
 
 
 def test_no_claim_for_an_incident_in_an_unpaid_month(funded, driver):
@@ -144,7 +165,10 @@ def test_one_jkm_claim_per_worker(funded, driver):
     assert_refused(funded.ledger, AlreadyExists, "payload.claim",
                    lambda: file(funded, "jkm-9", driver, "jkm", "2025-05-14", "2025-05-15"))
     funded.submit(funded.bpjs, "claim.rejected", payloads.claim(
-        PROGRAMME, "jkm-1", driver, "jkm", reason="death certificate missing", rejected_on="2025-05-20"))
+        PROGRAMME, "jkm-1", driver, "jkm", reason="a work accident: JKK pays it", rejected_on="2025-05-20"))
+    fatal = payloads.claim(PROGRAMME, "jkk-9", driver, "jkk", incident_on="2025-05-14", filed_on="2025-05-21",
+                           fatal=True)
+    funded.submit(funded.bpjs, "claim.filed", fatal)  # the rejected JKM is no longer a standing death
     assert_refused(funded.ledger, AlreadyExists, "payload.claim",
                    lambda: file(funded, "jkm-9", driver, "jkm", "2025-05-14", "2025-05-21"))
 
@@ -205,7 +229,7 @@ def test_a_claim_is_approved_and_paid_for_the_worker_who_filed_it(funded, driver
 # ---- coverage and membership ----------------------------------------------------------------
 
 def worker_state(p, reference) -> Worker:
-    loaded = p.ledger.repository.get(worker_uuid(reference, PROGRAMME))
+    loaded = p.ledger.repository.get(worker_uuid(reference))
     assert isinstance(loaded, Worker)
     return loaded
 
@@ -214,23 +238,23 @@ def test_membership_lapses_after_three_unpaid_months_and_resumes_with_payment(fu
     worker = funded.enrol(nik(500), enrolled_on="2025-01-10")
     pay_months(funded, worker, ["2025-01", "2025-02"])
     state = worker_state(funded, worker)
-    limit = programme_state(funded.ledger).rules["membership"]["inactive_after_unpaid_months"]
+    limit = programme_state(funded.ledger).rules["membership"]["max_arrears_months"]
     assert limit == 3
     assert not state.active("2024-12", limit)  # before enrolment
     assert state.active("2025-01", limit) and state.covered("2025-02")
-    assert state.active("2025-04", limit)  # March and April unpaid: two months
-    assert not state.active("2025-05", limit)  # March, April, May unpaid: inactive
-    assert not state.active("2025-06", limit)
+    assert state.active("2025-05", limit)  # March and April unpaid: May may still be paid
+    assert state.active("2025-06", limit)  # March to May unpaid: three months of arrears at most
+    assert not state.active("2025-07", limit)  # March to June unpaid: the membership ended
     pay_months(funded, worker, ["2025-06"])
     state = worker_state(funded, worker)
     assert state.active("2025-06", limit) and not state.covered("2025-05")
-    assert state.active("2025-08", limit) and not state.active("2025-09", limit)
+    assert state.active("2025-10", limit) and not state.active("2025-11", limit)
 
 
 def test_a_new_worker_is_active_before_the_first_payment(funded):
     worker = funded.enrol(nik(501), enrolled_on="2025-03-01")
     state = worker_state(funded, worker)
-    assert state.active("2025-03", 3) and state.active("2025-04", 3) and not state.active("2025-05", 3)
+    assert state.active("2025-03", 3) and state.active("2025-06", 3) and not state.active("2025-07", 3)
 
 
 # ---- reversals ------------------------------------------------------------------------------
@@ -384,13 +408,13 @@ def test_a_disbursement_with_premiums_is_reversed_only_after_they_are_refunded(f
 def test_an_enrolment_with_premiums_is_not_reversed(funded):
     p = funded
     worker = p.enrol(nik(800))
-    enrolled_at = worker_state(p, worker).enrolled_at
+    enrolled_at = worker_state(p, worker).memberships[PROGRAMME].enrolled_at
     paid = p.pay("b-1", "ds-1", "2025-03", [worker])
     reverse = lambda: p.reverse(p.bpjs, enrolled_at, "worker.enrolled", {"worker": worker}, "wrong_worker")  # noqa: E731
     assert_refused(p.ledger, RuleViolation, "payload.entry", reverse)
     refund(p, "r-1", "ds-1", [(paid["first_index"] + 1, worker, "2025-03")], 16_800)
     reverse()
-    assert worker_state(p, worker).reversed
+    assert worker_state(p, worker).memberships[PROGRAMME].reversed
     assert_refused(p.ledger, NotFound, "payload.worker", lambda: p.pay("b-2", "ds-1", "2025-04", [worker]))
 
 
@@ -400,7 +424,7 @@ def test_a_nik_whose_enrolment_was_reversed_can_be_enrolled_again(funded):
     NIK stays 'enrolled already' for ever."""
     p = funded
     worker = p.enrol(nik(910))
-    p.reverse(p.bpjs, worker_state(p, worker).enrolled_at, "worker.enrolled", {"worker": worker}, "wrong_worker")
+    p.reverse(p.bpjs, worker_state(p, worker).memberships[PROGRAMME].enrolled_at, "worker.enrolled", {"worker": worker}, "wrong_worker")
     p.enrol(nik(910), category="dasawisma", enrolled_on="2025-04-01")
     p.pay("b-1", "ds-1", "2025-04", [worker])
     assert worker_state(p, worker).covered("2025-04")
@@ -409,7 +433,7 @@ def test_a_nik_whose_enrolment_was_reversed_can_be_enrolled_again(funded):
 def test_a_reversed_enrolment_is_not_reversed_again(funded):
     p = funded
     worker = p.enrol(nik(900))
-    enrolled_at = worker_state(p, worker).enrolled_at
+    enrolled_at = worker_state(p, worker).memberships[PROGRAMME].enrolled_at
     p.reverse(p.bpjs, enrolled_at, "worker.enrolled", {"worker": worker}, "duplicate")
     assert_refused(p.ledger, NotFound, "payload.reference.worker", lambda: p.reverse(
         p.bpjs, enrolled_at, "worker.enrolled", {"worker": worker}, "duplicate"))

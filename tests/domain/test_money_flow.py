@@ -7,9 +7,9 @@ import pytest
 
 from ledger import payloads
 from ledger.bundle import export_bundle, verify_bundle, verify_database
-from ledger.domain.claims import Claim, claim_uuid
 from ledger.errors import AlreadyExists, InvalidInput, NotFound, RuleViolation
-from tests.domain.conftest import PROGRAMME
+from tests.domain.conftest import PROGRAMME, claim_state, worker_state
+from tests.niks import nik
 
 MAIN = "pt-maju-bersama"
 
@@ -57,7 +57,7 @@ def test_a_disbursement_cannot_overdraw_a_receipt(funded):
 
 
 def test_premiums_follow_the_rate_table_and_never_exceed_the_disbursement(funded):
-    workers = [funded.enrol(f"3172{n:012d}") for n in range(3)]
+    workers = [funded.enrol(nik(n)) for n in range(3)]
     funded.disburse("ds-1", [("rc-1", MAIN, 50_400)])  # exactly 3 x Rp16,800
     batch = payloads.premium_batch(PROGRAMME, "b-1", "ds-1", "2025-03", [funded.workers[w] for w in workers])
     assert {payload["amount_rupiah"] for kind, payload in batch[1:]} == {16_800}
@@ -72,7 +72,7 @@ def test_premiums_follow_the_rate_table_and_never_exceed_the_disbursement(funded
 
 
 def test_one_premium_per_worker_per_month(funded):
-    worker = funded.enrol("3172000000000001")
+    worker = funded.enrol(nik(1))
     funded.disburse("ds-1", [("rc-1", MAIN, 33_600)])
     funded.pay("b-1", "ds-1", "2025-03", [worker])
     duplicate = payloads.premium_batch(PROGRAMME, "b-2", "ds-1", "2025-03", [funded.workers[worker]])
@@ -80,11 +80,11 @@ def test_one_premium_per_worker_per_month(funded):
 
 
 def test_a_nik_is_enrolled_once_and_must_match_its_reference(funded):
-    funded.enrol("3172000000000009")
-    refused(funded, AlreadyExists, "worker", lambda: funded.enrol("3172000000000009"))
+    funded.enrol(nik(9))
+    refused(funded, AlreadyExists, "worker", lambda: funded.enrol(nik(9)))
     document = funded.bpjs.submission("mismatch", [("worker.enrolled", "2025-01-15T08:00:00Z", payloads.enrolment(
         PROGRAMME, "a" * 64, "dasawisma", "Kelapa Gading Timur", "2025-01-15"))])
-    document["personal"] = {"0": {"nik": "3172000000000010", "name": "Siti"}}
+    document["personal"] = {"0": {"nik": nik(9), "name": "Siti"}}  # indexed under another reference
     refused(funded, InvalidInput, "personal.0.nik", lambda: funded.ledger.submit(document))
 
 
@@ -102,9 +102,10 @@ def _claim(funded, claim, worker, benefit, incident, amount):
         PROGRAMME, claim, worker, benefit, value, incident, incident))
 
 
-def test_the_jkm_benefit_is_42_million_after_three_paid_months_and_10_million_before(funded):
-    driver, newcomer = funded.enrol("3172000000000100"), funded.enrol("3172000000000200")
-    _paid_months(funded, driver, ["2025-01", "2025-02", "2025-03", "2025-04", "2025-05"])
+def test_the_jkm_benefit_is_42_million_after_three_months_of_membership_and_10_million_before(funded):
+    driver = funded.enrol(nik(100))
+    newcomer = funded.enrol(nik(200), enrolled_on="2025-04-01")
+    _paid_months(funded, driver, ["2025-03", "2025-04", "2025-05"])
     _paid_months(funded, newcomer, ["2025-04", "2025-05"])
     approve = _claim(funded, "jkm-1", driver, "jkm", "2025-05-14", 42_000_000)
     refused(funded, RuleViolation, "amount_rupiah", lambda: approve(10_000_000))
@@ -118,12 +119,12 @@ def test_the_jkm_benefit_is_42_million_after_three_paid_months_and_10_million_be
     approve_short(10_000_000)
     refused(funded, AlreadyExists, "claim", lambda: funded.submit(funded.bpjs, "claim.filed", payloads.claim(
         PROGRAMME, "jkm-3", driver, "jkm", incident_on="2025-05-14", filed_on="2025-05-15")))
-    claim = funded.ledger.repository.get(claim_uuid("jkm", driver, "jkm-1"))
-    assert isinstance(claim, Claim) and claim.status == "paid" and not claim.paid_late
+    claim = claim_state(funded.ledger, "jkm", driver, "jkm-1")
+    assert claim.status == "paid" and not claim.paid_late
 
 
 def test_a_claim_outside_a_covered_month_is_refused(funded):
-    worker = funded.enrol("3172000000000300")
+    worker = funded.enrol(nik(300))
     _paid_months(funded, worker, ["2025-03"])
     refused(funded, RuleViolation, "incident_on", lambda: funded.submit(funded.bpjs, "claim.filed", payloads.claim(
         PROGRAMME, "jkk-1", worker, "jkk", incident_on="2025-04-02", filed_on="2025-04-03")))
@@ -144,7 +145,7 @@ def test_a_disbursed_receipt_cannot_be_reversed_until_the_disbursement_is(funded
 
 
 def test_erasure_destroys_personal_data_and_changes_nothing_else(funded, tmp_path):
-    nik, name = "3172123456789012", "Pekerja 9012"
+    nik, name = "3172064512889012", "Pekerja 9012"
     worker = funded.enrol(nik)
     subject = f"worker:{worker}"
     assert funded.ledger.personal_data(subject)["nik"] == nik
@@ -152,7 +153,7 @@ def test_erasure_destroys_personal_data_and_changes_nothing_else(funded, tmp_pat
     export_bundle(funded.ledger, tmp_path / "before")
     logged = b"".join(leaf for _, leaf in funded.ledger.entries(0, funded.ledger.size()))
     assert nik.encode() not in logged and name.encode() not in logged
-    assert funded.ledger.forget(subject)
+    assert funded.ledger.forget(subject).erased
     assert funded.ledger.personal_data(subject) is None
     other = funded.world.reopen()
     try:
@@ -168,26 +169,25 @@ def test_erasure_destroys_personal_data_and_changes_nothing_else(funded, tmp_pat
     assert (tmp_path / "before" / "entries.jsonl").read_bytes() == (tmp_path / "after" / "entries.jsonl").read_bytes()
 
 
-def test_membership_is_inactive_after_three_unpaid_months_and_resumes_with_payment(funded):
-    from ledger.domain.workers import Worker, worker_uuid
-
-    worker = funded.enrol("3172000000000400", enrolled_on="2025-01-05")
-    _paid_months(funded, worker, ["2025-01", "2025-05"])
-    state = funded.ledger.repository.get(worker_uuid(worker, PROGRAMME))
-    assert isinstance(state, Worker)
-    assert state.active("2025-03", 3) and not state.active("2025-04", 3)  # Feb, Mar, Apr unpaid
+def test_membership_ends_after_more_than_three_unpaid_months_and_needs_a_new_enrolment(funded):
+    worker = funded.enrol(nik(400), enrolled_on="2025-01-05")
+    _paid_months(funded, worker, ["2025-01", "2025-05"])  # Feb, Mar, Apr unpaid: three months, allowed
+    state = worker_state(funded.ledger, worker)
     assert state.active("2025-05", 3) and state.covered("2025-05") and not state.covered("2025-04")
+    assert not state.active("2025-10", 3)  # June to September unpaid: four months
+    funded.disburse("ds-late", [("rc-1", MAIN, 16_800)])
+    refused(funded, RuleViolation, "month", lambda: funded.pay("b-late", "ds-late", "2025-10", [worker]))
 
 
 def test_a_late_claim_payment_is_accepted_and_shows_as_late(funded):
-    worker = funded.enrol("3172000000000500")
-    _paid_months(funded, worker, ["2025-01", "2025-02", "2025-03"])
-    _claim(funded, "jkm-late", worker, "jkm", "2025-03-07", 42_000_000)(42_000_000)  # complete on a Friday
-    claim = funded.ledger.repository.get(claim_uuid("jkm", worker, "jkm-late"))
-    assert claim.deadline_on == "2025-03-12"  # three working days: Mon 10, Tue 11, Wed 12
+    worker = funded.enrol(nik(500), enrolled_on="2025-01-10")
+    _paid_months(funded, worker, ["2025-03", "2025-04"])
+    _claim(funded, "jkm-late", worker, "jkm", "2025-04-18", 42_000_000)(42_000_000)  # complete on a Friday
+    claim = claim_state(funded.ledger, "jkm", worker, "jkm-late")
+    assert claim.deadline_on == "2025-04-23"  # three working days: Mon 21, Tue 22, Wed 23
     funded.submit(funded.bpjs, "claim.paid", payloads.claim(PROGRAMME, "jkm-late", worker, "jkm",
-                                                           amount_rupiah=42_000_000, paid_on="2025-03-20"))
-    assert funded.ledger.repository.get(claim_uuid("jkm", worker, "jkm-late")).paid_late
+                                                           amount_rupiah=42_000_000, paid_on="2025-04-30"))
+    assert claim_state(funded.ledger, "jkm", worker, "jkm-late").paid_late
 
 
 def test_only_the_receiving_bpjs_acknowledges_a_disbursement_once_for_its_amount(funded):

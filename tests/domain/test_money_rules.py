@@ -11,10 +11,11 @@ import pytest
 from ledger import payloads
 from ledger.domain.workers import Worker, worker_uuid
 from ledger.errors import AlreadyExists, InvalidInput, NotFound, NotPermitted, RuleViolation
-from ledger.personal import worker_reference
+from ledger.personal import new_worker_reference
 from tests.domain.conftest import (
     PROGRAMME, assert_refused, assert_refused_as_one_of, attempt, balances, programme_state,
 )
+from tests.niks import nik
 
 MAJU, SINAR = "pt-maju-bersama", "pt-sinar-laut"
 BPJS = "bpjs-kelapa-gading"
@@ -27,10 +28,6 @@ def funded(programme):
     programme.receive(MAJU, "rc-1", 60_000_000, "pl-1")
     programme.receive(SINAR, "rc-2", 40_000_000)
     return programme
-
-
-def nik(number: int) -> str:
-    return f"3172{number:012d}"
 
 
 # ---- pledges --------------------------------------------------------------------------------
@@ -333,8 +330,9 @@ def covered(funded):
 
 
 def batch(programme, batch_id, month, references, disbursement="ds-1", programme_id=PROGRAMME):
-    return payloads.premium_batch(programme_id, batch_id, disbursement, month,
-                                  [programme.workers[reference] for reference in references])
+    workers = [programme.workers[reference] for reference in references]
+    return payloads.premium_batch(programme_id, batch_id, disbursement, month, workers,
+                                  paid_on=programme.earliest_payment(disbursement, month, workers))
 
 
 def test_a_premium_batch_is_its_header_then_one_line_per_worker(covered):
@@ -346,7 +344,7 @@ def test_a_premium_batch_is_its_header_then_one_line_per_worker(covered):
     totals = balances(covered.ledger)
     assert totals["coverage:premiums"] == 50_400 and totals["bpjs:premium_fund"] == 50_400
     assert programme_state(covered.ledger).disbursements["ds-1"].remaining_rupiah == 50_400
-    worker = covered.ledger.repository.get(worker_uuid(covered.refs[0], PROGRAMME))
+    worker = covered.ledger.repository.get(worker_uuid(covered.refs[0]))
     assert worker.covered("2025-03") and not worker.covered("2025-04")
 
 
@@ -374,7 +372,7 @@ def test_a_line_whose_amount_is_not_its_parts_is_refused(covered):
 
 
 def test_a_premium_for_an_unknown_worker_is_not_found(covered):
-    stranger = worker_reference(covered.ledger.pseudonym_secret, nik(999))
+    stranger = new_worker_reference()
     covered.workers[stranger] = {"worker": stranger, "income_rupiah": 1_000_000, "category": "ojek_online", "jht": False}
     assert_refused(covered.ledger, NotFound, "payload.worker",
                    lambda: covered.pay("b-1", "ds-1", "2025-03", [covered.refs[0], stranger]))
@@ -419,6 +417,7 @@ def test_a_withdrawal_cannot_predate_premiums_already_paid(covered):
     """No premium may stand for a month after the withdrawal month, whichever came first: a
     worker paid for June cannot be withdrawn as of April while June stays paid (refund first)."""
     worker = covered.refs[0]
+    covered.pay("b-0", "ds-1", "2025-03", [worker])
     covered.pay("b-1", "ds-1", "2025-06", [worker])
     assert_refused_as_one_of(covered.ledger, (RuleViolation,), ("payload.withdrawn_on", "payload.worker"),
                              lambda: withdraw(covered, worker, "2025-04-10"))
@@ -484,14 +483,14 @@ def test_a_2026_programme_pays_8_400_for_an_ojek_driver_under_pp_50_2025(program
     p.submit(p.baznas, "donation.received", payloads.receipt(year, "rc-1", MAJU, 10_000_000, "2026-01-05"))
     p.submit(p.baznas, "disbursement.made", payloads.disbursement(
         year, "ds-1", BPJS, "2026-01", "2026-01-06", [("rc-1", MAJU, 33_600)]))
-    driver = worker_reference(p.ledger.pseudonym_secret, nik(2026))
+    driver = new_worker_reference()
     p.submit(p.bpjs, "worker.enrolled", payloads.enrolment(year, driver, "ojek_online", "Tugu Utara", "2026-01-06"))
-    member = worker_reference(p.ledger.pseudonym_secret, nik(2027))
+    member = new_worker_reference()
     p.submit(p.bpjs, "worker.enrolled", payloads.enrolment(year, member, "dasawisma", "Tugu Utara", "2026-01-06"))
     profile = {"income_rupiah": 1_000_000, "jht": False}
     lines = payloads.premium_batch(year, "b-2026-01", "ds-1", "2026-01", [
         {"worker": driver, "category": "ojek_online", **profile},
-        {"worker": member, "category": "dasawisma", **profile}])
+        {"worker": member, "category": "dasawisma", **profile}], paid_on="2026-01-07")
     assert [payload["amount_rupiah"] for _, payload in lines[1:]] == [8_400, 16_800]
     assert (lines[1][1]["jkk_rupiah"], lines[1][1]["jkm_rupiah"]) == (5_000, 3_400)
     full_price = [lines[0], ("premium.paid", {**lines[1][1], "jkk_rupiah": 10_000, "jkm_rupiah": 6_800,
@@ -520,7 +519,8 @@ def test_a_driver_covered_in_2025_can_be_covered_by_the_2026_programme(programme
         year, "ds-1", BPJS, "2026-01", "2026-01-06", [("rc-1", MAJU, 8_400)]))
     attempt(p.ledger, lambda: p.submit(p.bpjs, "worker.enrolled", payloads.enrolment(
         year, driver, "ojek_online", "Kelapa Gading Barat", "2026-01-06")))
-    p.batch(p.bpjs, payloads.premium_batch(year, "b-2026-01", "ds-1", "2026-01", [p.workers[driver]]))
+    p.batch(p.bpjs, payloads.premium_batch(year, "b-2026-01", "ds-1", "2026-01", [p.workers[driver]],
+                                           paid_on="2026-01-07"))
     assert balances(p.ledger)["coverage:premiums"] == 8_400
 
 
@@ -531,8 +531,8 @@ def test_a_premium_line_cannot_name_another_programme_than_its_header(programme)
     p.receive(MAJU, "rc-1", 10_000_000)
     p.disburse("ds-1", [("rc-1", MAJU, 16_800)])
     p.submit(p.city, "programme.opened", payloads.programme_opened(year, 2026), "2026-01-02T08:00:00Z")
-    driver = worker_reference(p.ledger.pseudonym_secret, nik(2026))
-    p.submit(p.bpjs, "worker.enrolled", payloads.enrolment(year, driver, "dasawisma", "Tugu Utara", "2025-12-01"))
+    driver = new_worker_reference()
+    p.submit(p.bpjs, "worker.enrolled", payloads.enrolment(year, driver, "dasawisma", "Tugu Utara", "2026-01-05"))
     lines = payloads.premium_batch(PROGRAMME, "b-1", "ds-1", "2025-12", [
         {"worker": driver, "category": "dasawisma", "income_rupiah": 1_000_000, "jht": False}])
     lines[1] = ("premium.paid", {**lines[1][1], "programme": year})
@@ -544,14 +544,14 @@ def test_a_premium_line_cannot_name_another_programme_than_its_header(programme)
 
 def test_a_nik_is_enrolled_once(programme):
     first = programme.enrol(nik(1))
-    assert first == worker_reference(programme.ledger.pseudonym_secret, nik(1))
+    assert first == programme.ledger.worker_reference_for(nik(1))
     assert_refused(programme.ledger, AlreadyExists, "payload.worker", lambda: programme.enrol(nik(1), category="dasawisma"))
-    worker = programme.ledger.repository.get(worker_uuid(first, PROGRAMME))
-    assert isinstance(worker, Worker) and worker.category == "ojek_online"
+    worker = programme.ledger.repository.get(worker_uuid(first))
+    assert isinstance(worker, Worker) and worker.memberships[PROGRAMME].category == "ojek_online"
 
 
 def test_declared_income_must_be_a_bracket(programme):
-    reference = worker_reference(programme.ledger.pseudonym_secret, nik(2))
+    reference = new_worker_reference()
     enrol = lambda income: programme.submit(programme.bpjs, "worker.enrolled", payloads.enrolment(  # noqa: E731
         PROGRAMME, reference, "jumantik", "Kelapa Gading Timur", "2025-01-15", income_rupiah=income))
     for income in (999_999, 1_050_000, 20_800_000):
@@ -560,7 +560,9 @@ def test_declared_income_must_be_a_bracket(programme):
 
 
 def test_the_personal_nik_must_match_the_reference(programme):
-    reference = worker_reference(programme.ledger.pseudonym_secret, nik(3))
+    """A NIK the index holds under another reference cannot be enrolled under this one."""
+    programme.enrol(nik(4))
+    reference = new_worker_reference()
     document = programme.bpjs.submission("enrol-mismatch", [("worker.enrolled", "2025-01-15T08:00:00Z",
                                          payloads.enrolment(PROGRAMME, reference, "dasawisma",
                                                             "Kelapa Gading Timur", "2025-01-15"))])

@@ -11,6 +11,7 @@ zero."""
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 import uuid
 from dataclasses import dataclass, field
@@ -25,8 +26,8 @@ from ledger.bundle import verify_database
 from ledger.client import Signer
 from ledger.config import Settings
 from ledger.domain.rates import default_rules, premium_for
+from ledger.domain.workers import worker_uuid
 from ledger.errors import LedgerError
-from ledger.personal import worker_reference
 from tests.conftest import genesis_submission
 from tests.domain.conftest import PROGRAMME, snapshot
 
@@ -71,7 +72,7 @@ class World:
             f"cmd-{self.counter}", [(kind, "2025-06-01T08:00:00Z", payload) for kind, payload in events]))
 
     def reference(self, nik: int) -> str:
-        return worker_reference(self.ledger.pseudonym_secret, f"3172{nik:012d}")
+        return hashlib.sha256(f"worker {nik}".encode()).hexdigest()  # enrolled without personal data
 
 
 # ---- the model ------------------------------------------------------------------------------
@@ -197,7 +198,7 @@ def enrol(world, model, n, nik, month, jht):
     ok = nik not in model.workers
 
     def accept(result):
-        model.workers[nik] = {"month": month, "jht": jht, "paid": set()}
+        model.workers[nik] = {"month": month, "jht": jht, "paid": {}, "died_on": None}
     return ok, world.bpjs, [("worker.enrolled", payloads.enrolment(
         PROGRAMME, world.reference(nik), "ojek_online", "Kelapa Gading Barat", f"{month}-10", jht=jht))], accept
 
@@ -210,20 +211,46 @@ def pay(world, model, n, choice, month, niks):
         jht = model.workers.get(nik, {}).get("jht", False)
         lines.append({"worker": world.reference(nik), "income_rupiah": 1_000_000, "category": "ojek_online",
                       "jht": jht})
-    events = payloads.premium_batch(PROGRAMME, f"b-{n}", disbursement_id, month, lines)
+    enrolled = [f"{model.workers[nik]['month']}-10" for nik in niks if nik in model.workers]
+    paid_on = max([f"{month}-01", "2025-03-01", *enrolled])  # after the money and the enrolment
+    events = payloads.premium_batch(PROGRAMME, f"b-{n}", disbursement_id, month, lines, paid_on=paid_on)
     total = events[0][1]["total_rupiah"]
     ok = (disbursement is not None and not disbursement.reversed
           and total <= disbursement.amount - disbursement.charged
           and len(set(niks)) == len(niks)
           and all(nik in model.workers and month >= model.workers[nik]["month"]
-                  and month not in model.workers[nik]["paid"] for nik in niks))
+                  and month not in model.workers[nik]["paid"]
+                  and month <= (model.workers[nik]["died_on"] or "9999")[:7]
+                  and not _lapsed(model.workers[nik], month) for nik in niks))
 
     def accept(result):
         disbursement.charged += total
         model.premiums += total
         for nik in niks:
-            model.workers[nik]["paid"].add(month)
+            model.workers[nik]["paid"][month] = paid_on
     return ok, world.bpjs, events, accept
+
+
+def die(world, model, n, nik, month, day):
+    """A JKM claim for a death on `day` of `month`: accepted only on cover paid before it."""
+    incident = f"{month}-{day:02d}"
+    worker = model.workers.get(nik)
+    paid_on = worker["paid"].get(month) if worker else None
+    ok = (worker is not None and worker["died_on"] is None and incident >= f"{worker['month']}-10"
+          and paid_on is not None and paid_on <= incident)
+
+    def accept(result):
+        worker["died_on"] = incident
+    return ok, world.bpjs, [("claim.filed", payloads.claim(
+        PROGRAMME, f"jkm-{n}", world.reference(nik), "jkm", incident_on=incident, filed_on=incident))], accept
+
+
+def _lapsed(worker: dict, month: str) -> bool:
+    """More than three months unpaid in a row since the enrolment, just before `month`."""
+    run, current = 0, MONTHS.index(month) - 1
+    while current >= 0 and MONTHS[current] >= worker["month"] and MONTHS[current] not in worker["paid"]:
+        run, current = run + 1, current - 1
+    return run > 3
 
 
 def reversal(kind: str, entry: int, reference: dict) -> list[tuple[str, dict]]:
@@ -278,6 +305,7 @@ commands = st.one_of(
     st.tuples(st.just(enrol), st.integers(0, KNOWN_NIKS - 1), st.sampled_from(MONTHS[:3]), st.booleans()),
     st.tuples(st.just(pay), choice, st.sampled_from(MONTHS), workers),
     st.tuples(st.just(pay), choice, st.sampled_from(MONTHS), workers),
+    st.tuples(st.just(die), st.integers(0, KNOWN_NIKS - 1), st.sampled_from(MONTHS), st.integers(1, 28)),
     st.tuples(st.just(reverse_receipt), choice),
     st.tuples(st.just(reverse_disbursement), choice),
 )
@@ -312,6 +340,7 @@ def test_random_histories_keep_every_rupiah_accounted_for(tmp_path, history):
             assert result["count"] == len(events)
             accept(result)
         check_totals(world.ledger, model)
+        check_cover(world, model)
     finally:
         world.ledger.close()
 
@@ -341,6 +370,17 @@ def check_totals(ledger, model: Model) -> None:
         outstanding = sum(max(amount - received, 0) for owner, amount, received in model.pledges.values()
                           if owner == company_id)
         assert totals.get(f"pledge:outstanding:{company_id}", 0) == outstanding
+
+
+def check_cover(world, model: Model) -> None:
+    """No live premium for a month after a death; every claim rests on cover paid before it."""
+    for nik in model.workers:
+        worker = world.ledger.repository.get(worker_uuid(world.reference(nik)))
+        if worker.died_on:
+            assert all(month <= worker.died_on[:7] for month, paid in worker.paid.items() if paid.live)
+        claim = worker.death_claim
+        if claim is not None:
+            assert worker.paid[claim.incident_on[:7]].paid_on <= claim.incident_on
 
 
 def test_the_model_agrees_with_the_rate_table():

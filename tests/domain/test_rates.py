@@ -114,10 +114,14 @@ def test_a_discounted_premium_is_rounded_down():
 
 # ---- JKM benefit ---------------------------------------------------------------------------
 
-@pytest.mark.parametrize("paid_months, benefit", [
-    (0, 10_000_000), (1, 10_000_000), (2, 10_000_000), (3, 42_000_000), (5, 42_000_000), (12, 42_000_000)])
-def test_jkm_benefit_is_10_million_under_three_months_and_42_million_from_three(paid_months, benefit):
-    assert jkm_benefit(RULES, paid_months) == benefit
+@pytest.mark.parametrize("member_since, died_on, benefit", [
+    ("2025-03-20", "2025-03-20", 10_000_000), ("2025-03-20", "2025-05-25", 10_000_000),
+    ("2025-03-20", "2025-06-19", 10_000_000), ("2025-03-20", "2025-06-20", 42_000_000),
+    ("2024-11-30", "2025-02-28", 42_000_000), ("2024-11-30", "2025-02-27", 10_000_000),
+    ("2025-01-10", "2025-12-31", 42_000_000)])
+def test_jkm_benefit_is_10_million_under_three_months_of_membership_and_42_million_from_three(
+        member_since, died_on, benefit):
+    assert jkm_benefit(RULES, member_since, died_on) == benefit
 
 
 # ---- payment deadlines in working days -----------------------------------------------------
@@ -184,7 +188,7 @@ def test_income_brackets_must_strictly_increase(brackets):
     (("benefits", "payment_deadline_working_days", "jkm"), "rules.benefits.payment_deadline_working_days.jkm"),
     (("rates", 0, "jkm_rupiah"), "rules.rates[0].jkm_rupiah"),
     (("discounts", 1, "to_month"), "rules.discounts[1].to_month"),
-    (("membership", "inactive_after_unpaid_months"), "rules.membership.inactive_after_unpaid_months"),
+    (("membership", "max_arrears_months"), "rules.membership.max_arrears_months"),
 ])
 def test_a_missing_field_is_named(path, field):
     rules = copy.deepcopy(RULES)

@@ -14,6 +14,7 @@ from flask import Flask
 from api.app import create_app
 from ledger import payloads
 from tests.domain.conftest import PROGRAMME, Programme, programme  # noqa: F401
+from tests.niks import nik
 
 MAJU, SINAR = "pt-maju-bersama", "pt-sinar-laut"
 PROBLEM_FIELDS = {"type", "title", "status", "detail", "instance", "code"}
@@ -60,7 +61,7 @@ def build_year(p: Programme) -> None:
     p.receive(SINAR, "rc-2", 40_000_000)
     p.amil("rc-2", SINAR, 4_000_000)
     p.disburse("ds-1", [("rc-1", MAJU, 1_000_000), ("rc-2", SINAR, 500_000)])
-    workers = [p.enrol(f"3172{number:012d}") for number in range(3)]
+    workers = [p.enrol(nik(number)) for number in range(3)]
     p.pay("b-2025-03", "ds-1", "2025-03", workers)
     p.ledger.submit(p.bpjs.one(p.key("claim"), "claim.filed", "2025-06-01T08:00:00Z", payloads.claim(
         PROGRAMME, "kl-1", workers[0], "jkm", incident_on="2025-03-20", filed_on="2025-03-25")))

@@ -41,7 +41,7 @@ def templates(target) -> dict[str, tuple]:
             PROGRAMME, "ds-fz", "bpjs-kelapa-gading", "2025-04", "2025-04-01", [("rc-1", MAJU, 100_000)]))], None),
         "enrolment": (p.bpjs, [("worker.enrolled", payloads.enrolment(
             PROGRAMME, "ab" * 32, "ojek_online", "Kelapa Gading Barat", "2025-04-01"))],
-            {"0": {"nik": "3172999999999999", "name": "Siti", "phone": "0812 1111 2222"}}),
+            {"0": {"nik": "3172065212999999", "name": "Siti", "phone": "0812 1111 2222"}}),
         "premiums": (p.bpjs, batch, None),
         "claim": (p.bpjs, [("claim.filed", payloads.claim(PROGRAMME, "kl-fz", worker, "jkk",
                                                           incident_on="2025-03-10", filed_on="2025-03-11"))], None),

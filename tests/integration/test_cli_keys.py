@@ -112,7 +112,7 @@ def test_checkpoint_key_rotate_switches_the_key_file_and_everything_still_verifi
     assert verifier_key(key_file) == rotated["checkpoint_key"] != genesis_key
     assert mode(key_file) == 0o600 and pem_kind(key_file) == ENCRYPTED
     assert sorted(path.name for path in key_file.parent.iterdir()) == [
-        "checkpoint.key", retired.name, "pseudonym.secret", "registrar.key"]
+        "checkpoint.key", retired.name, "personal.kek", "pseudonym.secret", "registrar.key"]
     name, public = note.parse_verifier_key(rotated["checkpoint_key"])
     assert note.verify_checkpoint(rotated["checkpoint"]["note"], name, public).size == 2
 

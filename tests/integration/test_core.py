@@ -109,6 +109,10 @@ def test_a_batch_with_one_bad_line_is_refused_whole(opened, bad_line):
     document = opened.company.submission("batch", events)
     if bad_line in ("too-large", "float"):  # our client refuses these; a hostile one would not
         document["envelopes"][37]["payload"]["amount_rupiah"] = 2**53 if bad_line == "too-large" else 1.5
+        encoded = [json.dumps(envelope, sort_keys=True, separators=(",", ":")).encode()
+                   for envelope in document["envelopes"]]  # and signs them
+        root = merkle.root_of([merkle.leaf_hash(data) for data in encoded])
+        document["signature"] = signing.b64encode(signing.sign(opened.company.private_key, root))
     with pytest.raises((InvalidInput, RuleViolation)) as refused:
         opened.ledger.submit(document)
     assert "envelopes[37]" in (refused.value.field or "") or bad_line == "duplicate"

@@ -3,11 +3,12 @@ store nothing at all."""
 
 from __future__ import annotations
 
+import json
 import threading
 
 import pytest
 
-from ledger import payloads, signing
+from ledger import merkle, payloads, signing
 from ledger.application import Ledger
 from ledger.bundle import verify_database
 from ledger.canonical import canonical_bytes
@@ -153,6 +154,10 @@ def _batch_with_line_37(opened, change: str) -> dict:
     document = opened.company.submission("batch-50", events)
     if change == "amount 2**53":  # our client cannot even encode it; a hostile one sends it anyway
         document["envelopes"][37]["payload"]["amount_rupiah"] = 2**53
+        encoded = [json.dumps(envelope, sort_keys=True, separators=(",", ":")).encode()
+                   for envelope in document["envelopes"]]  # and signs it
+        root = merkle.root_of([merkle.leaf_hash(data) for data in encoded])
+        document["signature"] = signing.b64encode(signing.sign(opened.company.private_key, root))
     return document
 
 

@@ -13,6 +13,7 @@ from pypdf import PdfReader
 
 from ledger import note, payloads, signing
 from ledger.documents import verify_document
+from tests.niks import nik
 from projections import render
 from projections.reports import Reports
 from projections.runner import ProjectionRunner
@@ -355,7 +356,7 @@ def test_documents_from_the_real_pipeline(programme):
     p.receive("pt-sinar-laut", "rc-2", 40_000_000)
     p.disburse("ds-1", [("rc-1", "pt-maju-bersama", 168_000)])
     p.disburse("ds-2", [("rc-2", "pt-sinar-laut", 40_000_000)])  # all of it, so no reconciliation item
-    references = [p.enrol(f"31720{i:011d}", category="ojek_online" if i % 3 else "dasawisma") for i in range(10)]
+    references = [p.enrol(nik(i), category="ojek_online" if i % 3 else "dasawisma") for i in range(10)]
     p.pay("b-2025-03", "ds-1", "2025-03", references)
     worker = references[1]
     p.batch(p.bpjs, [("claim.filed", payloads.claim("sertakan-jakut-2025", "jkm-1", worker, "jkm",

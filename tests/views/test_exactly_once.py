@@ -11,6 +11,7 @@ import time
 
 from projections.queries import balances, programme_totals
 from projections.runner import ProjectionRunner
+from tests.niks import nik
 
 RUNNER = """
 import sys
@@ -28,7 +29,7 @@ def history(programme, months: int = 3, workers: int = 40) -> None:
     programme.pledge("pt-maju-bersama", "pl-1", 100_000_000)
     programme.receive("pt-maju-bersama", "rc-1", 60_000_000, "pl-1")
     programme.receive("pt-sinar-laut", "rc-2", 40_000_000)
-    references = [programme.enrol(f"3172{n:012d}", category="dasawisma" if n % 3 else "ojek_online") for n in range(workers)]
+    references = [programme.enrol(nik(n), category="dasawisma" if n % 3 else "ojek_online") for n in range(workers)]
     for month in range(1, months + 1):
         name = f"2025-{month:02d}"
         programme.disburse(f"ds-{name}", [("rc-1", "pt-maju-bersama", 400_000), ("rc-2", "pt-sinar-laut", 272_000)], name)

@@ -1,0 +1,52 @@
+"""Files and folders only their owner may read: key folders (0700), key files and database files
+(0600). A copy of the data lets anyone who can read it try what the data allows; the operating
+system's permissions are the first lock."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+OWNER_ONLY_FILE = 0o600
+OWNER_ONLY_FOLDER = 0o700
+SQLITE_COMPANIONS = ("-wal", "-shm", "-journal")
+
+
+def private_folder(path: Path, *, tighten: bool = False) -> Path:
+    """Create `path` (and its parents) with the last folder owner-only; with `tighten`, also an
+    existing folder an older version left open to the group or others (only for folders that are
+    ours to lock, like AMANAH_HOME/keys, never a folder a user named for one key file)."""
+    path.mkdir(parents=True, exist_ok=True, mode=OWNER_ONLY_FOLDER)
+    if tighten:
+        _tighten(path, OWNER_ONLY_FOLDER)
+    return path
+
+
+def write_private_file(path: Path, data: bytes, *, replace: bool = False) -> None:
+    """Write a new owner-only file (refusing to overwrite one unless `replace`), synced to disk."""
+    flags = os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if replace else os.O_EXCL)
+    descriptor = os.open(path, flags, OWNER_ONLY_FILE)
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    _tighten(path, OWNER_ONLY_FILE)
+
+
+def private_database_file(path: Path) -> None:
+    """Create the SQLite database file owner-only before SQLite opens it (SQLite gives its WAL and
+    shared-memory files the database file's mode), and tighten files an older version made."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, OWNER_ONLY_FILE))
+    for candidate in (path, *(path.with_name(path.name + suffix) for suffix in SQLITE_COMPANIONS)):
+        if candidate.exists():
+            _tighten(candidate, OWNER_ONLY_FILE)
+
+
+def _tighten(path: Path, mode: int) -> None:
+    """Remove group and other permissions from a file this user owns (another owner's file is
+    left alone: changing it would fail, and it is theirs to set)."""
+    status = path.stat()
+    if status.st_uid == os.geteuid() and stat.S_IMODE(status.st_mode) & 0o077:
+        os.chmod(path, mode)

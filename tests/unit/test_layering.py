@@ -1,0 +1,56 @@
+"""The folders are the architecture: `ledger/` (domain and log) imports only the standard
+library, eventsourcing, cryptography and rfc8785 (and psycopg, in the PostgreSQL recorder that
+eventsourcing's own PostgreSQL module runs on); `projections/` and `api/` import `ledger/`,
+never the reverse; `projections/` never imports `api/`."""
+
+from __future__ import annotations
+
+import ast
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+LEDGER_MAY_IMPORT = {"ledger", "eventsourcing", "cryptography", "rfc8785", "psycopg"}
+FORBIDDEN = {
+    "ledger": {"api", "projections", "flask", "flask_smorest", "marshmallow", "sqlalchemy", "gunicorn",
+               "fpdf", "openpyxl"},
+    "projections": {"api", "flask", "flask_smorest"},
+}
+
+
+def imported_modules(path: Path) -> list[tuple[int, str]]:
+    """(line, top-level package) of every import in a file, including those inside functions."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, alias.name.split(".")[0]) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.append((node.lineno, node.module.split(".")[0]))
+        elif isinstance(node, ast.Call) and getattr(node.func, "id", "") == "__import__" and node.args \
+                and isinstance(node.args[0], ast.Constant):
+            found.append((node.lineno, str(node.args[0].value).split(".")[0]))
+    return found
+
+
+@pytest.mark.parametrize("package", sorted(FORBIDDEN))
+def test_inner_layers_do_not_import_outer_ones(package):
+    offenders = [f"{path.relative_to(ROOT)}:{line}: {module}"
+                 for path in sorted((ROOT / package).rglob("*.py"))
+                 for line, module in imported_modules(path) if module in FORBIDDEN[package]]
+    assert offenders == []
+
+
+def test_the_ledger_imports_only_the_standard_library_and_its_own_dependencies():
+    allowed = LEDGER_MAY_IMPORT | set(sys.stdlib_module_names)
+    offenders = [f"{path.relative_to(ROOT)}:{line}: {module}"
+                 for path in sorted((ROOT / "ledger").rglob("*.py"))
+                 for line, module in imported_modules(path) if module not in allowed]
+    assert offenders == []
+
+
+def test_the_check_sees_an_offending_import(tmp_path):
+    sample = tmp_path / "sample.py"
+    sample.write_text("def f():\n    from api.app import create_app\n    import sqlalchemy.orm\n")
+    assert imported_modules(sample) == [(2, "api"), (3, "sqlalchemy")]
