@@ -7,6 +7,7 @@ import argparse
 import getpass
 import json
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -14,11 +15,16 @@ from pathlib import Path
 from ledger import note, personal, personal_keys, signing
 from ledger.application import Ledger
 from ledger.bundle import export_bundle, kept_checkpoint_note, verify_bundle, verify_database
+from ledger.statement_check import StatementCheck, read_statement
 from ledger.checkpoint_keys import ROTATION_TYPE, rotation_payload, verifier_key_of
 from ledger.client import Signer, public_key_b64
 from ledger.config import Settings
-from ledger.errors import ConfigurationError, KeyFileError, LedgerError, LedgerNotInitialised
+from ledger.errors import ConfigurationError, InvalidInput, KeyFileError, LedgerError, LedgerNotInitialised
 from ledger.private_files import private_folder
+from ledger.witness import cosigner_verifier_key
+from ledger.witness_client import Witnessing
+from ledger.witness_policy import WitnessPolicy, check_database_witnesses
+from ledger.witness_table import cosigned
 
 EXIT_OK, EXIT_VERIFY_FAILED, EXIT_REFUSED, EXIT_SETUP, EXIT_PENDING = 0, 1, 2, 3, 4
 MAX_WAIT_S = 3600
@@ -112,6 +118,8 @@ def build_parser() -> argparse.ArgumentParser:
     submit.add_argument("--url", help="post to this server (e.g. http://127.0.0.1:8000) instead of the local ledger")
     _passphrase_flag(submit)
     submit.set_defaults(handler=command_submit)
+
+    _import_parser(commands)
 
     checkpoint = commands.add_parser("checkpoint", help="print the latest signed checkpoint")
     checkpoint.add_argument("--sign", action="store_true", help="sign one at the current size first")
@@ -211,6 +219,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--markdown", type=Path, help="write the table (for docs/benchmarks.md) here")
     bench.set_defaults(handler=command_bench)
 
+    _witness_parser(commands)
+
     verify = commands.add_parser("verify", help="verify a bundle offline, or the live database")
     verify.add_argument("bundle", type=Path, nargs="?")
     verify.add_argument("--db", action="store_true", help="verify the configured database instead")
@@ -221,8 +231,58 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("--since-checkpoint", type=Path, action="append", default=[], metavar="FILE",
                         help="a checkpoint you kept earlier (its signed note, its JSON, or an earlier bundle "
                              "directory); the log must extend it. May be repeated")
+    verify.add_argument("--statement", type=Path, action="append", default=[], metavar="FILE",
+                        help="a signed impact statement (JSON): check its signature and checkpoint against the "
+                             "bundle and recompute its figures from the bundle; names every figure that differs. "
+                             "May be repeated")
+    verify.add_argument("--witness", action="append", default=[], metavar="KEY",
+                        help="a witness verifier key you trust (type 0x04, from the witness itself); repeat")
+    verify.add_argument("--quorum", type=int, help="cosignatures needed from the listed witnesses (default: all)")
+    verify.add_argument("--max-cosignature-age", type=float, metavar="SECONDS",
+                        help="refuse cosignatures older than this")
     verify.set_defaults(handler=command_verify)
     return parser
+
+
+def _witness_parser(commands) -> None:
+    witness = commands.add_parser("witness", help="run a witness that cosigns this or another ledger's "
+                                  "checkpoints (docs/witnessing.md)").add_subparsers(metavar="ACTION")
+    init = witness.add_parser("init", help="write a witness key and configuration in DIRECTORY")
+    init.add_argument("directory", type=Path)
+    init.add_argument("--name", required=True, help="the witness's key name, e.g. witness.auditor.example/w1")
+    init.add_argument("--log-key", action="append", required=True, metavar="VKEY",
+                      help="the checkpoint verifier key of a log to follow (GET /api/v1/keys); repeat")
+    _passphrase_flag(init)
+    init.set_defaults(handler=command_witness_init)
+    serve = witness.add_parser("serve", help="serve add-checkpoint (c2sp.org/tlog-witness)")
+    serve.add_argument("--config", type=Path, required=True)
+    serve.add_argument("--bind", default="127.0.0.1:8100")
+    _passphrase_flag(serve)
+    serve.set_defaults(handler=command_witness_serve)
+    key = witness.add_parser("key", help="print the witness's verifier key (give it to the ledger and readers)")
+    key.add_argument("--config", type=Path, required=True)
+    _passphrase_flag(key)
+    key.set_defaults(handler=command_witness_key)
+
+
+def _import_parser(commands) -> None:
+    importing = commands.add_parser("import", help="check a spreadsheet (CSV or XLSX) row by row, then sign and "
+                                    "submit it with --submit (docs/importing.md)")
+    importing.add_argument("kind", nargs="?", choices=["premiums", "receipts", "disbursements", "enrolments"])
+    importing.add_argument("file", nargs="?", type=Path, help="the .csv or .xlsx file")
+    importing.add_argument("--template", type=Path, metavar="FILE",
+                           help="write a template instead: premiums.xlsx, receipts.csv, disbursements.xlsx, ...")
+    for name, help_text in (("programme", "the programme id"), ("batch", "premium batch id"),
+                            ("disbursement", "the disbursement that paid the premium batch"),
+                            ("month", "the month the premium batch covers"), ("paid-on", "the day BPJS paid the batch")):
+        importing.add_argument(f"--{name}", help=f"{help_text} (instead of the file's setting row)")
+    importing.add_argument("--submit", action="store_true", help="sign and submit (default: a dry run only)")
+    importing.add_argument("--key", type=Path, help="the signing organisation's private key file (with --submit)")
+    importing.add_argument("--actor", help="the organisation id signing (with --submit)")
+    importing.add_argument("--url", help="submit to this server instead of the local ledger")
+    importing.add_argument("--json", action="store_true", help="print the report as JSON")
+    _passphrase_flag(importing)
+    importing.set_defaults(handler=command_import)
 
 
 def _scales(text: str) -> list[str]:
@@ -408,6 +468,7 @@ def command_submit(arguments: argparse.Namespace) -> int:
     ledger = _open(settings)
     signer = Signer(ledger.origin, arguments.actor, key)
     _print_json(ledger.submit(signer.submission(idempotency_key, events)))
+    _ask_witnesses(settings, ledger)
     return EXIT_OK
 
 
@@ -435,16 +496,67 @@ def _post(base: str, actor: str, key, idempotency_key: str, events: list) -> int
         return EXIT_SETUP
 
 
+def command_import(arguments: argparse.Namespace) -> int:
+    from api.importing import command
+
+    if arguments.template:
+        return command.write_template(arguments.template)
+    if not arguments.kind or not arguments.file:
+        raise LedgerError("give the kind of file and the file (or --template FILE)", field="file")
+    if arguments.submit and not (arguments.key and arguments.actor):
+        raise LedgerError("--submit needs --key and --actor", field="--key" if not arguments.key else "--actor")
+    settings = _settings(arguments)
+    # The local ledger answers NIK look-ups when this machine holds one; a dry run creates nothing.
+    ledger = None
+    if settings.pseudonym_secret_path.exists():
+        ledger = _open(settings, signing_checkpoints=arguments.submit and not arguments.url)
+    if arguments.submit and not arguments.url and ledger is None:
+        raise LedgerNotInitialised(f"no ledger at {settings.home}: run `amanah init`, or submit with --url")
+    plan = command.dry_run(arguments, ledger)
+    if plan.refusals or not plan.events or not arguments.submit:
+        command.show(plan, arguments.json)
+        if not plan.refusals and plan.events:
+            print("dry run: nothing was stored; add --submit --key FILE --actor ID to sign and submit", file=sys.stderr)
+            return EXIT_OK
+        print("refused: nothing was stored; fix the rows above and run the import again", file=sys.stderr)
+        return EXIT_REFUSED
+    key = signing.read_private_key(arguments.key, _passphrase(arguments))
+    if arguments.url:
+        code, result = command.submit_remote(plan, arguments.url.rstrip("/"), arguments.actor, key)
+    else:
+        code, result = command.submit_local(plan, ledger, arguments.actor, key)
+    command.show(plan, arguments.json, {"result": result} if code == EXIT_OK else result)
+    return code
+
+
 def command_checkpoint(arguments: argparse.Namespace) -> int:
-    ledger = _open(_settings(arguments))
+    settings = _settings(arguments)
+    ledger = _open(settings)
     checkpoint = ledger.sign_checkpoint() if arguments.sign else ledger.latest_checkpoint()
     if checkpoint is None:
         raise LedgerNotInitialised("no checkpoint yet: run `amanah init`")
+    _ask_witnesses(settings, ledger)
+    checkpoint = cosigned(ledger, ledger.latest_checkpoint())
     if arguments.json:
         _print_json(checkpoint)
-    else:
-        print(checkpoint["note"], end="")
+        return EXIT_OK
+    print(checkpoint["note"], end="")
+    for item in checkpoint["cosignatures"]:
+        print(f"cosigned by {item['witness']} at {item['cosigned_at']}", file=sys.stderr)
+    if not checkpoint["cosignatures"]:
+        print(f"no witness has cosigned checkpoint {checkpoint['tree_size']} yet", file=sys.stderr)
     return EXIT_OK
+
+
+def _ask_witnesses(settings: Settings, ledger: Ledger) -> None:
+    """Ask the configured witnesses to cosign the latest checkpoint, within their timeouts; a
+    witness that does not answer is reported, never fatal (the server's thread asks again)."""
+    if not settings.witnesses:
+        return
+    outcomes = Witnessing(ledger, settings.witnesses, settings.witness_timeout_seconds).witness_latest()
+    for name, outcome in outcomes.items():
+        if outcome != "cosigned":
+            print(f"amanah: witness {name}: {outcome}", file=sys.stderr)
 
 
 def command_checkpoint_key_rotate(arguments: argparse.Namespace) -> int:
@@ -489,7 +601,9 @@ def command_proof(arguments: argparse.Namespace) -> int:
 
 
 def command_export(arguments: argparse.Namespace) -> int:
-    ledger = _open(_settings(arguments), signing_checkpoints=False)
+    settings = _settings(arguments)
+    ledger = _open(settings, signing_checkpoints=False)
+    _ask_witnesses(settings, ledger)  # so the newest checkpoint in the bundle is witnessed
     bar, update = _progress("export")
     with bar:
         manifest = export_bundle(ledger, arguments.directory, update)
@@ -563,6 +677,11 @@ def command_projections(arguments: argparse.Namespace) -> int:
     with bar:
         count = (services.runner.rebuild if arguments.action == "rebuild" else services.runner.run)(update)
     print(f"applied {count} entries; views at {services.runner.position()} of {services.ledger.size()}")
+    failure = services.runner.failure()
+    if failure is not None:
+        print(f"views stopped at entry {failure['position']} ({failure['failed_at']}): {failure['error']}",
+              file=sys.stderr)
+        return EXIT_REFUSED
     return EXIT_OK
 
 
@@ -649,14 +768,21 @@ def command_bench(arguments: argparse.Namespace) -> int:
 def command_verify(arguments: argparse.Namespace) -> int:
     if arguments.db == (arguments.bundle is not None):
         raise LedgerError("give a BUNDLE directory or --db (one of them)", field="bundle")
+    if arguments.statement and arguments.db:
+        raise LedgerError("--statement checks a statement against a BUNDLE, not --db", field="statement")
     kept = [kept_checkpoint_note(path) for path in arguments.since_checkpoint]
+    checks = [StatementCheck(read_statement(path)) for path in arguments.statement]
+    policy = _witness_policy(arguments)
     bar, update = _progress("verify")
     with bar:
         if arguments.db:
-            report = verify_database(_open(_settings(arguments), signing_checkpoints=False), update, kept)
+            ledger = _open(_settings(arguments), signing_checkpoints=False)
+            report = verify_database(ledger, update, kept)
+            if policy is not None:
+                check_database_witnesses(ledger, policy, report)
         else:
             report = verify_bundle(arguments.bundle, update, arguments.origin, arguments.checkpoint_key, kept,
-                                   arguments.jobs)
+                                   arguments.jobs, witness_policy=policy, watch=_watch_all(checks))
     for failure in report.failures:
         print(f"FAIL {failure}")
     if report.failure_count > len(report.failures):
@@ -664,7 +790,107 @@ def command_verify(arguments: argparse.Namespace) -> int:
     verdict = "OK" if report.ok else "FAILED"
     print(f"{verdict}: {report.entries} entries, {report.checkpoints} checkpoints, "
           f"{report.failure_count} failures, root {signing.b64encode(report.root)}")
-    return EXIT_OK if report.ok else EXIT_VERIFY_FAILED
+    statements_ok = all([_print_statement_check(path, check) for path, check in zip(arguments.statement, checks)])
+    return EXIT_OK if report.ok and statements_ok else EXIT_VERIFY_FAILED
+
+
+def _watch_all(checks: list):
+    """One watcher for several statement checks, each following the same entries."""
+    if not checks:
+        return None
+
+    def watch(verifier) -> None:
+        callbacks = []
+        for check in checks:
+            check.watch(verifier)
+            callbacks.append(verifier.on_entry)
+
+        def each(position, entry) -> None:
+            for callback in callbacks:
+                callback(position, entry)
+
+        verifier.on_entry = each
+    return watch
+
+
+def _print_statement_check(path: Path, check) -> bool:
+    good = check.finish()
+    for problem in check.problems:
+        print(f"STATEMENT FAIL {path}: {problem}")
+    for difference in check.differences:
+        print(f"STATEMENT FIGURE DIFFERS {path}: {difference}")
+    company = check.statement["company"]["organisation"]
+    where = f"{company}, period {check.statement.get('period')}, checkpoint {check.size}"
+    if good:
+        print(f"STATEMENT OK {path}: signed by the ledger, its checkpoint is the bundle's, and every figure "
+              f"({where}) equals the figure recomputed from the bundle")
+    else:
+        print(f"STATEMENT FAILED {path} ({where}): {len(check.problems)} problems, "
+              f"{len(check.differences)} figures differ")
+    return good
+
+
+def _witness_policy(arguments: argparse.Namespace) -> WitnessPolicy | None:
+    if not arguments.witness:
+        if arguments.quorum is not None or arguments.max_cosignature_age is not None:
+            raise InvalidInput("--quorum and --max-cosignature-age need at least one --witness KEY", field="witness")
+        return None
+    quorum = len(arguments.witness) if arguments.quorum is None else arguments.quorum
+    return WitnessPolicy(tuple(arguments.witness), quorum, arguments.max_cosignature_age)
+
+
+def command_witness_init(arguments: argparse.Namespace) -> int:
+    from api.witness_app import read_config
+
+    directory = arguments.directory
+    config = directory / "witness.json"
+    if config.exists():
+        raise LedgerError(f"{config} exists already; refusing to replace a witness", field="directory")
+    logs: dict[str, list[str]] = {}
+    for text in arguments.log_key:
+        origin, _ = note.parse_verifier_key(text)  # the ledger names its checkpoint key by its origin
+        logs.setdefault(origin, []).append(text)
+    passphrase = _passphrase(arguments, confirm=True)
+    key = signing.generate()
+    signing.write_private_key(key, directory / "witness.key", passphrase)
+    config.write_text(json.dumps({"name": arguments.name, "key": "witness.key", "database": "witness.db",
+                                  "logs": [{"origin": origin, "verifier_keys": keys}
+                                           for origin, keys in logs.items()]}, indent=2) + "\n")
+    read_config(config)  # the name and keys are checked the way `serve` will read them
+    print(f"witness configuration: {config}")
+    print(cosigner_verifier_key(arguments.name, signing.public_key_bytes(key)))
+    return EXIT_OK
+
+
+def command_witness_key(arguments: argparse.Namespace) -> int:
+    from api.witness_app import open_witness, read_config
+
+    witness, state = open_witness(read_config(arguments.config), _passphrase(arguments))
+    state.close()
+    print(witness.verifier_key)
+    return EXIT_OK
+
+
+def command_witness_serve(arguments: argparse.Namespace) -> int:
+    from werkzeug.serving import make_server
+
+    from api.witness_app import create_witness_app, open_witness, read_config
+
+    host, _, port = arguments.bind.rpartition(":")
+    if not host or not port.isdigit():
+        raise InvalidInput("--bind is HOST:PORT", field="bind")
+    witness, state = open_witness(read_config(arguments.config), _passphrase(arguments))
+    server = make_server(host, int(port), create_witness_app(witness, state), threaded=True)
+    print(f"witness {witness.name} on http://{host}:{server.server_port}/add-checkpoint", flush=True)
+    print(f"verifier key: {witness.verifier_key}", flush=True)
+    signal.signal(signal.SIGTERM, lambda number, frame: server.shutdown())
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        state.close()
+    return EXIT_OK
 
 
 def _now() -> str:

@@ -27,6 +27,7 @@ from ledger.domain.attribution import line_funders
 from ledger.domain.common import aggregate_uuid
 from ledger.domain.rates import default_rules, premium_for
 from ledger.domain.workers import worker_uuid
+from api.witness_demo import witness_demo
 
 PROGRAMME = "sertakan-jakut-2025"
 WORKERS = 11_860
@@ -95,6 +96,7 @@ def build_demo(settings: Settings, seed: int = 2025, progress: Progress | None =
         _claims_of(world, month)
         progress(4 + number, 16)
     _corrections(world)
+    world.facts["witnesses"] = witness_demo(settings.home, ledger, checkpoint_key)
     progress(16, 16)
     (settings.home / "demo-facts.json").write_text(json.dumps(world.facts, indent=2) + "\n")
     return world.facts

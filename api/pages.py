@@ -18,6 +18,7 @@ from api.schemas import Day, WholeNumber
 from api.sessions import PageSession
 from api.svg import bar_chart, flow_diagram
 from ledger.errors import LedgerError
+from ledger.witness_table import cosigned
 from projections.formatting import number, rupiah
 from projections.queries import programme_totals, reconciliation
 
@@ -28,13 +29,29 @@ TEXT = {
                  "SERTAKAN North Jakarta: every rupiah from companies, through Baznas, to BPJS Ketenagakerjaan premiums"),
     "pledged": ("Dijanjikan", "Pledged"), "received": ("Diterima Baznas", "Received by Baznas"),
     "amil": ("Hak amil", "Amil share"), "disbursed": ("Disalurkan ke BPJS", "Disbursed to BPJS"),
-    "premiums": ("Iuran dibayar", "Premiums paid"), "workers": ("Pekerja terlindungi", "Workers covered"),
-    "worker_months": ("Pekerja-bulan", "Worker-months"), "claims": ("Manfaat dibayar ke keluarga", "Benefits paid to families"),
+    "premiums": ("Iuran dibayar", "Premiums paid"),
+    "fye": ("Pekerja setara setahun penuh", "Full-year-equivalent workers"),
+    "distinct_workers": ("Pekerja berbeda (tidak dijumlahkan antarperusahaan)", "Distinct workers (not additive across companies)"),
+    "distinct_reached": ("Pekerja berbeda dijangkau (tumpang tindih antarperusahaan)", "Distinct workers reached (overlapping between companies)"),
+    "worker_months": ("Pekerja-bulan", "Worker-months"),
+    "jkm_heirs": ("JKM dibayar ke ahli waris", "JKM (death) paid to heirs"),
+    "jkk_worker": ("JKK dibayar ke pekerja", "JKK (work accident) paid to the worker"),
+    "refunded": ("Iuran dikembalikan setelah kematian", "Premiums refunded after a death"),
+    "pledged_first": ("Dijanjikan (janji awal)", "Pledged (as first made)"),
+    "fulfilment": ("Pemenuhan janji awal", "Fulfilment of the first pledge"),
+    "pledge_changes": ("Perubahan janji", "Pledge changes"), "reason": ("Alasan", "Reason"),
+    "date": ("Tanggal", "Date"), "from": ("Dari", "From"), "to": ("Menjadi", "To"),
+    "not_awarded": ("Berkontribusi, tidak menerima piagam", "Contributed, not awarded"),
+    "invited_absent": ("Diundang, tidak berkontribusi", "Invited, did not contribute"),
+    "invited_on": ("Diundang", "Invited on"),
+    "views_behind": ("Tampilan tertinggal dari log", "The views are behind the log"),
     "flow": ("Aliran dana", "Money flow"), "coverage": ("Cakupan per bulan (pekerja-bulan)", "Coverage by month (worker-months)"),
     "awards": ("Daftar penerima piagam penghargaan", "Award list"), "rank": ("Peringkat", "Rank"),
     "company": ("Perusahaan", "Company"), "tier": ("Kategori", "Tier"),
     "checkpoint": ("Checkpoint bertanda tangan terbaru", "Latest signed checkpoint"),
     "verify": ("Cara memverifikasi", "How to verify"),
+    "witnessed": ("Ditandatangani bersama oleh saksi", "Cosigned by witnesses"),
+    "not_witnessed": ("Belum ada saksi yang menandatangani checkpoint ini.", "No witness has cosigned this checkpoint yet."),
     "verify_text": ("Unduh bundel dan jalankan `amanah verify BUNDLE`, atau periksa checkpoint ini dengan kunci verifikasi dari /api/v1/keys; bukti inklusi dan konsistensi tersedia di /api/v1/proofs.",
                     "Export a bundle and run `amanah verify BUNDLE`, or check this checkpoint with the verifier key from /api/v1/keys; inclusion and consistency proofs are at /api/v1/proofs."),
     "signin": ("Masuk dengan token", "Sign in with a token"), "signout": ("Keluar", "Sign out"),
@@ -133,9 +150,17 @@ def money(amount: int) -> str:
     return rupiah(int(amount), language())
 
 
+def decimal(text: str) -> str:
+    """A decimal string ("737.42") in the page's language ("737,42" in Indonesian)."""
+    whole, _, fraction = str(text).partition(".")
+    separator = "," if language() == "id" else "."
+    return f"{number(int(whole), language())}{separator}{fraction or '00'}"
+
+
 @blp.app_context_processor
 def helpers() -> dict:
-    return {"t": texts(), "lang": language(), "money": money, "count": lambda value: number(value, language()),
+    return {"t": texts(), "lang": language(), "money": money, "decimal": decimal,
+            "count": lambda value: number(value, language()),
             "other_lang": "id" if language() == "en" else "en", "csrf_token": csrf_token}
 
 
@@ -145,21 +170,23 @@ def home():
     svc.catch_up()
     with svc.runner.engine.connect() as connection:
         totals = programme_totals(connection)
-    checkpoint = svc.ledger.latest_checkpoint()
+    checkpoint = cosigned(svc.ledger, svc.ledger.latest_checkpoint())
     awards = None
     years = sorted({int(name[-4:]) for name in totals["programmes"] if name[-4:].isdigit()})
     if years:
         try:
             awards = svc.reports.awards(years[-1])
-        except LedgerError:
+        except LedgerError:  # e.g. the views are behind: the page says so below
             awards = None
     months = _coverage_by_month()
     t = texts()
+    jkm = totals["claims_paid"]["by_benefit"]["jkm"]
     flow = flow_diagram([(t["companies"], money(totals["received_rupiah"])), (t["baznas"], money(totals["disbursed_rupiah"])),
-                         (t["bpjs"], money(totals["premiums_rupiah"])), (t["workers"], f"{totals['workers_covered']:,}"),
-                         (t["claims"], money(totals["claims_paid"]["total_rupiah"]))])
+                         (t["bpjs"], money(totals["premiums_rupiah"])), (t["fye"], decimal(totals["full_year_equivalent_workers"])),
+                         (t["jkm_heirs"], money(jkm["total_rupiah"]))])
     chart = bar_chart(months, t["coverage"])
-    return render_template("home.html", totals=totals, checkpoint=checkpoint, awards=awards, flow=flow, chart=chart)
+    return render_template("home.html", totals=totals, checkpoint=checkpoint, awards=awards, flow=flow, chart=chart,
+                           views=svc.runner.status())
 
 
 def _coverage_by_month() -> list[tuple[str, int]]:
@@ -169,7 +196,7 @@ def _coverage_by_month() -> list[tuple[str, int]]:
 
     with services().runner.engine.connect() as connection:
         rows = connection.execute(select(tables.premiums.c.month, func.count()).where(
-            tables.premiums.c.reversed.is_(False)).group_by(tables.premiums.c.month).order_by(tables.premiums.c.month))
+            tables.premiums.c.reversed.is_(False), tables.premiums.c.refunded.is_(False)).group_by(tables.premiums.c.month).order_by(tables.premiums.c.month))
         return [(month[5:] + "/" + month[2:4], int(count)) for month, count in rows]
 
 

@@ -28,6 +28,7 @@ STATUS_BY_ERROR = [  # most specific first
 class FieldErrorSchema(ma.Schema):
     field = ma.fields.String()
     detail = ma.fields.String()
+    envelope = ma.fields.Integer(metadata={"description": "the refused envelope's position in the submission"})
 
 
 class ProblemSchema(ma.Schema):
@@ -65,6 +66,8 @@ def from_ledger_error(error: errors.LedgerError) -> Response:
         return problem(status, "Server misconfigured", "the server cannot do this now; the operator was told",
                        error.code)
     field_errors = [{"field": error.field, "detail": error.detail}] if error.field is not None else None
+    if field_errors and error.index is not None:
+        field_errors[0]["envelope"] = error.index
     return problem(status, type(error).__doc__.split("\n")[0].rstrip(".") if type(error).__doc__ else error.code,
                    str(error), error.code, field_errors)
 

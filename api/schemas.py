@@ -174,7 +174,58 @@ class EntrySchema(ma.Schema):
     entry = ma.fields.Dict()
 
 
+class ViewsErrorSchema(ma.Schema):
+    position = ma.fields.Integer(metadata={"description": "the log index of the batch that failed"})
+    failed_at = ma.fields.String(metadata={"description": "when it last failed (UTC)"})
+    error = ma.fields.String(metadata={"description": "the error, one line"})
+    attempts = ma.fields.Integer(metadata={"description": "how many runs failed at that position"})
+
+
 class HealthSchema(ma.Schema):
-    status = ma.fields.String()
+    status = ma.fields.String(metadata={"description": "ok, or degraded when the views stopped at a failure"})
     tree_size = ma.fields.Integer()
     views_position = ma.fields.Integer()
+    views_target = ma.fields.Integer(metadata={"description": "the latest signed checkpoint's size"})
+    views_behind = ma.fields.Integer()
+    views_error = ma.fields.Nested(ViewsErrorSchema, allow_none=True)
+
+
+# ---- auditors' downloads: the same answers as CSV or XLSX (api/downloads.py) -----------------
+
+def _download_format() -> ma.fields.String:
+    return ma.fields.String(validate=validate.OneOf(("json", "csv", "xlsx")), metadata={
+        "description": "json, csv or xlsx; otherwise the Accept header decides"})
+
+
+class EntriesDownloadArgs(EntriesArgs):
+    format = _download_format()
+
+
+class BalancesDownloadArgs(BalancesArgs):
+    format = _download_format()
+
+
+class ReconciliationDownloadArgs(ReconciliationArgs):
+    format = _download_format()
+
+
+class TraceDownloadArgs(Strict):
+    format = _download_format()
+
+
+class JournalArgs(Strict):
+    first_day = Day(required=True, data_key="from", metadata={"description": "the period's first day (YYYY-MM-DD)"})
+    last_day = Day(required=True, data_key="to", metadata={"description": "the period's last day (YYYY-MM-DD)"})
+    format = _download_format()
+
+    @ma.validates_schema
+    def ordered(self, data, **_):
+        if "first_day" in data and "last_day" in data and data["last_day"] < data["first_day"]:
+            raise ma.ValidationError("must not be before from", "to")
+
+
+class FundsArgs(Strict):
+    period = ma.fields.String(required=True, validate=validate.Regexp(r"^[0-9]{4}(-H[12])?$"),
+                              metadata={"description": "2025, 2025-H1 or 2025-H2"})
+    format = ma.fields.String(validate=validate.OneOf(("json", "csv", "xlsx", "pdf")), metadata={
+        "description": "json, csv, xlsx or pdf; otherwise the Accept header decides"})

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from ledger import personal, signing
 from ledger.application import Ledger
 from ledger.config import Settings
+from ledger.witness_client import Witnessing, WitnessWorker
 from projections.reports import Reports
 from projections.runner import ProjectionRunner
 from api.sessions import SessionStore
@@ -23,6 +24,7 @@ class Services:
     tokens: TokenStore
     sessions: SessionStore
     write_lock: threading.Lock
+    witnessing: WitnessWorker | None = None  # asks the witnesses after commits, off the request path
 
     @classmethod
     def build(cls, settings: Settings) -> Services:
@@ -34,14 +36,20 @@ class Services:
         # Tokens and page sessions sit beside the log, not in the views (which may be rebuilt or lost).
         engine = ledger_engine(settings.database_url)
         tokens = TokenStore(engine, legacy=runner.engine if settings.views_url != settings.database_url else None)
+        witnessing = None
+        if settings.witnesses and checkpoint_key is not None:
+            witnessing = WitnessWorker(Witnessing(ledger, settings.witnesses, settings.witness_timeout_seconds),
+                                       poll_seconds=1.0).start()
         return cls(settings, ledger, runner, Reports(ledger, runner), tokens, SessionStore(engine, tokens),
-                   threading.Lock())
+                   threading.Lock(), witnessing)
 
     def catch_up(self) -> None:
         """Bring the views up to the latest checkpoint (readers see their own writes)."""
         self.runner.run()
 
     def close(self) -> None:
+        if self.witnessing is not None:
+            self.witnessing.stop()
         self.tokens.engine.dispose()
         self.runner.close()
         self.ledger.close()

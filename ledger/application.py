@@ -163,7 +163,12 @@ class Ledger(Application):
                                 submission.envelope_bytes[position],
                                 signing.b64encode(submission.signature),
                                 submission.batch_proof(position))
-            event_type.apply(decision, entry)
+            try:
+                event_type.apply(decision, entry)
+            except LedgerError as error:
+                if error.index is None:
+                    error.index = position  # which envelope of the submission (the importer names its row)
+                raise
             if envelope["type"] in ("key.revoked", "key.rotated") and position < len(submission.envelopes) - 1:
                 signer = decision.get(Organisation, organisation_uuid(submission.actor))
                 signer.signing_key(submission.key_id, entry.index + 1, f"envelopes[{position + 1}].key_id")

@@ -6,6 +6,8 @@ A bundle is a directory:
     checkpoints.jsonl    one line per signed checkpoint, oldest first, each with the
                          consistency proof from the one before it
     organisations.json   organisations and keys with their validity, as replayed from the log
+    cosignatures.jsonl   one line per checkpoint witnesses cosigned: its note with the cosignature
+                         lines appended (docs/witnessing.md)
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import base64
 import hashlib
 import json
 import os
+import time
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,6 +29,8 @@ from ledger.errors import InvalidInput, LedgerError
 from ledger.organisations import CheckpointKeyRecord, Organisation
 from ledger.personal_check import check_personal_data
 from ledger.verify import Report, Verifier
+from ledger.witness_policy import WitnessPolicy, bundle_witness_failure
+from ledger.witness_table import cosigned_history_jsonl
 
 FORMAT = "amanah-bundle/1"
 PAGE = 1000
@@ -47,6 +52,7 @@ def export_bundle(ledger: Any, directory: Path, progress: Progress = _no_progres
     size = checkpoints[-1]["tree_size"] if checkpoints else 0  # export what a checkpoint covers
     digests = {"entries.jsonl": _write_entries(ledger, directory / "entries.jsonl", size, progress)}
     digests["checkpoints.jsonl"] = _write_checkpoints(ledger, directory / "checkpoints.jsonl", checkpoints)
+    digests["cosignatures.jsonl"] = _write(directory / "cosignatures.jsonl", cosigned_history_jsonl(ledger, checkpoints))
     replayed = _replay(ledger, size)
     digests["organisations.json"] = _write(directory / "organisations.json",
                                            json.dumps(organisations_json(replayed), indent=1).encode() + b"\n")
@@ -124,10 +130,14 @@ def organisations_json(verifier: Verifier) -> list[dict]:
 
 def verify_bundle(directory: Path, progress: Progress = _no_progress,
                   pinned_origin: str | None = None, pinned_checkpoint_key: str | None = None,
-                  kept_checkpoints: Sequence[str] = (), jobs: int | None = None) -> Report:
+                  kept_checkpoints: Sequence[str] = (), jobs: int | None = None,
+                  witness_policy: WitnessPolicy | None = None,
+                  watch: Callable[[Verifier], None] | None = None) -> Report:
     """Verify a bundle with no server and no database; the log must extend every checkpoint in
-    `kept_checkpoints` (signed notes the auditor saw earlier). Runs on `jobs` processes
-    (default: one per core, for bundles big enough to repay starting them)."""
+    `kept_checkpoints` (signed notes the auditor saw earlier), and its newest checkpoint must be
+    cosigned as `witness_policy` asks. Runs on `jobs` processes (default: one per core, for
+    bundles big enough to repay starting them). `watch` is given the verifier before the first
+    entry (to follow the entries, as the statement check does)."""
     directory = Path(directory)
     try:
         manifest = json.loads((directory / "manifest.json").read_text())
@@ -137,6 +147,8 @@ def verify_bundle(directory: Path, progress: Progress = _no_progress,
     if manifest.get("format") != FORMAT:
         raise InvalidInput(f"unknown bundle format {manifest.get('format')!r}", field="bundle")
     verifier = Verifier(pinned_origin, pinned_checkpoint_key, kept_checkpoints)
+    if watch is not None:
+        watch(verifier)
     total = manifest.get("tree_size") if isinstance(manifest.get("tree_size"), int) else 0
     for name in ("entries.jsonl", "checkpoints.jsonl", "organisations.json"):
         if not (directory / name).is_file():
@@ -156,6 +168,11 @@ def verify_bundle(directory: Path, progress: Progress = _no_progress,
     report = verifier.finish()
     _check_organisations(directory / "organisations.json", verifier)
     _check_manifest(directory, manifest, verifier, fed)
+    if witness_policy is not None:
+        newest = [kept_checkpoint_note(directory)] if verifier.report.checkpoints else []
+        failure = bundle_witness_failure(directory, witness_policy, time.time(), newest)
+        if failure:
+            verifier.fail(None, "witness", failure)
     return report
 
 
@@ -175,7 +192,8 @@ def _check_manifest(directory: Path, manifest: dict, verifier: Verifier, fed: in
         verifier.fail(None, "manifest", "manifest checkpoint_keys differ from the keys genesis and the "
                       "rotations in the log declare")
     digests = manifest.get("sha256")
-    for name in ("entries.jsonl", "checkpoints.jsonl", "organisations.json"):
+    optional = [name for name in ("cosignatures.jsonl",) if isinstance(digests, dict) and name in digests]
+    for name in ("entries.jsonl", "checkpoints.jsonl", "organisations.json", *optional):
         stated = digests.get(name) if isinstance(digests, dict) else None
         if stated != _file_sha256(directory / name):
             verifier.fail(None, "manifest", f"manifest sha256 of {name} does not match the file "

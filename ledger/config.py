@@ -9,6 +9,7 @@ from urllib.parse import parse_qs, unquote, urlparse
 
 from ledger.errors import ConfigurationError
 from ledger.private_files import private_database_file
+from ledger.witness_client import parse_witnesses
 
 DEFAULT_ORIGIN = "amanah.jakarta-utara.example/ledger"
 
@@ -24,6 +25,8 @@ class Settings:
     checkpoint_every_seconds: float
     pseudonym_secret_path: Path
     views_url: str = ""
+    witnesses: tuple = ()  # WitnessEndpoint: who the ledger asks to cosign its checkpoints
+    witness_timeout_seconds: float = 3.0
     personal_kek_path: Path | None = None  # None: pseudonym_secret_path's folder / personal.kek
     lock_timeout_s: int = 30  # how long a write waits for another's lock before answering 503
     head_timeout_s: float = 30.0  # the server's wait for a request line and headers (then 408)
@@ -47,6 +50,8 @@ class Settings:
             pseudonym_secret_path=Path(env.get("AMANAH_PSEUDONYM_SECRET", home / "keys" / "pseudonym.secret")),
         )
         values["views_url"] = env.get("AMANAH_VIEWS_URL", "")
+        values["witnesses"] = parse_witnesses(env.get("AMANAH_WITNESSES", ""))
+        values["witness_timeout_seconds"] = _positive_float(env, "AMANAH_WITNESS_TIMEOUT_SECONDS", 3.0)
         values["personal_kek_path"] = Path(env.get("AMANAH_PERSONAL_KEK", home / "keys" / "personal.kek"))
         values["lock_timeout_s"] = _positive_int(env, "AMANAH_LOCK_TIMEOUT_S", 30)
         values["head_timeout_s"] = _positive_float(env, "AMANAH_HEAD_TIMEOUT_S", 30.0) or 30.0

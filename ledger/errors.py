@@ -6,7 +6,8 @@ import sqlite3
 
 
 class LedgerError(Exception):
-    """Base of every expected, named failure. `code` is stable; `field` names the bad input."""
+    """Base of every expected, named failure. `code` is stable; `field` names the bad input;
+    `index`, when set, is the position of the envelope in its submission that was refused."""
 
     code = "ledger-error"
 

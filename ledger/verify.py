@@ -117,6 +117,9 @@ class Verifier:
         self.verified_batches: set[tuple[str, str, str]] = set()
         self.last_recorded_at = ""
         self.on_nodes: Callable[[list[tuple[int, bytes]]], None] | None = None
+        # Called with each entry in log order once it is checked (None when it does not parse):
+        # `amanah verify --statement` recomputes a statement's figures from it.
+        self.on_entry: Callable[[int, LogEntry | None], None] | None = None
         self.balances: dict[str, int] = {}
         self.postings_by_index: dict[int, list[Posting]] = {}  # premium lines: premium_amounts
         self.premium_amounts = array("q")  # by position: the amount of each premium line, 0 for others
@@ -160,23 +163,26 @@ class Verifier:
         if self.on_nodes is not None:
             self.on_nodes(nodes)
         self.report.entries += 1
-        self._check_prechecked(position, leaf, checked)
+        entry = self._check_prechecked(position, leaf, checked)
+        if self.on_entry is not None:
+            self.on_entry(position, entry)
         for note_text in self.kept_pending.pop(position + 1, ()):
             self._keep(note_text, position + 1)
         if position + 1 in self.kept and self.kept[position + 1] != self.current_root():
             self.fail(position, "kept-checkpoint", f"the root of the first {position + 1} entries differs "
                       "from the checkpoint you kept for that size: the log was rewritten (a forked history)")
 
-    def _check_prechecked(self, position: int, leaf: bytes, checked: Precheck) -> None:
+    def _check_prechecked(self, position: int, leaf: bytes, checked: Precheck) -> LogEntry | None:
         for check, detail in checked.failures:
             self.fail(position, check, detail)
         if not checked.parsed:
-            return
+            return None
         entry = checked.entry or entry_from_json(json.loads(leaf), leaf)
         if position == 0:
             self._start(entry)
         if checked.usable:
             self._check_entry(position, entry, checked)
+        return entry
 
     def _check_entry(self, position: int, entry: LogEntry, checked: Precheck) -> None:
         if entry.recorded_at < self.last_recorded_at:

@@ -1,6 +1,11 @@
-"""The city's annual award list: contributing companies ranked, with tiers by configurable
-criteria. By default a company with an unfulfilled pledge or an open reconciliation item is
-listed separately and not awarded."""
+"""The city's annual award list. It accounts for every company the city invited: awarded;
+contributed but not awarded (with the reasons); invited but did not contribute. By default a
+company whose pledge was not fulfilled, or with an open reconciliation item, is not awarded.
+
+Pledge fulfilment for the award is measured against the pledge as it stood before the
+programme's last month: the pledge as first made, changed only by amendments (or a
+cancellation) dated before that month. An amendment in the last month, when the shortfall is
+already known, does not turn a shortfall into an award."""
 
 from __future__ import annotations
 
@@ -8,60 +13,91 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from projections import tables as t
+from projections.formatting import rupiah
 from projections.periods import parse_period
 from projections.queries import reconciliation, statement_figures
 
 DEFAULT_CRITERIA = {
-    "rank_by": "received_rupiah",  # or workers_covered, worker_months, premiums_funded_rupiah
+    "rank_by": "received_rupiah",  # or worker_months, premiums_funded_rupiah
     "tiers": [  # [assumed] tier names and thresholds: the city sets its own
-        {"name": "Utama", "min_received_rupiah": 500_000_000, "min_workers_covered": 0},
-        {"name": "Madya", "min_received_rupiah": 100_000_000, "min_workers_covered": 0},
-        {"name": "Pratama", "min_received_rupiah": 1, "min_workers_covered": 0},
+        {"name": "Utama", "min_received_rupiah": 500_000_000, "min_worker_months": 0},
+        {"name": "Madya", "min_received_rupiah": 100_000_000, "min_worker_months": 0},
+        {"name": "Pratama", "min_received_rupiah": 1, "min_worker_months": 0},
     ],
     "exclude_unfulfilled_pledges": True,
     "exclude_open_reconciliation": True,
     "min_pledge_fulfilment_percent": 100,
 }
-RANK_KEYS = ("received_rupiah", "workers_covered", "worker_months", "premiums_funded_rupiah")
+RANK_KEYS = ("received_rupiah", "worker_months", "premiums_funded_rupiah")
 
 
 def award_list(connection: Connection, year: int, criteria: dict | None = None, as_of: str | None = None) -> dict:
-    """Every company that contributed money in `year`, awarded or listed separately."""
+    """Every invited or contributing company for `year`, in one of three lists."""
     criteria = {**DEFAULT_CRITERIA, **(criteria or {})}
     assert criteria["rank_by"] in RANK_KEYS, criteria["rank_by"]
     period = parse_period(str(year))
-    companies = sorted({row.company for row in connection.execute(select(t.receipts.c.company).where(
+    programmes = select(t.programmes.c.programme).where(t.programmes.c.year == year)
+    contributors = sorted({row.company for row in connection.execute(select(t.receipts.c.company).where(
         t.receipts.c.reversed.is_(False), t.receipts.c.received_on.between(period.first_day, period.last_day)))})
+    invited = {row.company: row.invited_on for row in connection.execute(
+        select(t.invitations.c.company, t.invitations.c.invited_on).where(t.invitations.c.programme.in_(programmes)))}
     open_items = reconciliation(connection, as_of or period.last_day)
-    rows = []
-    for company in companies:
-        figures = statement_figures(connection, company, period)
-        fulfilment = 100 if not figures["pledged_rupiah"] else min(
-            100, figures["received_rupiah"] * 100 // figures["pledged_rupiah"])
-        reasons = []
-        if criteria["exclude_unfulfilled_pledges"] and (
-                figures["pledge_outstanding_rupiah"] > 0 or fulfilment < criteria["min_pledge_fulfilment_percent"]):
-            reasons.append(f"pledge not fulfilled: Rp{figures['pledge_outstanding_rupiah']:,} outstanding")
-        if criteria["exclude_open_reconciliation"]:
-            reasons += [item["detail"] for item in open_items if item["company"] == company]
-        rows.append({"company": company, "legal_name": figures["company"]["legal_name"],
-                     "received_rupiah": figures["received_rupiah"], "pledged_rupiah": figures["pledged_rupiah"],
-                     "pledge_fulfilment_percent": fulfilment, "workers_covered": figures["workers_covered"],
-                     "worker_months": figures["worker_months"],
-                     "premiums_funded_rupiah": figures["premiums_funded_rupiah"], "reasons": reasons})
+    rows = [_row(connection, company, period, criteria, open_items, invited.get(company)) for company in contributors]
     key = criteria["rank_by"]
     separate = sorted((row for row in rows if row["reasons"]), key=lambda row: row["company"])
     awarded = sorted((row for row in rows if not row["reasons"]), key=lambda row: (-row[key], row["company"]))
     for rank, row in enumerate(awarded, 1):
         row["rank"], row["tier"] = rank, _tier(row, criteria["tiers"])
         del row["reasons"]
+    names = dict(connection.execute(select(t.organisations.c.organisation, t.organisations.c.legal_name)).all())
+    absent = [{"company": company, "legal_name": names.get(company, company), "invited_on": invited[company]}
+              for company in sorted(set(invited) - set(contributors))]
     return {"year": year, "criteria": criteria, "awarded": awarded, "not_awarded": separate,
+            "invited_not_contributing": absent, "companies_invited": len(invited),
             "companies_contributing": len(rows)}
+
+
+def _row(connection: Connection, company: str, period, criteria: dict, open_items: list[dict],
+         invited_on: str | None) -> dict:
+    figures = statement_figures(connection, company, period)
+    basis, received = _award_basis(connection, company, period)
+    fulfilment = 100 if not basis else min(100, received * 100 // basis)
+    reasons = []
+    if criteria["exclude_unfulfilled_pledges"] and fulfilment < criteria["min_pledge_fulfilment_percent"]:
+        reasons.append(f"pledge not fulfilled: {rupiah(received, 'en')} received of {rupiah(basis, 'en')} "
+                       f"pledged before the programme's last month ({fulfilment}%)")
+    if criteria["exclude_open_reconciliation"]:
+        reasons += [item["detail"] for item in open_items if item["company"] == company]
+    return {"company": company, "legal_name": figures["company"]["legal_name"], "invited_on": invited_on,
+            "received_rupiah": figures["received_rupiah"], "pledged_rupiah": figures["pledged_rupiah"],
+            "pledged_current_rupiah": figures["pledged_current_rupiah"], "award_pledge_basis_rupiah": basis,
+            "pledge_fulfilment_percent": fulfilment, "pledge_changes": figures["pledge_changes"],
+            "worker_months": figures["worker_months"],
+            "full_year_equivalent_workers": figures["full_year_equivalent_workers"],
+            "premiums_funded_rupiah": figures["premiums_funded_rupiah"], "reasons": reasons}
+
+
+def _award_basis(connection: Connection, company: str, period) -> tuple[int, int]:
+    """(the year's pledges as they stood before the programme's last month, received against them)."""
+    rows = connection.execute(select(t.pledges, t.programmes.c.ends_on).join(
+        t.programmes, t.programmes.c.programme == t.pledges.c.programme).where(
+        t.pledges.c.company == company, t.pledges.c.reversed.is_(False), t.programmes.c.year == period.year)).all()
+    basis = received = 0
+    for pledge in rows:
+        last_month = pledge.ends_on[:7]
+        amount = pledge.original_rupiah
+        for change in connection.execute(select(t.pledge_amendments).where(
+                t.pledge_amendments.c.pledge == pledge.pledge).order_by(t.pledge_amendments.c.entry_index)):
+            if change.amended_on[:7] < last_month:
+                amount = change.amount_rupiah
+        basis += int(amount)
+        received += int(pledge.received_rupiah)
+    return basis, received
 
 
 def _tier(row: dict, tiers: list[dict]) -> str | None:
     for tier in tiers:
-        if row["received_rupiah"] >= tier["min_received_rupiah"] and row["workers_covered"] >= tier.get(
-                "min_workers_covered", 0):
+        if row["received_rupiah"] >= tier["min_received_rupiah"] and row["worker_months"] >= tier.get(
+                "min_worker_months", 0):
             return tier["name"]
     return None

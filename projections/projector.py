@@ -6,13 +6,13 @@ from collections import defaultdict
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
 
+from ledger.domain.attribution import Attribution, primary_funder
 from ledger.domain.postings import Posting, postings
 from ledger.entry import LogEntry
 from projections import tables as t
-from projections.allocation import largest_remainder
 
 
 class Projector:
@@ -22,9 +22,9 @@ class Projector:
         self.reset()
 
     def reset(self) -> None:
-        self.sources: dict[str, list[tuple[str, str, int]]] = {}
-        self.worker_profiles: dict[str, tuple[str, str]] = {}
-        self.quotas: dict[str, list[list]] = {}  # batch -> [[receipt, company, left], ...]
+        # The attribution rule's state, loaded from the views on demand after a restart.
+        self.attribution = Attribution()
+        self.worker_profiles: dict[tuple[str, str], tuple[str, str]] = {}  # (programme, worker) -> profile
 
     def apply(self, connection: Connection, entries: list[LogEntry]) -> None:
         """Apply `entries` (consecutive, in log order) to the views."""
@@ -36,7 +36,7 @@ class Projector:
             batch.post(entry)
         batch.flush()
         batch.write_balances()
-        batch.write_quotas()
+        batch.write_attribution()
 
 
 def insert_many(connection: Connection, table: Any, rows: list[dict]) -> None:
@@ -76,7 +76,6 @@ class _Batch:
         self.projector = projector
         self.inserts: dict[Any, list[dict]] = defaultdict(list)
         self.balance_deltas: dict[str, int] = defaultdict(int)
-        self.touched_quotas: set[str] = set()
 
     def insert(self, table: Any, row: dict) -> None:
         self.inserts[table].append(row)
@@ -115,12 +114,22 @@ class _Batch:
                                        .order_by(t.postings.c.seq)).all()
         return [(row.account, row.amount_rupiah) for row in rows]
 
-    def write_quotas(self) -> None:
-        """Persist what is left of each touched batch's quotas, so a restart resumes exactly."""
-        for batch_id in self.touched_quotas:
-            for receipt, _, left in self.projector.quotas[batch_id]:
+    def write_attribution(self) -> None:
+        """Persist the attribution state that changed (charged per source, quotas left), so a
+        restart resumes exactly where the rule stood."""
+        attribution = self.projector.attribution
+        for name in attribution.touched_disbursements:
+            for (receipt, _, _), charged in zip(attribution.sources.get(name, ()), attribution.charged.get(name, ()),
+                                                strict=True):
+                self.connection.execute(update(t.disbursement_sources).where(
+                    t.disbursement_sources.c.disbursement == name, t.disbursement_sources.c.receipt == receipt)
+                    .values(charged_rupiah=charged))
+        for batch_id in attribution.touched_batches:
+            for receipt, _, left in attribution.quotas[batch_id]:
                 self.connection.execute(update(t.batch_quotas).where(
                     t.batch_quotas.c.batch == batch_id, t.batch_quotas.c.receipt == receipt).values(left_rupiah=left))
+        attribution.touched_disbursements.clear()
+        attribution.touched_batches.clear()
 
     def write_balances(self) -> None:
         if not self.balance_deltas:
@@ -141,6 +150,10 @@ class _Batch:
 
 # ---- handlers, one per event type ---------------------------------------------------------
 
+def _day(entry: LogEntry) -> str:
+    return entry.envelope["occurred_at"][:10]
+
+
 def _organisation(batch: _Batch, entry: LogEntry) -> None:
     payload = entry.payload
     batch.insert(t.organisations, {"organisation": payload["organisation"], "legal_name": payload["legal_name"],
@@ -150,23 +163,50 @@ def _organisation(batch: _Batch, entry: LogEntry) -> None:
 def _programme(batch: _Batch, entry: LogEntry) -> None:
     p = entry.payload
     batch.insert(t.programmes, {"programme": p["programme"], "name": p["name"], "year": p["year"],
-                                "starts_on": p["starts_on"], "ends_on": p["ends_on"], "entry_index": entry.index})
+                                "starts_on": p["starts_on"], "ends_on": p["ends_on"], "entry_index": entry.index,
+                                "jkk_max_rupiah": _benefit_rule(p.get("rules"), "jkk_max_rupiah"),
+                                "jkk_death_income_multiple": _benefit_rule(p.get("rules"), "jkk_death_income_multiple")})
+
+
+def _benefit_rule(rules: object, name: str) -> int | None:
+    """A JKK number of the rules, if they state it (for the auditor's list of unusual amounts)."""
+    benefits = rules.get("benefits") if isinstance(rules, dict) else None
+    value = benefits.get(name) if isinstance(benefits, dict) else None
+    return value if isinstance(value, int) else None
+
+
+def _invited(batch: _Batch, entry: LogEntry) -> None:
+    p = entry.payload
+    batch.insert(t.invitations, {"programme": p["programme"], "company": p["company"], "invited_on": p["invited_on"],
+                                 "entry_index": entry.index})
 
 
 def _pledge(batch: _Batch, entry: LogEntry) -> None:
     p = entry.payload
     batch.insert(t.pledges, {"pledge": p["pledge"], "programme": p["programme"], "company": entry.actor,
-                             "amount_rupiah": p["amount_rupiah"], "received_rupiah": 0, "cancelled": False,
-                             "reversed": False, "pledged_on": p.get("pledged_on", entry.envelope["occurred_at"][:10]),
-                             "entry_index": entry.index})
+                             "amount_rupiah": p["amount_rupiah"], "original_rupiah": p["amount_rupiah"],
+                             "received_rupiah": 0, "cancelled": False, "cancelled_on": None, "reversed": False,
+                             "pledged_on": p.get("pledged_on", _day(entry)), "entry_index": entry.index})
 
 
 def _pledge_amended(batch: _Batch, entry: LogEntry) -> None:
-    batch.update(t.pledges, t.pledges.c.pledge == entry.payload["pledge"], amount_rupiah=entry.payload["amount_rupiah"])
+    p = entry.payload
+    batch.insert(t.pledge_amendments, {"entry_index": entry.index, "pledge": p["pledge"], "company": entry.actor,
+                                       "kind": "amended", "previous_rupiah": p["previous_rupiah"], "amount_rupiah": p["amount_rupiah"],
+                                       "amended_on": _day(entry), "reason": p["reason"]})
+    batch.update(t.pledges, t.pledges.c.pledge == p["pledge"], amount_rupiah=p["amount_rupiah"])
 
 
 def _pledge_cancelled(batch: _Batch, entry: LogEntry) -> None:
-    batch.update(t.pledges, t.pledges.c.pledge == entry.payload["pledge"], cancelled=True)
+    """A cancelled pledge now promises what was received: recorded as a change, like an amendment."""
+    p = entry.payload
+    previous = batch.scalar(select(t.pledges.c.amount_rupiah).where(t.pledges.c.pledge == p["pledge"])).amount_rupiah
+    batch.insert(t.pledge_amendments, {"entry_index": entry.index, "pledge": p["pledge"], "company": entry.actor,
+                                       "kind": "cancelled", "previous_rupiah": previous,
+                                       "amount_rupiah": previous - p["outstanding_rupiah"], "amended_on": _day(entry),
+                                       "reason": p["reason"]})
+    batch.update(t.pledges, t.pledges.c.pledge == p["pledge"], cancelled=True, cancelled_on=_day(entry),
+                 amount_rupiah=previous - p["outstanding_rupiah"])
 
 
 def _receipt(batch: _Batch, entry: LogEntry) -> None:
@@ -183,8 +223,7 @@ def _receipt(batch: _Batch, entry: LogEntry) -> None:
 def _amil(batch: _Batch, entry: LogEntry) -> None:
     p = entry.payload
     batch.insert(t.amil, {"entry_index": entry.index, "receipt": p["receipt"], "company": p["company"],
-                          "amount_rupiah": p["amount_rupiah"], "occurred_on": entry.envelope["occurred_at"][:10],
-                          "reversed": False})
+                          "amount_rupiah": p["amount_rupiah"], "occurred_on": _day(entry), "reversed": False})
     batch.update(t.receipts, t.receipts.c.receipt == p["receipt"],
                  amil_rupiah=t.receipts.c.amil_rupiah + p["amount_rupiah"])
 
@@ -196,12 +235,13 @@ def _disbursement(batch: _Batch, entry: LogEntry) -> None:
                                    "period": p["period"], "made_on": p["made_on"], "charged_rupiah": 0,
                                    "acknowledged_index": None, "acknowledged_on": None, "reversed": False,
                                    "entry_index": entry.index})
-    sources = [(s["receipt"], s["company"], s["amount_rupiah"]) for s in p["sources"]]
-    for receipt, company, amount in sources:
-        batch.insert(t.disbursement_sources, {"disbursement": p["disbursement"], "receipt": receipt,
-                                              "company": company, "amount_rupiah": amount})
-        batch.update(t.receipts, t.receipts.c.receipt == receipt, drawn_rupiah=t.receipts.c.drawn_rupiah + amount)
-    batch.projector.sources[p["disbursement"]] = sorted(sources)  # the order _sources() reads them in
+    for source in p["sources"]:
+        batch.insert(t.disbursement_sources, {"disbursement": p["disbursement"], "receipt": source["receipt"],
+                                              "company": source["company"], "amount_rupiah": source["amount_rupiah"],
+                                              "charged_rupiah": 0})
+        batch.update(t.receipts, t.receipts.c.receipt == source["receipt"],
+                     drawn_rupiah=t.receipts.c.drawn_rupiah + source["amount_rupiah"])
+    batch.projector.attribution.feed(entry.type, p)
 
 
 def _acknowledged(batch: _Batch, entry: LogEntry) -> None:
@@ -218,27 +258,37 @@ def _premium_header(batch: _Batch, entry: LogEntry) -> None:
     change = -p["total_rupiah"] if refund else p["total_rupiah"]
     batch.update(t.disbursements, t.disbursements.c.disbursement == p["disbursement"],
                  charged_rupiah=t.disbursements.c.charged_rupiah + change)
+    attribution = batch.projector.attribution
+    _load_disbursement(batch, p["disbursement"])
+    attribution.feed(entry.type, p)
     if not refund:
-        _set_quotas(batch, p["batch"], p["disbursement"], p["total_rupiah"])
+        for position, (receipt, company, quota) in enumerate(attribution.quotas[p["batch"]]):
+            batch.insert(t.batch_quotas, {"batch": p["batch"], "receipt": receipt, "position": position,
+                                          "company": company, "quota_rupiah": quota, "left_rupiah": quota})
 
 
-def _set_quotas(batch: _Batch, batch_id: str, disbursement: str, total: int) -> None:
-    """Split the batch's total among the disbursement's sources pro rata to what each has
-    left (largest remainder): each company's share of every batch is exact in rupiah."""
-    sources = _sources(batch, disbursement)
-    join = t.premium_shares.join(t.premiums, t.premiums.c.entry_index == t.premium_shares.c.entry_index)
-    used = dict(batch.connection.execute(
-        select(t.premium_shares.c.receipt, func.sum(t.premium_shares.c.amount_rupiah)).select_from(join)
-        .where(t.premiums.c.disbursement == disbursement, t.premiums.c.reversed.is_(False))
-        .group_by(t.premium_shares.c.receipt)).all())
-    capacity = [max(amount - int(used.get(receipt, 0)), 0) for receipt, _, amount in sources]
-    quotas = largest_remainder(total, capacity) if sum(capacity) else [0] * len(sources)
-    batch.projector.quotas[batch_id] = [[receipt, company, quota] for (receipt, company, _), quota
-                                        in zip(sources, quotas, strict=True)]
-    for position, ((receipt, company, _), quota) in enumerate(zip(sources, quotas, strict=True)):
-        batch.insert(t.batch_quotas, {"batch": batch_id, "receipt": receipt, "position": position,
-                                      "company": company, "quota_rupiah": quota, "left_rupiah": quota})
-    batch.touched_quotas.add(batch_id)
+def _load_disbursement(batch: _Batch, disbursement: str) -> None:
+    """After a restart: the disbursement's sources and what was charged to each, from the views."""
+    attribution = batch.projector.attribution
+    if disbursement in attribution.sources:
+        return
+    batch.flush()
+    rows = batch.connection.execute(
+        select(t.disbursement_sources).where(t.disbursement_sources.c.disbursement == disbursement)
+        .order_by(t.disbursement_sources.c.receipt)).all()
+    attribution.sources[disbursement] = [(row.receipt, row.company, row.amount_rupiah) for row in rows]
+    attribution.charged[disbursement] = [row.charged_rupiah for row in rows]
+
+
+def _load_batch(batch: _Batch, batch_id: str) -> None:
+    """After a restart: what is left of the batch's quotas, from the views."""
+    attribution = batch.projector.attribution
+    if batch_id in attribution.quotas:
+        return
+    batch.flush()
+    rows = batch.connection.execute(select(t.batch_quotas).where(t.batch_quotas.c.batch == batch_id)
+                                    .order_by(t.batch_quotas.c.position)).all()
+    attribution.quotas[batch_id] = [[row.receipt, row.company, row.left_rupiah] for row in rows]
 
 
 def _worker(batch: _Batch, entry: LogEntry) -> None:
@@ -247,76 +297,59 @@ def _worker(batch: _Batch, entry: LogEntry) -> None:
                              "kelurahan": p["kelurahan"], "income_rupiah": p["income_rupiah"], "jht": p["jht"],
                              "enrolled_on": p["enrolled_on"], "withdrawn_on": None, "reversed": False,
                              "entry_index": entry.index})
-    batch.projector.worker_profiles[p["worker"]] = (p["category"], p["kelurahan"])
+    batch.projector.worker_profiles[(p["programme"], p["worker"])] = (p["category"], p["kelurahan"])
+
+
+def _membership(payload: dict):
+    return (t.workers.c.programme == payload["programme"]) & (t.workers.c.worker == payload["worker"])
 
 
 def _worker_updated(batch: _Batch, entry: LogEntry) -> None:
     p = entry.payload
     values = {name: p[name] for name in ("category", "kelurahan", "income_rupiah", "jht") if name in p}
     if values:
-        batch.update(t.workers, t.workers.c.worker == p["worker"], **values)
-    batch.projector.worker_profiles.pop(p["worker"], None)
+        batch.update(t.workers, _membership(p), **values)
+    batch.projector.worker_profiles.pop((p["programme"], p["worker"]), None)
 
 
 def _worker_withdrawn(batch: _Batch, entry: LogEntry) -> None:
-    batch.update(t.workers, t.workers.c.worker == entry.payload["worker"], withdrawn_on=entry.payload["withdrawn_on"])
+    batch.update(t.workers, _membership(entry.payload), withdrawn_on=entry.payload["withdrawn_on"])
 
 
 def _premium(batch: _Batch, entry: LogEntry) -> None:
     p = entry.payload
-    category, kelurahan = _profile(batch, p["worker"])
-    shares = _take(batch, p["batch"], p["amount_rupiah"])
-    primary = max(range(len(shares)), key=lambda position: (shares[position][2], -position))
+    category, kelurahan = _profile(batch, p["programme"], p["worker"])
+    _load_batch(batch, p["batch"])
+    shares = batch.projector.attribution.feed(entry.type, p)
     batch.insert(t.premiums, {"entry_index": entry.index, "programme": p["programme"], "worker": p["worker"],
                               "month": p["month"], "disbursement": p["disbursement"], "batch": p["batch"],
                               "amount_rupiah": p["amount_rupiah"], "jkk_rupiah": p["jkk_rupiah"],
                               "jkm_rupiah": p["jkm_rupiah"], "jht_rupiah": p["jht_rupiah"], "category": category,
-                              "kelurahan": kelurahan, "primary_company": shares[primary][1], "reversed": False})
+                              "kelurahan": kelurahan, "primary_company": primary_funder(shares), "reversed": False,
+                              "refunded": False})
     for receipt, company, share in shares:
         batch.insert(t.premium_shares, {"entry_index": entry.index, "receipt": receipt, "company": company,
                                         "amount_rupiah": share})
 
 
-def _take(batch: _Batch, batch_id: str, amount: int) -> list[tuple[str, str, int]]:
-    """Fund one premium line from the batch's quotas in source order: whole worker-months go
-    to one company, a line at a boundary is split between two."""
-    quotas = batch.projector.quotas.get(batch_id)
-    if quotas is None:  # after a restart: resume from the persisted quotas
-        batch.flush()
-        rows = batch.connection.execute(select(t.batch_quotas).where(t.batch_quotas.c.batch == batch_id)
-                                        .order_by(t.batch_quotas.c.position)).all()
-        quotas = batch.projector.quotas[batch_id] = [[row.receipt, row.company, row.left_rupiah] for row in rows]
-    batch.touched_quotas.add(batch_id)
-    shares, left = [], amount
-    for quota in quotas:
-        if left == 0:
-            break
-        take = min(left, quota[2])
-        if take:
-            shares.append((quota[0], quota[1], take))
-            quota[2] -= take
-            left -= take
-    assert left == 0, f"premium line exceeds the quotas of batch {batch_id}"
-    return shares
+def _premium_refunded(batch: _Batch, entry: LogEntry) -> None:
+    """A worker-month refunded after a death: no longer coverage; the line's shares stay, so
+    the refund is traced to the companies whose money it returns to."""
+    p = entry.payload
+    batch.insert(t.premium_refunds, {"entry_index": entry.index, "premium_entry": p["entry"],
+                                     "programme": p["programme"], "worker": p["worker"], "month": p["month"],
+                                     "amount_rupiah": p["amount_rupiah"], "refunded_on": p["refunded_on"],
+                                     "reason_code": p["reason_code"]})
+    batch.update(t.premiums, t.premiums.c.entry_index == p["entry"], refunded=True)
 
 
-def _profile(batch: _Batch, worker: str) -> tuple[str, str]:
+def _profile(batch: _Batch, programme: str, worker: str) -> tuple[str, str]:
     cache = batch.projector.worker_profiles
-    if worker not in cache:
-        row = batch.scalar(select(t.workers.c.category, t.workers.c.kelurahan).where(t.workers.c.worker == worker))
-        cache[worker] = (row.category, row.kelurahan)
-    return cache[worker]
-
-
-def _sources(batch: _Batch, disbursement: str) -> list[tuple[str, str, int]]:
-    cache = batch.projector.sources
-    if disbursement not in cache:
-        batch.flush()
-        rows = batch.connection.execute(
-            select(t.disbursement_sources).where(t.disbursement_sources.c.disbursement == disbursement)
-            .order_by(t.disbursement_sources.c.receipt)).all()
-        cache[disbursement] = [(row.receipt, row.company, row.amount_rupiah) for row in rows]
-    return cache[disbursement]
+    if (programme, worker) not in cache:
+        row = batch.scalar(select(t.workers.c.category, t.workers.c.kelurahan).where(
+            t.workers.c.programme == programme, t.workers.c.worker == worker))
+        cache[(programme, worker)] = (row.category, row.kelurahan)
+    return cache[(programme, worker)]
 
 
 def _claim(batch: _Batch, entry: LogEntry) -> None:
@@ -327,10 +360,11 @@ def _claim(batch: _Batch, entry: LogEntry) -> None:
                                 "worker": p["worker"], "status": "filed", "incident_on": p["incident_on"],
                                 "filed_on": p["filed_on"], "filed_index": entry.index, "amount_rupiah": None,
                                 "complete_on": None, "deadline_on": None, "paid_on": None, "paid_index": None,
-                                "rejection_reason": None})
+                                "rejection_reason": None, "fatal": p["benefit"] == "jkm" or bool(p.get("fatal")),
+                                "approved_index": None})
     elif entry.type == "claim.approved":
         batch.update(t.claims, key, status="approved", amount_rupiah=p["amount_rupiah"],
-                     complete_on=p["complete_on"], deadline_on=p["deadline_on"])
+                     complete_on=p["complete_on"], deadline_on=p["deadline_on"], approved_index=entry.index)
     elif entry.type == "claim.paid":
         batch.update(t.claims, key, status="paid", paid_on=p["paid_on"], paid_index=entry.index)
     else:
@@ -354,22 +388,44 @@ def _reversal(batch: _Batch, entry: LogEntry) -> None:
         batch.update(t.receipts, t.receipts.c.receipt == row.receipt,
                      amil_rupiah=t.receipts.c.amil_rupiah - row.amount_rupiah)
     elif kind == "disbursement.made":
-        batch.update(t.disbursements, t.disbursements.c.disbursement == reference["disbursement"], reversed=True)
-        for receipt, _, amount in _sources(batch, reference["disbursement"]):
-            batch.update(t.receipts, t.receipts.c.receipt == receipt, drawn_rupiah=t.receipts.c.drawn_rupiah - amount)
+        _reverse_disbursement(batch, entry)
     elif kind == "premium.paid":
         batch.update(t.premiums, t.premiums.c.entry_index == p["entry"], reversed=True)
     elif kind == "worker.enrolled":
-        batch.update(t.workers, t.workers.c.worker == reference["worker"], reversed=True)
+        batch.update(t.workers, (t.workers.c.programme == p["programme"]) & (t.workers.c.worker == reference["worker"]),
+                     reversed=True)
+    elif kind in ("claim.approved", "claim.paid"):
+        _reverse_claim(batch, kind, reference)
+
+
+def _reverse_disbursement(batch: _Batch, entry: LogEntry) -> None:
+    name = entry.payload["reference"]["disbursement"]
+    batch.update(t.disbursements, t.disbursements.c.disbursement == name, reversed=True)
+    batch.flush()
+    for row in batch.connection.execute(select(t.disbursement_sources).where(
+            t.disbursement_sources.c.disbursement == name)).all():
+        batch.update(t.receipts, t.receipts.c.receipt == row.receipt,
+                     drawn_rupiah=t.receipts.c.drawn_rupiah - row.amount_rupiah)
+    batch.projector.attribution.feed(entry.type, entry.payload)
+
+
+def _reverse_claim(batch: _Batch, kind: str, reference: dict) -> None:
+    """A reversed payment puts the claim back to approved; a reversed approval back to filed."""
+    key = (t.claims.c.benefit == reference["benefit"]) & (t.claims.c.claim == reference["claim"])
+    if kind == "claim.paid":
+        batch.update(t.claims, key, status="approved", paid_on=None, paid_index=None)
+    else:
+        batch.update(t.claims, key, status="filed", amount_rupiah=None, complete_on=None, deadline_on=None,
+                     approved_index=None)
 
 
 HANDLERS = {
     "ledger.created": _organisation, "organisation.registered": _organisation,
-    "programme.opened": _programme, "pledge.made": _pledge, "pledge.amended": _pledge_amended,
-    "pledge.cancelled": _pledge_cancelled, "donation.received": _receipt, "amil.set_aside": _amil,
-    "disbursement.made": _disbursement, "disbursement.acknowledged": _acknowledged,
+    "programme.opened": _programme, "company.invited": _invited, "pledge.made": _pledge,
+    "pledge.amended": _pledge_amended, "pledge.cancelled": _pledge_cancelled, "donation.received": _receipt,
+    "amil.set_aside": _amil, "disbursement.made": _disbursement, "disbursement.acknowledged": _acknowledged,
     "premium.batch": _premium_header, "premium.refund": _premium_header, "worker.enrolled": _worker,
     "worker.updated": _worker_updated, "worker.withdrawn": _worker_withdrawn, "premium.paid": _premium,
-    "claim.filed": _claim, "claim.approved": _claim, "claim.paid": _claim, "claim.rejected": _claim,
-    "entry.reversed": _reversal,
+    "premium.refunded": _premium_refunded, "claim.filed": _claim, "claim.approved": _claim, "claim.paid": _claim,
+    "claim.rejected": _claim, "entry.reversed": _reversal,
 }

@@ -66,12 +66,16 @@ def rupiah(amount: int, language: str) -> str:
 # ---------------------------------------------------------------------------------------------
 # CSV
 
-FIGURES = ("pledged_rupiah", "received_rupiah", "pledge_outstanding_rupiah", "amil_rupiah", "disbursed_rupiah",
-           "unspent_held_rupiah", "premiums_funded_rupiah", "workers_covered", "worker_months")
+FIGURES = ("pledged_rupiah", "pledged_current_rupiah", "pledge_fulfilment_percent", "received_rupiah",
+           "pledge_outstanding_rupiah", "amil_rupiah", "disbursed_rupiah", "unspent_held_rupiah",
+           "premiums_funded_rupiah", "premiums_refunded_rupiah", "worker_months", "full_year_equivalent_workers",
+           "programme_full_year_equivalent_workers", "distinct_workers_reached_overlapping")
 BREAKDOWN_FIELDS = ("worker_months", "premiums_funded_rupiah")
 MONTH_FIELDS = ("received_rupiah", "premiums_funded_rupiah", "worker_months")
-AWARD_COLUMNS = ("year", "awarded", "rank", "tier", "company", "legal_name", "received_rupiah", "pledged_rupiah",
-                 "pledge_fulfilment_percent", "workers_covered", "worker_months", "premiums_funded_rupiah", "reasons")
+AWARD_COLUMNS = ("year", "status", "awarded", "rank", "tier", "company", "legal_name", "invited_on", "received_rupiah",
+                 "pledged_rupiah", "award_pledge_basis_rupiah", "pledge_fulfilment_percent", "worker_months",
+                 "full_year_equivalent_workers", "premiums_funded_rupiah", "reasons")
+CLAIM_FIELDS = ("count", "total_rupiah", "amounts_rupiah")
 # A cell, or a piece of one after a separator some spreadsheet splits on (comma, semicolon in
 # Indonesian locales, tab, pipe, line break), starting with one of these is read as a formula.
 _FORMULA_START = re.compile(r"(^|[,;|\t\r\n])([ \"']*)(?=[=+\-@\t\r])")
@@ -118,9 +122,9 @@ def statement_csv(statement: dict) -> str:
             rows += [(f"{dimension}.{field}", name, values.get(field, 0)) for name, values in groups.items()]
     for field in MONTH_FIELDS:
         rows += [(f"by_month.{field}", month["month"], month.get(field, 0)) for month in statement.get("by_month") or []]
+    rows += [("pledge_changes", str(change.get("entry")), change) for change in statement.get("pledge_changes") or []]
     claims = statement.get("claims_paid") or {}
-    rows += [("claims_paid", "count", claims.get("count", 0)), ("claims_paid", "total_rupiah", claims.get("total_rupiah", 0))]
-    for field in ("count", "total_rupiah"):
+    for field in CLAIM_FIELDS:  # JKM (to heirs) and JKK (to the worker) side by side, never one sum
         rows += [(f"claims_paid.{field}", benefit, values.get(field, 0))
                  for benefit, values in (claims.get("by_benefit") or {}).items()]
     rows.append(("claims_paid", "entries", claims.get("entries", [])))
@@ -142,9 +146,13 @@ def awards_csv(award_list: dict) -> str:
     separately (awarded=no, with their reasons joined by "; ")."""
     rows: list[list[object]] = [list(AWARD_COLUMNS)]
     year = award_list.get("year")
-    for awarded, entries in ((True, award_list.get("awarded") or []), (False, award_list.get("not_awarded") or [])):
+    for status, awarded, entries in (("awarded", True, award_list.get("awarded") or []),
+                                     ("contributed, not awarded", False, award_list.get("not_awarded") or []),
+                                     ("invited, did not contribute", False,
+                                      award_list.get("invited_not_contributing") or [])):
         for entry in entries:
-            values = {**entry, "year": year, "awarded": awarded, "reasons": "; ".join(entry.get("reasons") or [])}
+            values = {**entry, "year": year, "status": status, "awarded": awarded,
+                      "reasons": "; ".join(entry.get("reasons") or [])}
             rows.append([values.get(column) for column in AWARD_COLUMNS])
     return _write_csv(rows)
 
@@ -204,7 +212,6 @@ BENEFITS = {"jkm": ("JKM, jaminan kematian", "death benefit"),
             "jkk": ("JKK, jaminan kecelakaan kerja", "work-accident benefit"),
             "jht": ("JHT, jaminan hari tua", "old-age savings")}
 RANK_BY = {"received_rupiah": ("Dana diterima", "Money received"),
-           "workers_covered": ("Pekerja terlindungi", "Workers covered"),
            "worker_months": ("Pekerja-bulan", "Worker-months"),
            "premiums_funded_rupiah": ("Iuran didanai", "Premiums funded")}
 
@@ -572,26 +579,36 @@ def statement_pdf(statement: dict) -> bytes:
     pdf.ln(4)
 
     claims = statement.get("claims_paid") or {}
+    jkm, jkk = ((claims.get("by_benefit") or {}).get(name) or {} for name in ("jkm", "jkk"))
     pdf.key_cards([
         (money(statement.get("received_rupiah", 0)), "Dana diterima Baznas", "Money received by Baznas", SERIES["received"]),
         (money(statement.get("premiums_funded_rupiah", 0)), "Iuran didanai", "Premiums funded", SERIES["premiums"]),
-        (count(statement.get("workers_covered", 0)), "Pekerja terlindungi", "Workers covered", SERIES["worker_months"]),
+        (decimal(statement.get("full_year_equivalent_workers", "0.00")), "Setara pekerja setahun",
+         "Full-year-equivalent workers", SERIES["worker_months"]),
         (count(statement.get("worker_months", 0)), "Pekerja-bulan", "Worker-months of coverage", SERIES["worker_months"]),
     ])
 
     pdf.heading("Angka utama", "Key figures", keep_with=60)
     figures = [
-        ("Dana dijanjikan", "Money pledged", money(statement.get("pledged_rupiah", 0))),
+        ("Dana dijanjikan (janji awal)", "Money pledged (as first pledged)", money(statement.get("pledged_rupiah", 0))),
+        ("Janji setelah perubahan", "Pledge after changes", money(statement.get("pledged_current_rupiah", 0))),
+        ("Pemenuhan janji awal", "Fulfilment of the first pledge", _percent(statement.get("pledge_fulfilment_percent"))),
         ("Dana diterima Baznas", "Money received by Baznas", money(statement.get("received_rupiah", 0))),
         ("Janji belum dipenuhi", "Pledge outstanding", money(statement.get("pledge_outstanding_rupiah", 0))),
         ("Hak amil Baznas", "Baznas amil share", money(statement.get("amil_rupiah", 0))),
         ("Disalurkan ke BPJS", "Disbursed to BPJS", money(statement.get("disbursed_rupiah", 0))),
         ("Saldo terikat belum terpakai", "Unspent restricted balance held", money(statement.get("unspent_held_rupiah", 0))),
         ("Iuran didanai", "Premiums funded", money(statement.get("premiums_funded_rupiah", 0))),
-        ("Pekerja terlindungi", "Workers covered", count(statement.get("workers_covered", 0))),
+        ("Iuran dikembalikan (setelah kematian)", "Premiums refunded (after a death)",
+         money(statement.get("premiums_refunded_rupiah", 0))),
         ("Pekerja-bulan", "Worker-months of coverage", count(statement.get("worker_months", 0))),
-        ("Klaim dibayar ke keluarga", "Claims paid to families",
-         f"{count(claims.get('count', 0))} · {money(claims.get('total_rupiah', 0))}"),
+        ("Pekerja setara setahun penuh", "Full-year-equivalent workers",
+         f"{decimal(statement.get('full_year_equivalent_workers', '0.00'))} / "
+         f"{decimal(statement.get('programme_full_year_equivalent_workers', '0.00'))}"),
+        ("Pekerja dijangkau (tumpang tindih)", "Distinct workers reached (overlapping)",
+         count(statement.get("distinct_workers_reached_overlapping", 0))),
+        ("JKM dibayar ke ahli waris", "JKM paid to heirs", _claim_line(jkm)),
+        ("JKK dibayar ke pekerja", "JKK paid to the worker", _claim_line(jkk)),
     ]
     for index, (indonesian, english, value) in enumerate(figures):
         pdf.ensure(6.2)
@@ -604,11 +621,16 @@ def statement_pdf(statement: dict) -> bytes:
         pdf.font(9.5, bold=True)
         pdf.cell(48, 6.2, value, align=Align.R, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.ln(1.5)
-    pdf.paragraph("Iuran didanai adalah bagian dana perusahaan ini dalam iuran yang dibayar; pekerja terlindungi dan "
-                  "pekerja-bulan dihitung untuk pekerja yang iurannya didanai terutama oleh perusahaan ini. / "
-                  "Premiums funded is this company's share of the premiums paid; workers covered and worker-months "
-                  "count the workers whose premiums this company was the main funder of.", size=7.5, color=MUTED,
-                  height=3.6)
+    pdf.paragraph("Iuran didanai adalah bagian dana perusahaan ini dalam iuran yang dibayar. Pekerja-bulan dihitung "
+                  "untuk iuran yang didanai terutama oleh perusahaan ini; pekerja setara setahun penuh = pekerja-bulan / "
+                  "12 (dua desimal, dibagi antarperusahaan sehingga jumlahnya tepat sama dengan angka program, angka "
+                  "kedua). Pekerja berbeda dijangkau tumpang tindih antarperusahaan dan tidak boleh dijumlahkan. / "
+                  "Premiums funded is this company's share of the premiums paid. Worker-months count the premiums this "
+                  "company was the main funder of; full-year-equivalent workers = worker-months / 12 (two decimals, "
+                  "split between companies so that they add up exactly to the programme's figure, the second number). "
+                  "Distinct workers reached overlap between companies and must not be added up.", size=7.5,
+                  color=MUTED, height=3.6)
+    _pledge_changes(pdf, statement.get("pledge_changes") or [])
 
     for key, indonesian, english, first in (
             ("by_category", "Per kategori pekerja", "By worker category", ("Kategori", "Category")),
@@ -625,21 +647,19 @@ def statement_pdf(statement: dict) -> bytes:
         pdf.table([first, ("Pekerja-bulan", "Worker-months"), ("Iuran didanai", "Premiums funded")], rows,
                   widths=(2.2, 1, 1.2), aligns=("LEFT", "RIGHT", "RIGHT"))
 
-    pdf.heading("Klaim dibayar kepada keluarga", "Claims paid to families", keep_with=30)
-    pdf.paragraph(f"{count(claims.get('count', 0))} klaim, total {money(claims.get('total_rupiah', 0))}, dibayar BPJS "
-                  "Ketenagakerjaan kepada pekerja atau ahli warisnya untuk kejadian pada bulan yang iurannya didanai "
-                  "perusahaan ini. Manfaat dibayar dari dana jaminan BPJS, bukan dari dana CSR.", size=8.5)
-    claim_word = "claim" if claims.get("count", 0) == 1 else "claims"
-    pdf.paragraph(f"{count(claims.get('count', 0))} {claim_word}, {money(claims.get('total_rupiah', 0))} in total, paid by "
-                  "BPJS Ketenagakerjaan to workers or their heirs for incidents in months whose premiums this company "
-                  "funded. Benefits are paid from BPJS's insurance fund, not from the CSR money.", size=8, color=MUTED)
+    pdf.heading("Manfaat dibayar", "Benefits paid", keep_with=30)
+    pdf.paragraph("Dibayar BPJS Ketenagakerjaan dari dana jaminannya (bukan dari dana CSR) untuk kejadian pada bulan yang "
+                  "iurannya didanai perusahaan ini. JKM (kematian) dibayar kepada ahli waris; JKK (kecelakaan kerja) "
+                  "kepada pekerja, atau ahli warisnya bila fatal. Keduanya tidak dijumlahkan.", size=8.5)
+    pdf.paragraph("Paid by BPJS Ketenagakerjaan from its insurance fund (not from the CSR money) for incidents in months "
+                  "whose premiums this company funded. JKM (death) is paid to the heirs; JKK (work accident) to the "
+                  "worker, or the heirs when fatal. The two are not added together.", size=8, color=MUTED)
     pdf.ln(1.5)
-    by_benefit = claims.get("by_benefit") or {}
-    if by_benefit:
-        pdf.table([("Manfaat", "Benefit"), ("Jumlah klaim", "Claims"), ("Total dibayar", "Total paid")],
-                  [[" / ".join(BENEFITS.get(name, (name.upper(), name.upper()))), count(values.get("count", 0)),
-                    money(values.get("total_rupiah", 0))] for name, values in by_benefit.items()],
-                  widths=(2.2, 1, 1.2), aligns=("LEFT", "RIGHT", "RIGHT"))
+    pdf.table([("Manfaat", "Benefit"), ("Dibayar kepada", "Paid to"), ("Jumlah klaim", "Claims"),
+               ("Setiap pembayaran", "Each payment")],
+              [[" / ".join(BENEFITS["jkm"]), "ahli waris / heirs", count(jkm.get("count", 0)), _amounts(jkm)],
+               [" / ".join(BENEFITS["jkk"]), "pekerja / worker", count(jkk.get("count", 0)), _amounts(jkk)]],
+              widths=(2.6, 1.1, 0.7, 1.8), aligns=("LEFT", "LEFT", "RIGHT", "RIGHT"))
     pdf.meta([("Entri ledger klaim", "Claim ledger entries", _ranges([[i, i] for i in claims.get("entries", [])])),
               ("Entri dasar laporan", "Entries this rests on", _ranges(statement.get("entries") or []))],
              label_width=62)
@@ -667,6 +687,39 @@ def statement_pdf(statement: dict) -> bytes:
     return _finish(pdf, statement, "impact-statement.json", "Signed impact statement (JSON)")
 
 
+def decimal(text: object) -> str:
+    """A decimal string ("737.42") as Indonesian writes it ("737,42")."""
+    whole, _, fraction = str(text).partition(".")
+    return f"{count(int(whole or 0))},{fraction or '00'}"
+
+
+def _percent(value: object) -> str:
+    return "–" if value is None else f"{value}%"
+
+
+def _amounts(item: dict) -> str:
+    amounts = item.get("amounts_rupiah") or []
+    return " + ".join(money(amount) for amount in amounts) if amounts else "–"
+
+
+def _claim_line(item: dict) -> str:
+    return f"{count(item.get('count', 0))} · {money(item.get('total_rupiah', 0))}"
+
+
+def _pledge_changes(pdf: _Pdf, changes: list[dict]) -> None:
+    """Every amendment or cancellation of the pledge, with its date and reason: fulfilment is
+    measured against the pledge as first made."""
+    if not changes:
+        return
+    pdf.heading("Perubahan janji dana", "Pledge changes", keep_with=20)
+    pdf.table([("Tanggal", "Date"), ("Perubahan", "Change"), ("Dari", "From"), ("Menjadi", "To"),
+               ("Alasan", "Reason")],
+              [[str(change.get("on", "")), "diubah / amended" if change.get("kind") == "amended" else "dibatalkan / cancelled",
+                money(change.get("previous_rupiah", 0)), money(change.get("amount_rupiah", 0)),
+                str(change.get("reason", ""))] for change in changes],
+              widths=(1, 1.3, 1.2, 1.2, 2.2), aligns=("LEFT", "LEFT", "RIGHT", "RIGHT", "LEFT"))
+
+
 def awards_pdf(award_list: dict) -> bytes:
     """The year's award list as a printable, bilingual A4 PDF."""
     year = str(award_list.get("year", ""))
@@ -683,12 +736,15 @@ def awards_pdf(award_list: dict) -> bytes:
                "Companies that funded informal workers' BPJS Ketenagakerjaan premiums through Baznas")
     rank_by = RANK_BY.get(criteria.get("rank_by", "received_rupiah"), (criteria.get("rank_by", ""),) * 2)
     tiers = " · ".join(f"{tier.get('name')} ≥ {money(tier.get('min_received_rupiah', 0))}"
-                       + (f", ≥ {count(tier['min_workers_covered'])} pekerja/workers"
-                          if tier.get("min_workers_covered") else "") for tier in criteria.get("tiers") or [])
+                       + (f", ≥ {count(tier['min_worker_months'])} pekerja-bulan/worker-months"
+                          if tier.get("min_worker_months") else "") for tier in criteria.get("tiers") or [])
     pdf.meta([("Tahun", "Year", year),
+              ("Perusahaan diundang", "Companies invited", count(award_list.get("companies_invited", 0))),
               ("Perusahaan berkontribusi", "Companies contributing", count(award_list.get("companies_contributing", 0))),
               ("Menerima piagam", "Awarded", count(len(awarded))),
               ("Dicatat terpisah", "Listed separately", count(len(separate))),
+              ("Diundang, tidak berkontribusi", "Invited, did not contribute",
+               count(len(award_list.get("invited_not_contributing") or []))),
               ("Peringkat menurut", "Ranked by", " / ".join(rank_by)),
               ("Kategori", "Tiers", tiers or "–"),
               ("Dibuat", "Generated", str(award_list.get("generated_at", "")))], label_width=74)
@@ -705,10 +761,10 @@ def awards_pdf(award_list: dict) -> bytes:
     pdf.heading("Penerima piagam", "Awarded companies", keep_with=25)
     if awarded:
         pdf.table([("Peringkat", "Rank"), ("Perusahaan", "Company"), ("Kategori", "Tier"),
-                   ("Dana diterima", "Money received"), ("Pekerja", "Workers")],
+                   ("Dana diterima", "Money received"), ("Setara setahun", "Full-year equiv.")],
                   [[str(entry.get("rank", "")), f"{entry.get('legal_name', '')}\n{entry.get('company', '')}",
                     str(entry.get("tier") or "–"), money(entry.get("received_rupiah", 0)),
-                    count(entry.get("workers_covered", 0))] for entry in awarded],
+                    decimal(entry.get("full_year_equivalent_workers", "0.00"))] for entry in awarded],
                   widths=(1.05, 3.0, 0.95, 1.55, 0.9), aligns=("CENTER", "LEFT", "CENTER", "RIGHT", "RIGHT"))
     else:
         pdf.paragraph("Tidak ada. / None.", color=MUTED)
@@ -722,6 +778,15 @@ def awards_pdf(award_list: dict) -> bytes:
                   [[f"{entry.get('legal_name', '')}\n{entry.get('company', '')}", money(entry.get("received_rupiah", 0)),
                     "\n".join(entry.get("reasons") or [])] for entry in separate],
                   widths=(2.2, 1.3, 3.2), aligns=("LEFT", "RIGHT", "LEFT"))
+    else:
+        pdf.paragraph("Tidak ada. / None.", color=MUTED)
+
+    absent = award_list.get("invited_not_contributing") or []
+    pdf.heading("Diundang, tidak berkontribusi", "Invited, did not contribute", keep_with=25)
+    if absent:
+        pdf.table([("Perusahaan", "Company"), ("Diundang", "Invited on")],
+                  [[f"{entry.get('legal_name', '')}\n{entry.get('company', '')}", str(entry.get("invited_on", ""))]
+                   for entry in absent], widths=(4.2, 1.5), aligns=("LEFT", "LEFT"))
     else:
         pdf.paragraph("Tidak ada. / None.", color=MUTED)
 

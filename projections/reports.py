@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from ledger.documents import sign_document
 from ledger.errors import ConfigurationError, LedgerError
+from ledger.witness_table import cosigned
 from projections.awards import award_list
 from projections.periods import parse_period
 from projections.queries import statement_entries, statement_figures
@@ -28,7 +29,11 @@ class Reports:
             raise LedgerError("the views are empty: nothing has been recorded yet")
         found = self.ledger.checkpoints(position, 1)
         assert found and found[0]["tree_size"] == position, "views stop only at checkpoints"
-        return {"tree_size": found[0]["tree_size"], "root": found[0]["root"], "note": found[0]["note"]}
+        # The note carries the witnesses' cosignatures collected so far (docs/witnessing.md), so the
+        # reader can show later that what it was told stood on a witnessed checkpoint.
+        witnessed = cosigned(self.ledger, found[0])
+        return {"tree_size": found[0]["tree_size"], "root": found[0]["root"], "note": witnessed["note"],
+                "cosignatures": witnessed["cosignatures"]}
 
     def _sign(self, document: dict) -> dict:
         key = self.ledger.current_checkpoint_key()
@@ -39,6 +44,7 @@ class Reports:
     def statement(self, company: str, period_text: str) -> dict:
         """A company's signed impact statement for a year or half-year."""
         self.runner.run()
+        self.runner.require_current()
         period = parse_period(period_text)
         key = ("statement", company, period.name, self.runner.position())
         if key in self._signed:
@@ -53,6 +59,7 @@ class Reports:
     def awards(self, year: int, criteria: dict | None = None) -> dict:
         """The city's signed award list for a year."""
         self.runner.run()
+        self.runner.require_current()
         key = ("awards", year, repr(sorted((criteria or {}).items())), self.runner.position())
         if key in self._signed:
             return self._signed[key]

@@ -9,9 +9,11 @@ checkpoint that a statement can cite."""
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
 
@@ -19,12 +21,22 @@ from sqlalchemy import create_engine, event, select, text, update
 from sqlalchemy.engine import Connection, Engine
 
 from ledger.entry import parse_stored_entry
+from ledger.errors import LogBusy
 from ledger.private_files import private_database_file
 from projections import tables as t
 from projections.projector import Projector
 
 NAME = "amanah-views"
+SCHEMA = "amanah-views-schema"  # its position holds the tables' SCHEMA_VERSION
 DEFAULT_BATCH = 1000
+logger = logging.getLogger("amanah.views")
+
+
+class ViewsBehind(LogBusy):
+    """The views could not be brought up to the latest checkpoint: a figure computed now would be
+    stale, so none is signed. The next run retries."""
+
+    code = "views-behind"
 
 
 def views_engine(database_url: str) -> Engine:
@@ -80,11 +92,24 @@ class ProjectionRunner:
         self.create()
 
     def create(self) -> None:
-        """Create the view tables and the tracking row if missing."""
+        """Create the view tables and the tracking rows if missing; views of an older table layout
+        are dropped and rebuilt from the log (they are derived, nothing is lost)."""
         with schema_lock(self.engine) as connection:
+            t.tracking.create(connection, checkfirst=True)
+            version = connection.execute(select(t.tracking.c.position).where(t.tracking.c.name == SCHEMA)).scalar()
+            if version is not None and version != t.SCHEMA_VERSION or version is None and self._has_old_views(connection):
+                for table in [*reversed(t.VIEW_TABLES), t.failures]:
+                    table.drop(connection, checkfirst=True)
+                connection.execute(t.tracking.delete())
             t.metadata.create_all(connection)
-            if connection.execute(select(t.tracking.c.position).where(t.tracking.c.name == NAME)).first() is None:
-                connection.execute(t.tracking.insert().values(name=NAME, position=0))
+            for name, position in ((NAME, 0), (SCHEMA, t.SCHEMA_VERSION)):
+                if connection.execute(select(t.tracking.c.position).where(t.tracking.c.name == name)).first() is None:
+                    connection.execute(t.tracking.insert().values(name=name, position=position))
+
+    @staticmethod
+    def _has_old_views(connection: Connection) -> bool:
+        """Views made before the schema was versioned (their tracking row has no schema row)."""
+        return connection.execute(select(t.tracking.c.name).where(t.tracking.c.name == NAME)).first() is not None
 
     def position(self) -> int:
         """How many log entries the views include."""
@@ -97,7 +122,11 @@ class ProjectionRunner:
         return checkpoint["tree_size"] if checkpoint else 0
 
     def run(self, progress: Callable[[int, int], None] | None = None, limit_batches: int | None = None) -> int:
-        """Apply every entry up to the latest checkpoint; returns how many this call applied."""
+        """Apply every entry up to the latest checkpoint; returns how many this call applied.
+
+        A batch that fails is rolled back and its error kept (see `failure()`), and this call
+        stops there: the views stay at the last good position, say why, and the next call
+        retries. It never raises for a batch that fails."""
         with self.lock:
             return self._run(progress, limit_batches)
 
@@ -108,7 +137,11 @@ class ProjectionRunner:
             start = self.position()
             if start >= target:
                 break
-            done = self._one_batch(start, target)
+            try:
+                done = self._one_batch(start, target)
+            except Exception as error:  # noqa: BLE001 - any failure must be kept and shown, never lost
+                self._record_failure(start, error)
+                break
             batches += 1
             applied += done or 0
             if progress:
@@ -129,6 +162,7 @@ class ProjectionRunner:
                 self.projector.apply(connection, entries)
                 connection.execute(update(t.tracking).where(t.tracking.c.name == NAME)
                                    .values(position=start + len(entries)))
+                connection.execute(t.failures.delete().where(t.failures.c.name == NAME))
         except BaseException:
             self.projector.reset()  # caches may hold rows of the rolled-back batch
             self.applied_to = None
@@ -143,6 +177,44 @@ class ProjectionRunner:
         connection.execute(update(t.tracking).where(t.tracking.c.name == NAME).values(position=t.tracking.c.position))
         current = connection.execute(select(t.tracking.c.position).where(t.tracking.c.name == NAME)).scalar_one()
         return int(current) == start
+
+    def _record_failure(self, position: int, error: Exception) -> None:
+        """Keep the error in its own transaction (the batch's was rolled back)."""
+        message = f"{type(error).__name__}: {error}".splitlines()[0][:2000]
+        logger.error("views stopped at entry %d: %s", position, message)
+        now = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+        try:
+            with self.engine.begin() as connection:
+                row = connection.execute(select(t.failures).where(t.failures.c.name == NAME)).first()
+                attempts = (row.attempts + 1) if row is not None and row.position == position else 1
+                connection.execute(t.failures.delete().where(t.failures.c.name == NAME))
+                connection.execute(t.failures.insert().values(name=NAME, position=position, failed_at=now,
+                                                              error=message, attempts=attempts))
+        except Exception:  # noqa: BLE001 - the database itself may be what failed; the log line stays
+            logger.exception("could not record the views' failure")
+
+    def failure(self) -> dict | None:
+        """The views' last failure not yet cleared by a good batch: where, when, why, how often."""
+        with self.engine.connect() as connection:
+            row = connection.execute(select(t.failures).where(t.failures.c.name == NAME)).first()
+        if row is None:
+            return None
+        return {"position": int(row.position), "failed_at": row.failed_at, "error": row.error,
+                "attempts": int(row.attempts)}
+
+    def status(self) -> dict:
+        """How far the views are, the checkpoint they aim at, and their last failure if any."""
+        position, target = self.position(), self.target()
+        return {"views_position": position, "views_target": target, "views_behind": max(target - position, 0),
+                "views_error": self.failure()}
+
+    def require_current(self) -> None:
+        """Raise ViewsBehind when the last run stopped at a failure (a run that did not fail
+        stopped at a signed checkpoint, so the views are fit to sign from)."""
+        failure = self.failure()
+        if failure is not None:
+            raise ViewsBehind(f"the views stopped at entry {failure['position']} of {self.target()}: "
+                              f"{failure['error']} ({failure['failed_at']}); the next run retries", field="views")
 
     def rebuild(self, progress: Callable[[int, int], None] | None = None) -> int:
         """Drop every view and apply the whole log again."""

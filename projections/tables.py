@@ -29,13 +29,24 @@ organisations = _table("organisations", Column("organisation", String(64), prima
 programmes = _table("programmes", Column("programme", String(128), primary_key=True),
                     Column("name", Text, nullable=False), Column("year", Integer, nullable=False),
                     Column("starts_on", String(10), nullable=False), Column("ends_on", String(10), nullable=False),
-                    Column("entry_index", BigInteger, nullable=False))
+                    Column("entry_index", BigInteger, nullable=False), Column("jkk_max_rupiah", BigInteger),
+                    Column("jkk_death_income_multiple", Integer))
 pledges = _table("pledges", Column("pledge", String(128), primary_key=True),
                  Column("programme", String(128), nullable=False, index=True),
                  Column("company", String(64), nullable=False, index=True), _money("amount_rupiah"),
                  _money("received_rupiah"), Column("cancelled", Boolean, nullable=False, default=False),
                  Column("reversed", Boolean, nullable=False, default=False),
-                 Column("pledged_on", String(10), nullable=False), Column("entry_index", BigInteger, nullable=False))
+                 Column("pledged_on", String(10), nullable=False), Column("entry_index", BigInteger, nullable=False),
+                 _money("original_rupiah"), Column("cancelled_on", String(10)))
+pledge_amendments = _table("pledge_amendments", Column("entry_index", BigInteger, primary_key=True),
+                           Column("pledge", String(128), nullable=False, index=True),
+                           Column("company", String(64), nullable=False), Column("kind", String(16), nullable=False),
+                           _money("previous_rupiah"),
+                           _money("amount_rupiah"), Column("amended_on", String(10), nullable=False),
+                           Column("reason", Text, nullable=False))
+invitations = _table("invitations", Column("programme", String(128), primary_key=True),
+                     Column("company", String(64), primary_key=True), Column("invited_on", String(10), nullable=False),
+                     Column("entry_index", BigInteger, nullable=False))
 receipts = _table("receipts", Column("receipt", String(128), primary_key=True),
                   Column("programme", String(128), nullable=False, index=True),
                   Column("company", String(64), nullable=False, index=True), _money("amount_rupiah"),
@@ -57,14 +68,15 @@ disbursements = _table("disbursements", Column("disbursement", String(128), prim
 disbursement_sources = _table("disbursement_sources",
                               Column("disbursement", String(128), primary_key=True),
                               Column("receipt", String(128), primary_key=True),
-                              Column("company", String(64), nullable=False, index=True), _money("amount_rupiah"))
+                              Column("company", String(64), nullable=False, index=True), _money("amount_rupiah"),
+                              _money("charged_rupiah"))
 premium_batches = _table("premium_batches", Column("batch", String(128), primary_key=True),
                          Column("disbursement", String(128), nullable=False, index=True),
                          Column("month", String(7)), Column("lines", Integer, nullable=False),
                          _money("total_rupiah"), Column("refund", Boolean, nullable=False),
                          Column("entry_index", BigInteger, nullable=False))
-workers = _table("workers", Column("worker", String(64), primary_key=True),
-                 Column("programme", String(128), nullable=False, index=True),
+workers = _table("workers", Column("programme", String(128), primary_key=True),
+                 Column("worker", String(64), primary_key=True),
                  Column("category", String(32), nullable=False), Column("kelurahan", Text, nullable=False),
                  _money("income_rupiah"), Column("jht", Boolean, nullable=False),
                  Column("enrolled_on", String(10), nullable=False), Column("withdrawn_on", String(10)),
@@ -78,7 +90,13 @@ premiums = _table("premiums", Column("entry_index", BigInteger, primary_key=True
                   _money("jkm_rupiah"), _money("jht_rupiah"), Column("category", String(32), nullable=False),
                   Column("kelurahan", Text, nullable=False), Column("primary_company", String(64), nullable=False,
                                                                     index=True),
-                  Column("reversed", Boolean, nullable=False, default=False))
+                  Column("reversed", Boolean, nullable=False, default=False),
+                  Column("refunded", Boolean, nullable=False, default=False))
+premium_refunds = _table("premium_refunds", Column("entry_index", BigInteger, primary_key=True),
+                         Column("premium_entry", BigInteger, nullable=False, index=True),
+                         Column("programme", String(128), nullable=False), Column("worker", String(64), nullable=False),
+                         Column("month", String(7), nullable=False), _money("amount_rupiah"),
+                         Column("refunded_on", String(10), nullable=False), Column("reason_code", String(32), nullable=False))
 premium_shares = _table("premium_shares", Column("entry_index", BigInteger, primary_key=True),
                         Column("receipt", String(128), primary_key=True),
                         Column("company", String(64), nullable=False, index=True), _money("amount_rupiah"))
@@ -91,6 +109,13 @@ claims = _table("claims", Column("benefit", String(8), primary_key=True), Column
                 Column("filed_on", String(10), nullable=False), Column("filed_index", BigInteger, nullable=False),
                 Column("amount_rupiah", BigInteger), Column("complete_on", String(10)),
                 Column("deadline_on", String(10)), Column("paid_on", String(10)), Column("paid_index", BigInteger),
-                Column("rejection_reason", Text))
+                Column("rejection_reason", Text), Column("fatal", Boolean, nullable=False, default=False),
+                Column("approved_index", BigInteger))
+# The last failure of the views: kept outside the failed transaction, cleared by the next batch
+# that applies, so /api/v1/health and the page can say the views are behind and why.
+failures = _table("failures", Column("name", String(64), primary_key=True),
+                  Column("position", BigInteger, nullable=False), Column("failed_at", String(32), nullable=False),
+                  Column("error", Text, nullable=False), Column("attempts", Integer, nullable=False))
 
-VIEW_TABLES = [table for table in metadata.sorted_tables if table is not tracking]
+VIEW_TABLES = [table for table in metadata.sorted_tables if table not in (tracking, failures)]
+SCHEMA_VERSION = 3  # bump when a table changes: the runner then drops the views and rebuilds them

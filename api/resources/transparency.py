@@ -14,6 +14,7 @@ from api.schemas import (
 from ledger.checkpoint_keys import history_json
 from ledger.errors import LedgerNotInitialised
 from ledger.signing import b64encode
+from ledger.witness_table import cosigned
 from projections.queries import programme_totals
 
 blp = Blueprint("transparency", __name__, url_prefix="/api/v1", description="Public: checkpoints, keys, proofs")
@@ -25,8 +26,9 @@ class LatestCheckpoint(MethodView):
     @blp.doc(responses={"200": {"description": "the latest signed checkpoint (C2SP signed note)",
                                 "content": {"text/plain": {}, "application/json": {}}}})
     def get(self, args):
-        """The latest signed checkpoint, as text/plain (or JSON with Accept or format=json)."""
-        checkpoint = services().ledger.latest_checkpoint()
+        """The latest signed checkpoint with its witnesses' cosignature lines, as a text/plain signed
+        note (or JSON with Accept or format=json)."""
+        checkpoint = cosigned(services().ledger, services().ledger.latest_checkpoint())
         if checkpoint is None:
             raise LedgerNotInitialised("the ledger has no checkpoint yet")
         wants_json = args.get("format") == "json" or (
@@ -71,7 +73,10 @@ class Keys(MethodView):
                     for key in organisation.keys.values()]})
         history = ledger.checkpoint_key_history()
         return {"origin": ledger.origin, "checkpoint_key": history[-1].verifier_key,
-                "checkpoint_keys": history_json(history), "organisations": organisations}
+                "checkpoint_keys": history_json(history), "organisations": organisations,
+                # Pin these from the witnesses themselves too: a server could list keys it holds.
+                "witnesses": [{"verifier_key": witness.verifier_key, "url": witness.url}
+                              for witness in services().settings.witnesses]}
 
 
 def _organisation_ids() -> list[str]:
@@ -119,5 +124,8 @@ class Totals(MethodView):
 class Health(MethodView):
     @blp.response(200, HealthSchema)
     def get(self):
-        """Liveness and how far the views are behind the log."""
-        return {"status": "ok", "tree_size": services().ledger.size(), "views_position": services().runner.position()}
+        """Liveness, and how far the views are behind the log and why: a view that failed is
+        reported here (status "degraded", with its last error and when) until a run applies."""
+        views = services().runner.status()
+        status = "degraded" if views["views_error"] else "ok"
+        return {"status": status, "tree_size": services().ledger.size(), **views}

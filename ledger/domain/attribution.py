@@ -78,3 +78,54 @@ def line_funders(quotas: Sequence[Share], amounts: Sequence[int]) -> tuple[Share
     for amount in amounts[:-1]:
         take(left, amount)
     return take(left, amounts[-1])
+
+
+class Attribution:
+    """The attribution rule applied to entries in log order: feed it every entry (or just the
+    ones it reads: disbursements, premium batch and refund headers, premium lines, reversals of
+    disbursements) and it returns each premium line's shares.
+
+    Its state is plain data, so a reader that persists it (the views) can restore it:
+    `sources[d]` a disbursement's sources in order, `charged[d]` what batches took from each,
+    `quotas[b]` what is left of a batch's quotas. `touched_*` name what changed since the
+    caller last cleared them."""
+
+    def __init__(self) -> None:
+        self.sources: dict[str, list[Share]] = {}
+        self.charged: dict[str, list[int]] = {}
+        self.quotas: dict[str, list[list]] = {}
+        self.touched_disbursements: set[str] = set()
+        self.touched_batches: set[str] = set()
+
+    def feed(self, entry_type: str, payload: dict) -> tuple[Share, ...] | None:
+        """Apply one entry; a `premium.paid` line returns its shares, anything else None."""
+        if entry_type == "premium.paid":
+            self.touched_batches.add(payload["batch"])
+            return take(self.quotas[payload["batch"]], payload["amount_rupiah"])
+        if entry_type == "disbursement.made":
+            name = payload["disbursement"]
+            self.sources[name] = ordered_sources([(source["receipt"], source["company"], source["amount_rupiah"])
+                                                  for source in payload["sources"]])
+            self.charged[name] = [0] * len(self.sources[name])
+            self.touched_disbursements.add(name)
+        elif entry_type == "premium.batch":
+            self._charge(payload["disbursement"], payload["batch"], payload["total_rupiah"])
+        elif entry_type == "premium.refund":
+            name = payload["disbursement"]
+            released = refund_release(self.charged[name], payload["total_rupiah"])
+            self.charged[name] = [used - back for used, back in zip(self.charged[name], released, strict=True)]
+            self.touched_disbursements.add(name)
+        elif entry_type == "entry.reversed" and payload.get("reverses") == "disbursement.made":
+            name = payload["reference"]["disbursement"]
+            self.sources.pop(name, None)  # nothing was charged to it (the rules refuse otherwise)
+            self.charged.pop(name, None)
+        return None
+
+    def _charge(self, disbursement: str, batch: str, total: int) -> None:
+        sources, charged = self.sources[disbursement], self.charged[disbursement]
+        quotas = batch_quotas(sources, charged, total)
+        self.charged[disbursement] = [used + quota for used, quota in zip(charged, quotas, strict=True)]
+        self.quotas[batch] = [[receipt, company, quota] for (receipt, company, _), quota
+                              in zip(sources, quotas, strict=True)]
+        self.touched_disbursements.add(disbursement)
+        self.touched_batches.add(batch)

@@ -45,6 +45,8 @@ MATRIX = {
     ("get", "/api/v1/entries"): ("auditor", "/api/v1/entries?start=0&limit=5"),
     ("get", "/api/v1/balances"): ("auditor", "/api/v1/balances"),
     ("get", "/api/v1/reconciliation"): ("auditor", "/api/v1/reconciliation?as_of=2025-12-31"),
+    ("get", "/api/v1/journal"): ("auditor", "/api/v1/journal?from=2025-01-01&to=2025-12-31"),
+    ("get", "/api/v1/funds"): ("auditor", "/api/v1/funds?period=2025"),
     ("get", "/api/v1/trace/{index}"): ("auditor", "/api/v1/trace/5"),
     ("get", "/api/v1/companies/{company}/statement"): ("company", "/api/v1/companies/{company}/statement?year=2025"),
     ("get", "/api/v1/companies/{company}/trace"): ("company", "/api/v1/companies/{company}/trace"),

@@ -58,8 +58,10 @@ def test_the_totals_shown_equal_the_api(page, demo_server):
              for element in page.query_selector_all("[data-total]")}
     assert shown["received_rupiah"] == f"Rp{totals['received_rupiah']:,}"
     assert shown["premiums_rupiah"] == f"Rp{totals['premiums_rupiah']:,}"
-    assert shown["workers_covered"] == f"{totals['workers_covered']:,}" == "11,860"
-    assert shown["claims_paid_rupiah"] == f"Rp{totals['claims_paid']['total_rupiah']:,}"
+    assert shown["distinct_workers"] == f"{totals['distinct_workers']:,}" == "11,860"
+    whole, fraction = totals["full_year_equivalent_workers"].split(".")
+    assert shown["full_year_equivalent_workers"] == f"{int(whole):,}.{fraction}"
+    assert shown["jkm_paid_rupiah"] == f"Rp{totals['claims_paid']['by_benefit']['jkm']['total_rupiah']:,}"
     assert page.locator("svg.flow").count() == 1 and page.locator("svg.chart").count() == 1
     assert page.locator("tr.award").count() == 21
     assert "\u2014" in page.locator("#checkpoint").inner_text()
@@ -69,12 +71,12 @@ def test_the_totals_shown_equal_the_api(page, demo_server):
 def test_the_page_is_indonesian_by_default_and_switches_language(page, demo_server):
     page.goto(demo_server + "/")
     assert page.locator("html").get_attribute("lang") == "id"
-    assert "Pekerja terlindungi" in page.content()
-    assert page.locator("[data-total=workers_covered]").inner_text() == "11.860"
+    assert "Pekerja setara setahun penuh" in page.content()
+    assert page.locator("[data-total=distinct_workers]").inner_text() == "11.860"
     shot(page, "home-id")
     page.click("#lang-toggle")
     assert page.locator("html").get_attribute("lang") == "en"
-    assert "Workers covered" in page.content()
+    assert "Full-year-equivalent workers" in page.content()
 
 
 def test_a_company_signs_in_and_downloads_its_pdf(page, demo_server, demo_home, tmp_path):

@@ -30,12 +30,20 @@ def test_twenty_one_companies_are_on_the_2025_award_list(demo_server, demo_home)
     assert len(awards["awarded"]) == 21 and awards["not_awarded"] == []
     assert [row["rank"] for row in awards["awarded"]] == list(range(1, 22))
     assert sorted(row["company"] for row in awards["awarded"]) == sorted(facts(demo_home)["contributors"])
+    # every invited company is accounted for: 21 awarded, 25 invited that did not contribute
+    assert awards["companies_invited"] == 46 and len(awards["invited_not_contributing"]) == 25
+    raised = next(row for row in awards["awarded"] if row["company"] == facts(demo_home)["raised_pledge"])
+    assert [change["kind"] for change in raised["pledge_changes"]] == ["amended"]
+    assert raised["pledge_changes"][0]["on"].startswith("2025-10")
+    assert raised["award_pledge_basis_rupiah"] == raised["pledged_current_rupiah"] > raised["pledged_rupiah"]
 
 
 def test_eleven_thousand_eight_hundred_sixty_workers_are_covered(demo_server):
     totals = get(demo_server, "/api/v1/totals?year=2025")
-    assert totals["workers_covered"] == 11_860
-    assert totals["premiums_rupiah"] == totals["disbursed_rupiah"]
+    assert totals["distinct_workers"] == 11_860
+    # the advance premium refunded after a death is no longer coverage, and is shown apart
+    assert totals["premiums_refunded_rupiah"] == 16_800
+    assert totals["premiums_rupiah"] + totals["premiums_refunded_rupiah"] == totals["disbursed_rupiah"]
     assert totals["claims_paid"]["by_benefit"]["jkm"]["count"] == 2
 
 

@@ -23,7 +23,7 @@ SIGNATURE = "q0pYk3n2n7S0r2j5b8VZyqk1cWl0mYc3s0xk9+Eabcdefghijklmnopqrstuvwxyz01
 VERIFIER = "amanah.jakarta-utara.example/ledger+1f8bae33+AZb3kq0pYk3n2n7S0r2j5b8VZyqk1cWl0mYc3s0xk9+E"
 HEADLINE_RUPIAH = ("pledged_rupiah", "received_rupiah", "pledge_outstanding_rupiah", "amil_rupiah", "disbursed_rupiah",
                    "unspent_held_rupiah", "premiums_funded_rupiah")
-HEADLINE_COUNTS = ("workers_covered", "worker_months")
+HEADLINE_COUNTS = ("worker_months", "distinct_workers_reached_overlapping")
 NASTY_NAMES = [
     "PT Ω Omega", "PT 😀 Senyum 👨‍👩‍👧 Keluarga", '=HYPERLINK("http://evil.example","klik")', "+62 Telepon", "-1+1", "@SUM(A1)",
     "PT Ünïcödé Ñ — “Kutip” ‘tunggal’…", "شركة الخير", "株式会社テスト", "PT A\u0301ksen", "PT\nBaris\tBaru\r",
@@ -54,21 +54,29 @@ def example_statement(legal_name: str = "PT Maju Bersama", months: int = 12) -> 
             "period": "2025" if months == 12 else "2025-H2", "from": "2025-01-01" if months == 12 else "2025-07-01",
             "to": "2025-12-31", "pledged_rupiah": 100_000_000, "received_rupiah": 60_000_000,
             "pledge_outstanding_rupiah": 40_000_000, "amil_rupiah": 0, "disbursed_rupiah": 1_000_000,
-            "unspent_held_rupiah": 59_000_000, "premiums_funded_rupiah": 112_000, "workers_covered": 10,
-            "worker_months": 10,
+            "unspent_held_rupiah": 59_000_000, "premiums_funded_rupiah": 112_000, "premiums_refunded_rupiah": 16_800,
+            "pledged_current_rupiah": 60_000_000, "pledge_fulfilment_percent": 60,
+            "pledge_changes": [{"pledge": "pl-1", "kind": "amended", "on": "2025-12-15", "previous_rupiah": 100_000_000,
+                                "amount_rupiah": 60_000_000, "reason": "budget revised by the board", "entry": 33}],
+            "worker_months": 10, "full_year_equivalent_workers": "0.83",
+            "programme_full_year_equivalent_workers": "988.33", "distinct_workers_reached_overlapping": 7,
             "by_category": {"dasawisma": {"worker_months": 3, "premiums_funded_rupiah": 50_400},
                             "ojek_online": {"worker_months": 7, "premiums_funded_rupiah": 61_600}},
             "by_kelurahan": {"Kelapa Gading Barat": {"worker_months": 6, "premiums_funded_rupiah": 67_200},
                              "Kelapa Gading Timur": {"worker_months": 4, "premiums_funded_rupiah": 44_800}},
             "by_month": by_month,
-            "claims_paid": {"count": 2, "total_rupiah": 52_000_000,
-                            "by_benefit": {"jkm": {"count": 2, "total_rupiah": 52_000_000}}, "entries": [34, 40]},
+            "claims_paid": {"by_benefit": {
+                "jkm": {"paid_to": "heirs", "count": 2, "total_rupiah": 52_000_000,
+                        "amounts_rupiah": [42_000_000, 10_000_000]},
+                "jkk": {"paid_to": "worker (heirs when fatal)", "count": 1, "total_rupiah": 3_500_000, "fatal_count": 0,
+                        "amounts_rupiah": [3_500_000]}}, "entries": [34, 40, 44]},
             "entries": [[7, 8], [10, 10], [21, 31]], "signature": signature()}
 
 
 def company_row(company: str, legal_name: str, received: int, workers: int, **extra) -> dict:
     return {"company": company, "legal_name": legal_name, "received_rupiah": received, "pledged_rupiah": received,
-            "pledge_fulfilment_percent": 100, "workers_covered": workers, "worker_months": workers * 3,
+            "pledge_fulfilment_percent": 100, "award_pledge_basis_rupiah": received, "worker_months": workers * 3,
+            "full_year_equivalent_workers": f"{workers // 4}.{(workers * 25) % 100:02d}",
             "premiums_funded_rupiah": workers * 50_400, **extra}
 
 
@@ -83,12 +91,15 @@ def example_awards(awarded_count: int = 3) -> dict:
     return {"kind": "amanah/award-list", "version": 1, "ledger": "amanah.jakarta-utara.example/ledger",
             "checkpoint": checkpoint(), "generated_at": "2026-11-24T03:54:44Z", "year": 2025,
             "criteria": {"rank_by": "received_rupiah", "tiers": [
-                {"name": "Utama", "min_received_rupiah": 500_000_000, "min_workers_covered": 0},
-                {"name": "Madya", "min_received_rupiah": 100_000_000, "min_workers_covered": 0},
-                {"name": "Pratama", "min_received_rupiah": 1, "min_workers_covered": 0}],
+                {"name": "Utama", "min_received_rupiah": 500_000_000, "min_worker_months": 0},
+                {"name": "Madya", "min_received_rupiah": 100_000_000, "min_worker_months": 0},
+                {"name": "Pratama", "min_received_rupiah": 1, "min_worker_months": 0}],
                 "exclude_unfulfilled_pledges": True, "exclude_open_reconciliation": True,
                 "min_pledge_fulfilment_percent": 100},
             "awarded": awarded, "not_awarded": not_awarded, "companies_contributing": awarded_count + 1,
+            "invited_not_contributing": [{"company": "pt-absen", "legal_name": "PT Absen Selalu",
+                                          "invited_on": "2025-01-20"}],
+            "companies_invited": awarded_count + 2,
             "signature": signature()}
 
 
@@ -127,8 +138,12 @@ def assert_statement_csv_matches(text: str, statement: dict) -> None:
     for field in ("received_rupiah", "premiums_funded_rupiah", "worker_months"):
         got = {key: int(value) for section, key, value in rows if section == f"by_month.{field}"}
         assert got == {month["month"]: month[field] for month in statement["by_month"]}
-    assert int(lookup(rows, "claims_paid", "count")) == statement["claims_paid"]["count"]
-    assert int(lookup(rows, "claims_paid", "total_rupiah")) == statement["claims_paid"]["total_rupiah"]
+    assert lookup(rows, "figures", "full_year_equivalent_workers") == statement["full_year_equivalent_workers"]
+    for benefit, values in statement["claims_paid"]["by_benefit"].items():  # JKM and JKK apart, never summed
+        assert int(lookup(rows, "claims_paid.count", benefit)) == values["count"]
+        assert int(lookup(rows, "claims_paid.total_rupiah", benefit)) == values["total_rupiah"]
+        assert json.loads(lookup(rows, "claims_paid.amounts_rupiah", benefit)) == values["amounts_rupiah"]
+    assert not [row for row in rows if row[0] == "claims_paid" and row[1] in ("count", "total_rupiah")]
     assert json.loads(lookup(rows, "claims_paid", "entries")) == statement["claims_paid"]["entries"]
     assert json.loads(lookup(rows, "entries", "ranges")) == statement["entries"]
     assert int(lookup(rows, "checkpoint", "tree_size")) == statement["checkpoint"]["tree_size"]
@@ -150,7 +165,16 @@ def assert_statement_pdf_matches(data: bytes, statement: dict, max_pages: int = 
         assert render.money(statement[key]) in text, key
     for key in HEADLINE_COUNTS:
         assert re.search(rf"\b{re.escape(render.count(statement[key]))}\b", text), key
-    assert render.money(statement["claims_paid"]["total_rupiah"]) in text
+    for values in statement["claims_paid"]["by_benefit"].values():
+        for amount in values["amounts_rupiah"]:  # each payment shown as such (Rp42.000.000)
+            assert render.money(amount) in text
+    assert "JKM dibayar ke ahli waris / JKM paid to heirs" in text
+    assert "JKK dibayar ke pekerja / JKK paid to the worker" in text
+    assert render.decimal(statement["full_year_equivalent_workers"]) in text
+    assert "Full-year-equivalent workers" in text and "Distinct workers reached (overlapping)" in text
+    for change in statement.get("pledge_changes") or []:
+        assert change["reason"] in text and change["on"] in text
+    assert "Workers covered" not in text
     assert f"Ukuran pohon / Tree size {render.count(statement['checkpoint']['tree_size'])}" in text
     assert statement["checkpoint"]["root"] in text
     assert statement["signature"]["value"] in squash(text)
@@ -226,15 +250,19 @@ def test_awards_csv_has_one_row_per_company():
     assert header == list(render.AWARD_COLUMNS)
     records = [dict(zip(header, row, strict=True)) for row in body]
     assert [record["company"] for record in records] == [
-        "pt-perusahaan-01", "pt-perusahaan-02", "pt-perusahaan-03", "pt-maju-bersama"]
-    assert [record["awarded"] for record in records] == ["yes", "yes", "yes", "no"]
-    assert [record["rank"] for record in records] == ["1", "2", "3", ""]
-    for record, entry in zip(records, award_list["awarded"] + award_list["not_awarded"], strict=True):
+        "pt-perusahaan-01", "pt-perusahaan-02", "pt-perusahaan-03", "pt-maju-bersama", "pt-absen"]
+    assert [record["awarded"] for record in records] == ["yes", "yes", "yes", "no", "no"]
+    assert [record["status"] for record in records] == ["awarded"] * 3 + [
+        "contributed, not awarded", "invited, did not contribute"]
+    assert [record["rank"] for record in records] == ["1", "2", "3", "", ""]
+    assert records[4]["invited_on"] == "2025-01-20" and records[4]["received_rupiah"] == ""
+    for record, entry in zip(records, award_list["awarded"] + award_list["not_awarded"], strict=False):
         assert record["year"] == "2025"
         assert record["legal_name"] == entry["legal_name"]
-        for field in ("received_rupiah", "pledged_rupiah", "pledge_fulfilment_percent", "workers_covered",
-                      "worker_months", "premiums_funded_rupiah"):
+        for field in ("received_rupiah", "pledged_rupiah", "pledge_fulfilment_percent", "worker_months",
+                      "premiums_funded_rupiah"):
             assert int(record[field]) == entry[field]
+        assert record["full_year_equivalent_workers"] == entry["full_year_equivalent_workers"]
     assert records[0]["tier"] == "Utama" and records[0]["reasons"] == ""
     assert records[3]["reasons"] == "; ".join(award_list["not_awarded"][0]["reasons"])
 
@@ -245,8 +273,9 @@ def test_awards_csv_guards_against_formula_injection():
     award_list["not_awarded"][0]["legal_name"] = "-2+3"
     award_list["not_awarded"][0]["reasons"] = ["=1+1", "ok"]
     rows = list(csv.reader(io.StringIO(render.awards_csv(award_list), newline="")))
-    assert rows[1][5] == "'=cmd|' /C calc'!A0"
-    assert rows[2][5] == "'-2+3"
+    name = rows[0].index("legal_name")
+    assert rows[1][name] == "'=cmd|' /C calc'!A0"
+    assert rows[2][name] == "'-2+3"
     assert rows[2][-1] == "'=1+1; ok"
 
 
@@ -254,11 +283,12 @@ def test_awards_csv_guards_against_formula_injection():
 
 def test_statement_pdf_shows_the_statement():
     statement = example_statement()
-    text = assert_statement_pdf_matches(render.statement_pdf(statement), statement, max_pages=3)
+    text = assert_statement_pdf_matches(render.statement_pdf(statement), statement, max_pages=4)
     assert "Dana diterima Baznas / Money received by Baznas Rp60.000.000" in text
     assert "Ojek online / Online motorcycle-taxi drivers" in text and "Kelapa Gading Timur" in text
     assert "JKM, jaminan kematian / death benefit" in text
-    assert "7–8, 10, 21–31" in text and "34, 40" in text
+    assert "7–8, 10, 21–31" in text and "34, 40, 44" in text
+    assert "heirs 2 Rp42.000.000 + Rp10.000.000" in text  # each JKM payment, to the heirs
     assert "\u2014 amanah.jakarta-utara.example/ledger" in text  # the signed note keeps its em dash
     for label in ("Jan", "Mei", "Agu", "Des"):
         assert label in text
@@ -378,7 +408,7 @@ def check_pipeline_documents(p, reports: Reports) -> None:
 
     statement = reports.statement("pt-maju-bersama", "2025")
     assert statement["received_rupiah"] == 60_000_000 and statement["worker_months"] == 10
-    assert statement["claims_paid"]["total_rupiah"] == 10_000_000
+    assert statement["claims_paid"]["by_benefit"]["jkm"]["amounts_rupiah"] == [10_000_000]
     assert_statement_csv_matches(render.statement_csv(statement), statement)
     data = render.statement_pdf(statement)
     text = assert_statement_pdf_matches(data, statement)
