@@ -30,6 +30,19 @@ EXIT_OK, EXIT_VERIFY_FAILED, EXIT_REFUSED, EXIT_SETUP, EXIT_PENDING = 0, 1, 2, 3
 MAX_WAIT_S = 3600
 
 
+def _database_errors() -> tuple[type[Exception], ...]:
+    import sqlite3
+
+    import sqlalchemy.exc
+    from eventsourcing import persistence
+
+    return (persistence.OperationalError, persistence.InterfaceError, sqlalchemy.exc.OperationalError,
+            sqlalchemy.exc.InterfaceError, sqlite3.OperationalError)
+
+
+_DATABASE_UNAVAILABLE = _database_errors()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `amanah` console command."""
     parser = build_parser()
@@ -41,6 +54,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return arguments.handler(arguments)
     except (ConfigurationError, KeyFileError, LedgerNotInitialised) as error:
         print(f"amanah: {error}", file=sys.stderr)
+        return EXIT_SETUP
+    except _DATABASE_UNAVAILABLE as error:  # a database that fails at start: a set-up problem, in one line
+        reason = " ".join(str(getattr(error, "orig", None) or error).split())
+        print(f"amanah: the database cannot be used: {reason}; check AMANAH_DATABASE_URL and AMANAH_VIEWS_URL",
+              file=sys.stderr)
         return EXIT_SETUP
     except LedgerError as error:
         print(f"amanah: refused ({error.code}): {error}", file=sys.stderr)
@@ -184,7 +202,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = commands.add_parser("serve", help="run the API with a production WSGI server (gunicorn)")
     serve.add_argument("--bind", default="127.0.0.1:8000")
-    serve.add_argument("--workers", type=int, default=2)
+    serve.add_argument("--workers", type=int, default=2, help="processes (default 2)")
+    serve.add_argument("--threads", type=int, default=8, help="threads per process serving requests (default 8)")
     serve.set_defaults(handler=command_serve)
 
     demo = commands.add_parser("demo", help="build the North Jakarta 2025 demo ledger (deterministic)")
@@ -704,7 +723,7 @@ def command_serve(arguments: argparse.Namespace) -> int:
     from api.server import serve
 
     settings = _settings(arguments)
-    return serve(settings, arguments.bind, arguments.workers)
+    return serve(settings, arguments.bind, arguments.workers, arguments.threads)
 
 
 def command_demo(arguments: argparse.Namespace) -> int:

@@ -13,6 +13,7 @@ import argparse
 import json
 import os
 import random
+import socket
 import statistics
 import subprocess
 import sys
@@ -30,6 +31,7 @@ from ledger import payloads
 
 MAX_SECONDS = 3600
 MAX_CLIENTS = 32
+MAX_SLOW_CLIENTS = 500
 SAMPLE_EVERY_SECONDS = 2.0
 REPLAY_SHARE = 0.05  # of pledges, sent a second time on purpose: 200 with the original result
 WRITE_KINDS = {"pledge": 3, "premium": 2}
@@ -226,6 +228,49 @@ class MemorySampler(threading.Thread):
                 for pid, values in self.samples.items()}
 
 
+# ---- slow clients ----------------------------------------------------------------------------
+
+class SlowClients(threading.Thread):
+    """Keeps `count` connections open that sent half a request head and never finish it (the
+    server answers each 408 after its head timeout; a closed one is opened again at once)."""
+
+    PARTIAL_HEAD = b"GET /api/v1/health HTTP/1.1\r\nHost: slow\r\n"
+
+    def __init__(self, port: int, count: int, stop: threading.Event):
+        super().__init__(daemon=True)
+        self.port, self.count, self.stop = port, count, stop
+        self.sockets: list[socket.socket] = []
+        self.opened = 0
+
+    def _open(self) -> socket.socket:
+        client = socket.create_connection(("127.0.0.1", self.port), timeout=5)
+        client.sendall(self.PARTIAL_HEAD)
+        client.setblocking(False)
+        self.opened += 1
+        return client
+
+    def _still_open(self, client: socket.socket) -> bool:
+        try:
+            if client.recv(4096) == b"":
+                client.close()
+                return False
+            client.close()  # answered (408): the server gave up on it
+            return False
+        except BlockingIOError:
+            return True
+        except OSError:
+            client.close()
+            return False
+
+    def run(self) -> None:
+        self.sockets = [self._open() for _ in range(self.count)]
+        while not self.stop.wait(0.5):
+            self.sockets = [client for client in self.sockets if self._still_open(client)]
+            self.sockets += [self._open() for _ in range(self.count - len(self.sockets))]
+        for client in self.sockets:
+            client.close()
+
+
 # ---- running it ----------------------------------------------------------------------------
 
 def build(database_url: str, home: Path, workers: int) -> tuple[Synthetic, str]:
@@ -249,9 +294,15 @@ def start_server(world: Synthetic, port: int) -> subprocess.Popen:
                             stderr=subprocess.DEVNULL)
 
 
-def drive(base: str, arbiter: int, world: Synthetic, token: str, seconds: float, clients: int) -> dict:
-    """Run the clients for `seconds` while sampling memory; the figures."""
+def drive(base: str, arbiter: int, world: Synthetic, token: str, seconds: float, clients: int,
+          slow_clients: int = 0) -> dict:
+    """Run the clients for `seconds` while sampling memory (and holding `slow_clients` connections
+    that never finish their request); the figures."""
     tally, stop, load_before = Tally(), threading.Event(), os.getloadavg()[0]
+    slow = SlowClients(int(base.rsplit(":", 1)[1]), slow_clients, stop)
+    if slow_clients:
+        slow.start()
+        time.sleep(1.0)  # every slow connection open before the measured clients start
     workload = Workload(world, world.ledger.size())
     sampler = MemorySampler(arbiter, stop)
     sampler.sample()
@@ -269,7 +320,10 @@ def drive(base: str, arbiter: int, world: Synthetic, token: str, seconds: float,
     stop.set()
     sampler.join()
     sampler.sample()
+    if slow_clients:
+        slow.join()
     results = figures(tally, elapsed, sampler.summary(), clients, writers)
+    results["slow_clients"] = {"held": slow_clients, "opened": slow.opened}
     # The machine may be shared: its load average says how much else was running.
     results["load_average_1min"] = {"start": load_before, "end": os.getloadavg()[0], "cpus": os.cpu_count()}
     return results
@@ -300,7 +354,7 @@ def verify_after(world: Synthetic) -> dict:
             "seconds": round(time.perf_counter() - started, 1)}
 
 
-def run(seconds: float, clients: int, workers: int, database_url: str | None) -> dict:
+def run(seconds: float, clients: int, workers: int, database_url: str | None, slow_clients: int = 0) -> dict:
     """Build, serve, load, verify; the figures."""
     with tempfile.TemporaryDirectory(prefix="amanah-load-") as directory:
         url = database_url or f"sqlite:///{directory}/ledger.db"
@@ -314,7 +368,7 @@ def run(seconds: float, clients: int, workers: int, database_url: str | None) ->
         base = f"http://127.0.0.1:{port}"
         try:
             _wait(base)
-            results = drive(base, server.pid, world, token, seconds, clients)
+            results = drive(base, server.pid, world, token, seconds, clients, slow_clients)
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -331,6 +385,9 @@ def table(results: dict) -> str:
              f"({results['writer_clients']} also writing), {results['requests']:,} requests, "
              f"{results['requests_per_s']:.1f} req/s, {results['errors']} errors, "
              f"{results['expected_replays']} expected replays",
+             f"slow clients (half a request head, never finished) kept open: {results['slow_clients']['held']} "
+             f"({results['slow_clients']['opened']} connections in all: each is answered 408 after the "
+             "server's head timeout and opened again)",
              f"machine load average {results['load_average_1min']['start']:.1f} at start, "
              f"{results['load_average_1min']['end']:.1f} at end, {results['load_average_1min']['cpus']} CPUs", "",
              f"{'kind':<20}{'requests':>10}{'p50 ms':>10}{'p99 ms':>10}{'max ms':>10}"]
@@ -368,9 +425,13 @@ def main(argv: list[str] | None = None) -> int:
                         help="workers enrolled before the load (default 2000)")
     parser.add_argument("--database-url", help="postgresql://... (a fresh schema is made); default SQLite in a "
                         "temporary folder")
+    parser.add_argument("--slow-clients", type=bounded(0, MAX_SLOW_CLIENTS, int), default=0,
+                        help="also hold this many connections that send half a request and never finish it "
+                             f"(at most {MAX_SLOW_CLIENTS}; default 0)")
     parser.add_argument("--output", type=Path, help="also write the figures as JSON here")
     arguments = parser.parse_args(argv)
-    results = run(arguments.seconds, arguments.clients, arguments.workers, arguments.database_url)
+    results = run(arguments.seconds, arguments.clients, arguments.workers, arguments.database_url,
+                  arguments.slow_clients)
     print(table(results))
     if arguments.output:
         arguments.output.write_text(json.dumps(results, indent=2) + "\n")

@@ -21,7 +21,7 @@ STATUS_BY_ERROR = [  # most specific first
     (errors.UnknownKey, 403), (errors.RevokedKey, 403), (errors.UnknownActor, 403),
     (errors.NotPermitted, 403), (errors.NotFound, 404), (errors.LedgerNotInitialised, 503),
     (errors.LedgerAlreadyInitialised, 409), (errors.KeyFileError, 500), (errors.ConfigurationError, 500),
-    (errors.LogBusy, 503),
+    (errors.LogBusy, 503), (errors.StorageBusy, 503),
 ]
 
 
@@ -58,7 +58,7 @@ def problem(status: int, title: str, detail: str, code: str, field_errors: list[
 
 def from_ledger_error(error: errors.LedgerError) -> Response:
     status = next((code for kind, code in STATUS_BY_ERROR if isinstance(error, kind)), 400)
-    if isinstance(error, errors.LogBusy):
+    if isinstance(error, (errors.LogBusy, errors.StorageBusy)):
         return problem(status, "Service Unavailable", str(error), error.code,
                        headers={"Retry-After": str(error.retry_after_s)})
     if status >= 500:
@@ -108,6 +108,10 @@ def _flatten(messages: object, prefix: str = ""):
 
 
 def unexpected(error: Exception) -> Response:
+    if errors.is_lock_timeout(error):  # a lock wait in the views or tokens, outside the ledger's recorders
+        logger.warning("a database lock wait timed out: %s", error)
+        return from_ledger_error(errors.StorageBusy("the database is busy with another writer; send the same "
+                                                    "request again"))
     incident = uuid.uuid4().hex[:12]
     logger.exception("unexpected error %s", incident)
     return problem(500, "Internal Server Error", f"an unexpected error occurred (incident {incident}); "

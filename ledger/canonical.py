@@ -7,6 +7,7 @@ JSON numbers are IEEE doubles in most languages, so an integer is only exact bel
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterable
 
 import rfc8785
@@ -129,11 +130,24 @@ def parse_json_strict(data: bytes | str, what: str = "document") -> object:
     except CanonicalisationError:
         raise
     except (ValueError, RecursionError) as error:
-        raise CanonicalisationError(f"{what} is not valid JSON: {error}") from error
+        raise CanonicalisationError(f"{what} is not valid JSON: {_json_problem(error)}") from error
     if constants:
         name, marker = constants[0]
         raise CanonicalisationError(f"{name} is not allowed in {what}", field=_path_to(value, marker))
     return value
+
+
+def _json_problem(error: ValueError | RecursionError) -> str:
+    """What is wrong, in the sender's terms rather than the parser's internals."""
+    if isinstance(error, RecursionError):
+        return "arrays and objects are nested too deeply"
+    if isinstance(error, UnicodeDecodeError):
+        return f"it is not UTF-8 (byte {error.start})"
+    if isinstance(error, json.JSONDecodeError):
+        return f"{error.msg} at line {error.lineno} column {error.colno}"
+    if "integer string conversion" in str(error):
+        return f"a number has more than {sys.get_int_max_str_digits()} digits"
+    return "it cannot be parsed"
 
 
 def _path_to(value: object, target: object) -> str:

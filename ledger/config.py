@@ -28,6 +28,10 @@ class Settings:
     witnesses: tuple = ()  # WitnessEndpoint: who the ledger asks to cosign its checkpoints
     witness_timeout_seconds: float = 3.0
     personal_kek_path: Path | None = None  # None: pseudonym_secret_path's folder / personal.kek
+    lock_timeout_s: int = 30  # how long a write waits for another's lock before answering 503
+    head_timeout_s: float = 30.0  # the server's wait for a request line and headers (then 408)
+    stall_timeout_s: float = 30.0  # the server's wait when a body or a reader pauses (then 408, or closed)
+    worker_timeout_s: int = 120  # a server worker whose event loop stops this long is restarted
 
     @classmethod
     def from_environment(cls, environ: dict[str, str] | None = None, **overrides: object) -> Settings:
@@ -49,6 +53,10 @@ class Settings:
         values["witnesses"] = parse_witnesses(env.get("AMANAH_WITNESSES", ""))
         values["witness_timeout_seconds"] = _positive_float(env, "AMANAH_WITNESS_TIMEOUT_SECONDS", 3.0)
         values["personal_kek_path"] = Path(env.get("AMANAH_PERSONAL_KEK", home / "keys" / "personal.kek"))
+        values["lock_timeout_s"] = _positive_int(env, "AMANAH_LOCK_TIMEOUT_S", 30)
+        values["head_timeout_s"] = _positive_float(env, "AMANAH_HEAD_TIMEOUT_S", 30.0) or 30.0
+        values["stall_timeout_s"] = _positive_float(env, "AMANAH_STALL_TIMEOUT_S", 30.0) or 30.0
+        values["worker_timeout_s"] = _positive_int(env, "AMANAH_WORKER_TIMEOUT_S", 120)
         values.update({key: value for key, value in overrides.items() if value is not None})
         return cls(**values)
 
@@ -68,9 +76,13 @@ class Settings:
                 raise ConfigurationError("sqlite URL needs a file path, like sqlite:///var/ledger.db",
                                          field="AMANAH_DATABASE_URL")
             if path != ":memory:":
-                private_database_file(Path(path))  # 0600 before SQLite creates it (and its WAL) 0644
+                try:
+                    private_database_file(Path(path))  # 0600 before SQLite creates it (and its WAL) 0644
+                except OSError as error:
+                    raise ConfigurationError(f"cannot create {path}: {error.strerror}",
+                                             field="AMANAH_DATABASE_URL") from None
             return {**common, "PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": path,
-                    "SQLITE_LOCK_TIMEOUT": "30",
+                    "SQLITE_LOCK_TIMEOUT": str(self.lock_timeout_s),
                     "APPLICATION_RECORDER_TOPIC": "ledger.recorders:LedgerSQLiteRecorder"}
         if url.scheme in ("postgres", "postgresql"):
             query = parse_qs(url.query)
@@ -81,7 +93,7 @@ class Settings:
                     "POSTGRES_USER": unquote(url.username or "postgres"),
                     "POSTGRES_PASSWORD": unquote(url.password or ""),
                     "POSTGRES_SCHEMA": query.get("schema", ["public"])[0],
-                    "POSTGRES_LOCK_TIMEOUT": "30",
+                    "POSTGRES_LOCK_TIMEOUT": str(self.lock_timeout_s),
                     "APPLICATION_RECORDER_TOPIC": "ledger.recorders:LedgerPostgresRecorder"}
         raise ConfigurationError(f"unsupported database URL scheme {url.scheme!r}; use sqlite:/// "
                                  "or postgresql://", field="AMANAH_DATABASE_URL")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 
 class LedgerError(Exception):
     """Base of every expected, named failure. `code` is stable; `field` names the bad input;
@@ -121,6 +123,14 @@ class LogBusy(LedgerError):
     retry_after_s = 1
 
 
+class StorageBusy(LedgerError):
+    """The database stayed locked by another transaction longer than the lock timeout; nothing
+    was stored, and the same request can be sent again."""
+
+    code = "storage-busy"
+    retry_after_s = 2
+
+
 class ConfigurationError(LedgerError):
     """A setting is missing or invalid."""
 
@@ -131,3 +141,21 @@ class KeyFileError(LedgerError):
     """A private key file cannot be read (wrong passphrase, wrong format, missing)."""
 
     code = "key-file-error"
+
+
+LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's SQLSTATE for a lock_timeout that expired
+
+
+def is_lock_timeout(error: BaseException) -> bool:
+    """Whether `error`, or an error it was raised from, is a lock wait that timed out: SQLite's
+    "database is locked" or PostgreSQL's lock_timeout, whichever layer wrapped it."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, sqlite3.OperationalError) and "locked" in str(current):
+            return True
+        if getattr(current, "sqlstate", None) == LOCK_NOT_AVAILABLE:
+            return True
+        current = current.__cause__ or current.__context__
+    return False

@@ -38,7 +38,14 @@ def private_database_file(path: Path) -> None:
     """Create the SQLite database file owner-only before SQLite opens it (SQLite gives its WAL and
     shared-memory files the database file's mode), and tighten files an older version made."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, OWNER_ONLY_FILE))
+    if not path.exists():
+        # Only a missing file is opened: closing a descriptor of a database file this process
+        # has open in SQLite drops every POSIX lock the process holds on it, and a server thread
+        # writing meanwhile corrupts the database (https://www.sqlite.org/howtocorrupt.html 2.2).
+        try:
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, OWNER_ONLY_FILE))
+        except FileExistsError:
+            pass  # another process created it meanwhile
     for candidate in (path, *(path.with_name(path.name + suffix) for suffix in SQLITE_COMPANIONS)):
         if candidate.exists():
             _tighten(candidate, OWNER_ONLY_FILE)

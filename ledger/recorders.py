@@ -3,19 +3,36 @@ and make the database itself refuse UPDATE and DELETE on events and log rows."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
+import psycopg
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder
-from psycopg.sql import SQL
+from psycopg.sql import SQL, Identifier
 
 from ledger import log_store
+from ledger.errors import ConfigurationError, StorageBusy, is_lock_timeout
 from ledger.log_store import Dialect
 
 T = TypeVar("T")
 SQLITE = Dialect("sqlite", "?", lambda table: table, "BLOB", "INTEGER")
+SCHEMA_LOCK = "amanah-log-schema"  # advisory lock name: one process at a time creates the log's tables
+CONNECT_TIMEOUT_S = 10
+
+
+@contextmanager
+def busy_is_named() -> Iterator[None]:
+    """Turn a lock wait that timed out into StorageBusy (503 with Retry-After, not a 500)."""
+    try:
+        yield
+    except Exception as error:
+        if is_lock_timeout(error):
+            raise StorageBusy("the database is busy with another writer; nothing was stored, send the "
+                              "same request again") from error
+        raise
 
 
 class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
@@ -35,6 +52,10 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
                 )
         return statements
 
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Any:
+        with busy_is_named():
+            return super().insert_events(stored_events, **kwargs)
+
     def _insert_events(self, c: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Any:
         notification_ids = super()._insert_events(c, stored_events, **kwargs)
         log_store.append(c, self.dialect, stored_events, kwargs["append_request"])
@@ -42,12 +63,12 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
 
     def read(self, query: Callable[[Any, Dialect], T]) -> T:
         """Run `query(cursor, dialect)` in a read transaction."""
-        with self.datastore.transaction(commit=False) as cursor:
+        with busy_is_named(), self.datastore.transaction(commit=False) as cursor:
             return query(cursor, self.dialect)
 
     def write(self, command: Callable[[Any, Dialect], T]) -> T:
         """Run `command(cursor, dialect)` holding the write lock, as appends do."""
-        with self.datastore.transaction(commit=True) as cursor:
+        with busy_is_named(), self.datastore.transaction(commit=True) as cursor:
             # A write first takes SQLite's write lock, so the reads that follow are current.
             cursor.execute("UPDATE log_checkpoints SET note = note WHERE 0")
             return command(cursor, self.dialect)
@@ -73,11 +94,32 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
     """PostgreSQL: the same tables in the datastore's schema, guarded by triggers."""
 
     def __init__(self, datastore: Any, **kwargs: Any) -> None:
+        with _setup_connection(datastore) as connection, connection.transaction():  # before the pool is used
+            connection.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [SCHEMA_LOCK])
+            _create_schema(connection, datastore.schema)
         super().__init__(datastore, **kwargs)
         schema = self.datastore.schema
         self.dialect = Dialect("postgres", "%s", lambda table: f'"{schema}"."{table}"',
                                "bytea", "bigint", f'"{schema}"."{self.events_table_name}"', "::uuid")
         self.sql_create_statements += [SQL(s) for s in self._log_statements(schema)]
+
+    def create_table(self) -> None:
+        """Create what is missing, one process at a time. Server workers start together, and
+        concurrent CREATE OR REPLACE of the same function and triggers deadlock in PostgreSQL;
+        concurrent CREATE TYPE or CREATE SCHEMA fail. So every statement runs under one advisory
+        lock, on a connection of its own that also tells a set-up problem apart."""
+        with _setup_connection(self.datastore) as connection, connection.transaction():
+            connection.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [SCHEMA_LOCK])
+            for statement in self.sql_create_statements:
+                if "CREATE TYPE" in statement.as_string():
+                    try:
+                        with connection.transaction():  # a savepoint: CREATE TYPE has no IF NOT EXISTS
+                            connection.execute(statement, prepare=False)
+                    except psycopg.errors.DuplicateObject:
+                        pass
+                else:
+                    connection.execute(statement, prepare=False)
+        self.datastore.register_type_adapters()
 
     def _log_statements(self, schema: str) -> list[str]:
         function = f'"{schema}".amanah_refuse_change'
@@ -101,7 +143,7 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
         """The library's insert, without pipeline mode: with a batch of thousands of ~1 kB
         leaves, psycopg's pipeline stalls on sync (measured here: a 5,000-event enrolment never
         returned). One transaction, the same table lock, events then log rows."""
-        with self.datastore.get_connection() as connection, connection.transaction(), \
+        with busy_is_named(), self.datastore.get_connection() as connection, connection.transaction(), \
                 connection.cursor() as cursor:
             self._insert_events(cursor, stored_events, **kwargs)
             self._insert_stored_events(cursor, stored_events, **kwargs)
@@ -111,12 +153,12 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
 
     def read(self, query: Callable[[Any, Dialect], T]) -> T:
         """Run `query(cursor, dialect)` in a read-only transaction."""
-        with self.datastore.transaction(commit=False) as cursor:
+        with busy_is_named(), self.datastore.transaction(commit=False) as cursor:
             return query(cursor, self.dialect)
 
     def write(self, command: Callable[[Any, Dialect], T]) -> T:
         """Run `command(cursor, dialect)` under the same table lock appends take."""
-        with self.datastore.transaction(commit=True) as cursor:
+        with busy_is_named(), self.datastore.transaction(commit=True) as cursor:
             self._lock_table(cursor)
             return command(cursor, self.dialect)
 
@@ -168,3 +210,33 @@ def _older_snapshots(connection: Any, horizon: str) -> list[str]:
         "SELECT slot_name FROM pg_replication_slots WHERE xmin IS NOT NULL AND age(xmin) >= age(%s::xid)",
         (horizon,)).fetchall()]
     return holders
+
+
+@contextmanager
+def _setup_connection(datastore: Any) -> Iterator[psycopg.Connection]:
+    """A connection of its own to the datastore's database; a failure to connect becomes a
+    one-line ConfigurationError saying what to check."""
+    parameters = {name: value for name, value in datastore.pool.kwargs.items() if name != "row_factory"}
+    where = f"{parameters['user']}@{parameters['host']}:{parameters['port']}/{parameters['dbname']}"
+    try:
+        connection = psycopg.connect(**parameters, connect_timeout=CONNECT_TIMEOUT_S)
+    except psycopg.OperationalError as error:
+        reason = " ".join(str(error).split())
+        raise ConfigurationError(f"cannot connect to PostgreSQL as {where}: {reason}; check the URL, that the "
+                                 "server runs, and the role and password", field="AMANAH_DATABASE_URL") from None
+    with connection:
+        yield connection
+
+
+def _create_schema(connection: psycopg.Connection, schema: str) -> None:
+    """Create the URL's schema if it is missing and the role may; otherwise say who must."""
+    if connection.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", [schema]).fetchone():
+        return
+    try:
+        with connection.transaction():
+            connection.execute(SQL("CREATE SCHEMA {}").format(Identifier(schema)))
+    except psycopg.errors.InsufficientPrivilege:
+        role = connection.execute("SELECT current_user").fetchone()[0]
+        raise ConfigurationError(f"schema {schema!r} does not exist and role {role!r} may not create it: ask the "
+                                 f"database owner to run CREATE SCHEMA \"{schema}\" AUTHORIZATION \"{role}\"",
+                                 field="AMANAH_DATABASE_URL") from None

@@ -10,6 +10,7 @@ checkpoint that a statement can cite."""
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -85,6 +86,9 @@ class ProjectionRunner:
         self.batch_size = batch_size
         self.projector = Projector()
         self.applied_to: int | None = None  # where this runner's caches are true up to
+        # The server's threads share one runner: its projector caches and `applied_to` are
+        # changed by one catch-up at a time (other processes are kept out by the tracking row).
+        self.lock = threading.RLock()
         self.create()
 
     def create(self) -> None:
@@ -123,6 +127,10 @@ class ProjectionRunner:
         A batch that fails is rolled back and its error kept (see `failure()`), and this call
         stops there: the views stay at the last good position, say why, and the next call
         retries. It never raises for a batch that fails."""
+        with self.lock:
+            return self._run(progress, limit_batches)
+
+    def _run(self, progress: Callable[[int, int], None] | None, limit_batches: int | None) -> int:
         applied, batches = 0, 0
         target = self.target()
         while limit_batches is None or batches < limit_batches:
@@ -210,13 +218,14 @@ class ProjectionRunner:
 
     def rebuild(self, progress: Callable[[int, int], None] | None = None) -> int:
         """Drop every view and apply the whole log again."""
-        with self.engine.begin() as connection:
-            connection.execute(update(t.tracking).where(t.tracking.c.name == NAME).values(position=0))
-            for table in reversed(t.VIEW_TABLES):
-                connection.execute(table.delete())
-        self.projector.reset()
-        self.applied_to = None
-        return self.run(progress)
+        with self.lock:
+            with self.engine.begin() as connection:
+                connection.execute(update(t.tracking).where(t.tracking.c.name == NAME).values(position=0))
+                for table in reversed(t.VIEW_TABLES):
+                    connection.execute(table.delete())
+            self.projector.reset()
+            self.applied_to = None
+            return self.run(progress)
 
     def dump(self) -> dict[str, list[tuple]]:
         """Every view's rows, sorted: for comparing an incremental build with a rebuild."""

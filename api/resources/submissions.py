@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import logging
+
 from flask import Response, current_app, json, request
 from flask.views import MethodView
-from werkzeug.exceptions import RequestEntityTooLarge
+from gunicorn.http.errors import ParseException
+from werkzeug.exceptions import BadRequest, RequestEntityTooLarge, RequestTimeout
 from api.blueprint import Blueprint
 
 from api.auth import services
@@ -12,6 +15,7 @@ from api.problems import problem
 from api.schemas import SubmissionResultSchema, SubmissionSchema
 from ledger.canonical import parse_json_strict
 
+logger = logging.getLogger("amanah.api")
 blp = Blueprint("submissions", __name__, url_prefix="/api/v1", description="Writers: signed submissions")
 
 
@@ -28,15 +32,32 @@ class Submissions(MethodView):
         document = parse_json_strict(_body(), "submission")
         with services().write_lock:
             result = services().ledger.submit(document)
-        services().catch_up()
+        _catch_up_views(result)
         status = 200 if result["replayed"] else 201
         return Response(json.dumps(result), status=status, mimetype="application/json")
+
+
+def _catch_up_views(result: dict) -> None:
+    """Bring the views up to date for the writer's next read. The submission is stored whatever
+    happens here: a failure is logged, and the views catch up on the next read or run."""
+    try:
+        services().catch_up()
+    except Exception:  # noqa: BLE001 - the answer must say stored; the log keeps the failure
+        logger.exception("the views could not catch up after entries %s..%s were stored; they will on the "
+                         "next read or `amanah projections run`", result["first_index"], result["last_index"])
 
 
 def _body() -> bytes:
     """The request body. Werkzeug cuts a streamed (chunked) body at MAX_CONTENT_LENGTH without
     saying so; one that reaches the limit was longer, and is refused rather than parsed in part."""
-    data = request.get_data(cache=False)
+    try:
+        data = request.get_data(cache=False)
+    except TimeoutError as error:  # the client stalled longer than the server waits (api/server_worker.py)
+        raise RequestTimeout("the request body stopped arriving before its end; send it again") from error
+    except ParseException as error:  # gunicorn reads a chunked body as the application asks for it
+        raise BadRequest(f"the chunked request body is malformed ({error}); send each chunk as its size "
+                         "in hex, CRLF, the bytes, CRLF, and end with a chunk of size 0") from error
     if request.content_length is None and len(data) >= current_app.config["MAX_CONTENT_LENGTH"]:
         raise RequestEntityTooLarge()
     return data
+

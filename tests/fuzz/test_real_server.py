@@ -47,8 +47,8 @@ def answer(response: http.client.HTTPResponse) -> dict:
 def send_chunked(port: int, chunks) -> http.client.HTTPResponse:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     connection.request("POST", "/api/v1/submissions", body=chunks, encode_chunked=True,
-                       headers={"Content-Type": "application/json"})
-    return connection.getresponse()
+                       headers={"Content-Type": "application/json", "Connection": "close"})
+    return connection.getresponse()  # closed once read: the threaded server keeps connections alive
 
 
 def send_cut_short(port: int, body: bytes) -> bytes:

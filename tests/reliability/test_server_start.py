@@ -3,7 +3,11 @@ its workers create the view and token tables at the same moment."""
 
 from __future__ import annotations
 
-from tests.reliability.support import Server, environment
+import subprocess
+import sys
+import time
+
+from tests.reliability.support import REPOSITORY, Server, environment
 
 
 def test_four_workers_starting_together_on_fresh_views_all_boot(world, databases, tmp_path):
@@ -18,3 +22,26 @@ def test_four_workers_starting_together_on_fresh_views_all_boot(world, databases
             assert "Exception in worker process" not in server.log.read_text()
         finally:
             server.stop()
+
+
+OPENER = """
+import sys, time
+from ledger.application import Ledger
+from ledger.config import Settings
+settings = Settings.from_environment()
+start_at = float(sys.argv[1])
+time.sleep(max(0.0, start_at - time.time()))
+Ledger(settings).close()
+"""
+
+
+def test_processes_creating_the_event_store_at_the_same_moment_all_succeed(database_url, tmp_path):
+    """Without the server's start-up that creates the schema first: the event store's tables,
+    functions and triggers are created under a lock, so concurrent creators never deadlock."""
+    for attempt in range(3):
+        env = environment(tmp_path / f"home-{attempt}", database_url)
+        start_at = time.time() + 3.0  # after every interpreter has imported the ledger
+        openers = [subprocess.Popen([sys.executable, "-c", OPENER, str(start_at)], env=env, cwd=REPOSITORY,
+                                    stderr=subprocess.PIPE, text=True) for _ in range(6)]
+        failures = [process.communicate(timeout=120)[1] for process in openers]
+        assert [process.returncode for process in openers] == [0] * 6, [f[-1500:] for f in failures if f]

@@ -27,7 +27,7 @@ def main() -> None:
     orders = json.load(sys.stdin)
     key = Ed25519PrivateKey.from_private_bytes(base64.b64decode(orders["private_key"]))
     signer = Signer(orders["origin"], orders["actor"], key)
-    connection = http.client.HTTPConnection("127.0.0.1", orders["port"], timeout=120)
+    connection = http.client.HTTPConnection("127.0.0.1", orders["port"], timeout=600)  # a loaded machine is slow, never silent
     for number in range(orders["count"]):
         name = f"w{orders['process']}-{number}"
         document = signer.one(name, "pledge.made", WHEN, payloads.pledge(PROGRAMME, name, 1_000_000 + number))
