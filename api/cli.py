@@ -771,8 +771,8 @@ def command_verify(arguments: argparse.Namespace) -> int:
     if arguments.statement and arguments.db:
         raise LedgerError("--statement checks a statement against a BUNDLE, not --db", field="statement")
     kept = [kept_checkpoint_note(path) for path in arguments.since_checkpoint]
-    checks = [StatementCheck(read_statement(path)) for path in arguments.statement]
     policy = _witness_policy(arguments)
+    checks = [StatementCheck(read_statement(path), witness_policy=policy) for path in arguments.statement]
     bar, update = _progress("verify")
     with bar:
         if arguments.db:

@@ -11,7 +11,8 @@ the recomputed value."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+import time
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from ledger.domain.statements import StatementAccumulator
 from ledger.entry import LogEntry
 from ledger.errors import InvalidInput, LedgerError
 from ledger.verify import Verifier
+from ledger.witness_policy import WitnessPolicy, check_witnessed
 
 DOCUMENT_KEYS = frozenset({"kind", "version", "ledger", "checkpoint", "generated_at", "entries", "signature"})
 MAX_STATEMENT_BYTES = 10 * 1024 * 1024
@@ -47,6 +49,7 @@ class StatementCheck:
     verifier: Verifier | None = None
     root_at_size: bytes | None = None
     broken_at: int | None = None
+    witness_policy: WitnessPolicy | None = None  # the cosignatures its checkpoint must carry
 
     def __post_init__(self) -> None:
         checkpoint = self.statement.get("checkpoint")
@@ -86,9 +89,21 @@ class StatementCheck:
             self.problems.append(f"the statement cites checkpoint {self.size}, the bundle holds {entries} entries")
         self._check_signature()
         self._check_checkpoint()
+        self._check_witnessed()
         if not self.problems:
             self._compare()
         return not self.problems and not self.differences
+
+    def _check_witnessed(self) -> None:
+        """The checkpoint the statement stands on carries the cosignatures the policy asks for.
+        A statement is kept for years, so the cosignatures' age is not limited here."""
+        if self.witness_policy is None:
+            return
+        try:
+            check_witnessed(str(self.statement["checkpoint"].get("note", "")),
+                            replace(self.witness_policy, max_age_seconds=None), time.time())
+        except LedgerError as error:
+            self.problems.append(f"witnesses: {error.detail}")
 
     def _check_signature(self) -> None:
         signature = self.statement.get("signature")

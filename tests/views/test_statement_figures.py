@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from api.app import create_app
 from api.cli import main as amanah
-from ledger import payloads
+from ledger import payloads, signing
 from ledger.bundle import export_bundle
 from ledger.documents import sign_document
 from ledger.domain.periods import parse_period
@@ -275,3 +275,35 @@ def test_views_of_an_earlier_table_layout_are_rebuilt_from_the_log(history):
     again.run()
     assert again.dump() == expected
     again.close()
+
+
+def test_a_statement_verified_under_a_witness_policy_needs_its_checkpoint_cosigned(history, tmp_path, capsys):
+    """A company can prove later that what it was told was witnessed: under --witness/--quorum
+    the statement's own checkpoint must carry the cosignature (whatever its age)."""
+    from ledger.witness import cosign, cosigner_verifier_key, with_signature_lines
+
+    runner = ProjectionRunner(history.ledger)
+    statement = Reports(history.ledger, runner).statement(MAJU, "2025")
+    bundle = tmp_path / "bundle"
+    export_bundle(history.ledger, bundle)
+    witness_key = signing.generate()
+    name = "witness.city.example/w1"
+    policy = ["--witness", cosigner_verifier_key(name, signing.public_key_bytes(witness_key)), "--quorum", "1"]
+    plain = tmp_path / "plain.json"
+    plain.write_text(json.dumps(statement))
+    assert amanah(["verify", str(bundle), "--statement", str(plain), *policy]) == 1
+    assert f"STATEMENT FAIL {plain}: witnesses: checkpoint" in capsys.readouterr().out
+
+    note_text = statement["checkpoint"]["note"]
+    body = note_text.split("\n\n", 1)[0] + "\n"
+    cosigned_note = with_signature_lines(note_text, [cosign(body, name, witness_key, 1_700_000_000)])
+    body_fields = {key: value for key, value in statement.items() if key != "signature"}
+    body_fields["checkpoint"] = {**statement["checkpoint"], "note": cosigned_note}
+    witnessed = tmp_path / "witnessed.json"
+    witnessed.write_text(json.dumps(sign_document(body_fields, history.ledger.origin, history.world.checkpoint_key)))
+    # the bundle's own latest checkpoint has no cosignature (exit 1), but the statement's does,
+    # and its age is not held against a statement kept since
+    assert amanah(["verify", str(bundle), "--statement", str(witnessed), *policy, "--max-cosignature-age", "60"]) == 1
+    out = capsys.readouterr().out
+    assert f"STATEMENT OK {witnessed}" in out and "witnesses:" not in out
+    runner.close()
