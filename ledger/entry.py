@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from ledger.canonical import canonical_bytes, join_members, parse_json_strict
+from ledger.canonical import join_members, parse_json_strict
 from ledger.errors import InvalidInput
 
 ENTRY_FIELDS = frozenset({"envelope", "index", "recorded_at", "signature"})

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from api.importing import values
 from api.importing.plan import Column, Plan, Planned, at_midnight, first_row, parse_row, parse_settings
-from api.spreadsheets import Cell, Table
+from api.spreadsheets import Table
 from ledger import payloads
 from ledger.errors import LedgerError
 

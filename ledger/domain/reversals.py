@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from ledger import fields
 from ledger.decision import Decision
-from ledger.domain.common import dated, month, spec, worker_ref
+from ledger.domain.common import dated, month, worker_ref
 from ledger.domain.money import programme_of
 from ledger.domain.claims import find_claim
 from ledger.domain.workers import find_worker

@@ -236,13 +236,9 @@ def _check_enrol_again(worker: Worker, entry: LogEntry, unpaid_limit: int) -> No
     if current.withdrawn_on and current.withdrawn_on <= entry.payload["enrolled_on"]:
         return
     if entry.payload["enrolled_on"] > current.enrolled_on and worker.lapsed_before(
-            month_of_text(entry.payload["enrolled_on"]), current, unpaid_limit):
+            entry.payload["enrolled_on"][:7], current, unpaid_limit):
         return
     raise AlreadyExists("this NIK is enrolled already (one active membership per NIK)", field="payload.worker")
-
-
-def month_of_text(day: str) -> str:
-    return day[:7]
 
 
 def _update(decision: Decision, entry: LogEntry) -> None:

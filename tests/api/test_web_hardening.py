@@ -15,11 +15,10 @@ from sqlalchemy import update
 
 from api import tokens as token_module
 from api.app import create_app
-from ledger import payloads, signing
+from ledger import signing
 from ledger.client import public_key_b64
 from ledger.errors import InvalidInput
 from projections.render import awards_csv
-from tests.domain.conftest import PROGRAMME
 
 AUDITOR, COMPANY = "auditor-baznas", "pt-maju-bersama"
 

@@ -15,7 +15,7 @@ from ledger import payloads, personal_keys, personal_store
 from ledger.application import Ledger
 from ledger.bundle import export_bundle, verify_bundle, verify_database
 from ledger.config import Settings
-from ledger.errors import AlreadyExists, ConfigurationError, InvalidInput, RuleViolation
+from ledger.errors import ConfigurationError, InvalidInput, RuleViolation
 from ledger.personal import new_worker_reference, nik_digest
 from tests.domain.conftest import PROGRAMME, assert_refused, attempt
 from tests.integration.support import raw_database

@@ -9,7 +9,6 @@ import random
 import threading
 import time
 from collections import Counter
-from pathlib import Path
 
 from api.bench import Synthetic
 from ledger.bundle import verify_database

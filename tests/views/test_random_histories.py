@@ -8,7 +8,6 @@ import hashlib
 import json
 import tempfile
 from collections import defaultdict
-from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
