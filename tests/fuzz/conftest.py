@@ -99,8 +99,10 @@ def problem_body(response) -> dict:
     body = json.loads(data)
     assert PROBLEM_FIELDS <= set(body), body
     assert body["status"] == response.status_code and body["type"].endswith(body["code"]), body
-    for item in body.get("errors", []):
-        assert set(item) == {"field", "detail"} and all(isinstance(v, str) for v in item.values()), body
+    for item in body.get("errors", []):  # "envelope": the position of the refused envelope, when known
+        assert {"field", "detail"} <= set(item) <= {"field", "detail", "envelope"}, body
+        assert isinstance(item["field"], str) and isinstance(item["detail"], str), body
+        assert isinstance(item.get("envelope", 0), int), body
     assert "Traceback" not in json.dumps(body)
     return body
 
