@@ -21,7 +21,7 @@ from sqlalchemy import create_engine, event, select, text, update
 from sqlalchemy.engine import Connection, Engine
 
 from ledger.entry import parse_stored_entry
-from ledger.errors import LogBusy
+from ledger.errors import LogBusy, is_lock_timeout
 from ledger.private_files import private_database_file
 from projections import tables as t
 from projections.projector import Projector
@@ -140,6 +140,9 @@ class ProjectionRunner:
             try:
                 done = self._one_batch(start, target)
             except Exception as error:  # noqa: BLE001 - any failure must be kept and shown, never lost
+                if is_lock_timeout(error):  # busy, not broken: another runner holds the views' lock
+                    logger.info("views busy at entry %s (another runner is applying); the next run goes on", start)
+                    break
                 self._record_failure(start, error)
                 break
             batches += 1

@@ -307,3 +307,21 @@ def test_a_statement_verified_under_a_witness_policy_needs_its_checkpoint_cosign
     out = capsys.readouterr().out
     assert f"STATEMENT OK {witnessed}" in out and "witnesses:" not in out
     runner.close()
+
+
+def test_views_busy_with_another_runner_are_not_a_failure(history, monkeypatch):
+    """A lock wait that times out (another process is applying the same batch) stops this run
+    quietly: the views do not report a failure, and statements keep being served."""
+    import sqlite3
+
+    runner = ProjectionRunner(history.ledger)
+
+    def locked(start, target):
+        raise sqlite3.OperationalError("database is locked")
+
+    monkeypatch.setattr(runner, "_one_batch", locked)
+    assert runner.run() == 0
+    assert runner.failure() is None and runner.status()["views_error"] is None
+    monkeypatch.undo()
+    assert runner.run() > 0 and runner.failure() is None
+    runner.close()
