@@ -11,6 +11,7 @@ import weakref
 from datetime import UTC, datetime
 from typing import Any
 
+from ledger.recorders import SCHEMA_LOCK
 from ledger.witness import with_signature_lines
 
 TABLE = "witness_cosignatures"
@@ -23,6 +24,8 @@ def _run(ledger: Any, command, commit: bool) -> Any:
     table = dialect.qualify(TABLE)
     with recorder.datastore.transaction(commit=True) as cursor:
         if recorder not in _ready:
+            if dialect.name == "postgres":  # server workers start together: concurrent CREATEs collide
+                cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [SCHEMA_LOCK])
             cursor.execute(
                 f"CREATE TABLE IF NOT EXISTS {table} (tree_size {dialect.bigint_type} NOT NULL, "
                 f"witness_key TEXT NOT NULL, root {dialect.blob_type} NOT NULL, cosignature TEXT NOT NULL, "
