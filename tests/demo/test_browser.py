@@ -151,11 +151,22 @@ LAYOUT = """() => {
 
 
 @pytest.mark.parametrize("width", [1280, 390])
-def test_nothing_is_cut_or_runs_off_the_page(browser, demo_server, width):
+@pytest.mark.parametrize("reader", ["public", "company", "auditor-baznas"])
+def test_nothing_is_cut_or_runs_off_the_page(browser, demo_server, demo_home, width, reader):
     context = browser.new_context(viewport={"width": width, "height": 900})
     page = context.new_page()
     try:
         page.goto(demo_server + "/")
+        if reader != "public":
+            token = next(value for name, value in tokens(demo_home).items() if name.startswith(reader))
+            page.fill("#token", token)
+            page.click("#signin")
+            page.wait_for_load_state()
+            layout = page.evaluate(LAYOUT)
+            shot(page, f"layout-{reader}-{width}")
+            assert layout["scroll"][0] <= layout["scroll"][1], "the page scrolls sideways"
+            assert layout["cut"] == [], "elements cut their text"
+            return
         layout = page.evaluate(LAYOUT)
         shot(page, f"layout-id-{width}")
         assert layout["scroll"][0] <= layout["scroll"][1], "the page scrolls sideways"
