@@ -4,7 +4,9 @@ system's permissions are the first lock."""
 
 from __future__ import annotations
 
+import fcntl
 import os
+import sqlite3
 import stat
 from pathlib import Path
 
@@ -38,17 +40,36 @@ def private_database_file(path: Path) -> None:
     """Create the SQLite database file owner-only before SQLite opens it (SQLite gives its WAL and
     shared-memory files the database file's mode), and tighten files an older version made."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    if not path.exists():
-        # Only a missing file is opened: closing a descriptor of a database file this process
-        # has open in SQLite drops every POSIX lock the process holds on it, and a server thread
-        # writing meanwhile corrupts the database (https://www.sqlite.org/howtocorrupt.html 2.2).
+    if not path.exists() or path.stat().st_size == 0:
+        _create_in_wal_mode(path)
+    for candidate in (path, *(path.with_name(path.name + suffix) for suffix in SQLITE_COMPANIONS)):
+        if candidate.exists():
+            _tighten(candidate, OWNER_ONLY_FILE)
+
+
+def _create_in_wal_mode(path: Path) -> None:
+    """A fresh database is created and put in WAL mode by one process at a time: switching the
+    journal mode needs SQLite's exclusive lock, and processes opening a new file together
+    (server workers, separate commands) were refused "database is locked". The lock is a file of
+    its own: closing a descriptor of a database file this process has open in SQLite would drop
+    every POSIX lock the process holds on it (https://www.sqlite.org/howtocorrupt.html 2.2), so
+    only a missing file is created here, and it is opened through SQLite."""
+    lock_path = path.with_name(path.name + ".create-lock")
+    descriptor = os.open(lock_path, os.O_RDWR | os.O_CREAT, OWNER_ONLY_FILE)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
         try:
             os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, OWNER_ONLY_FILE))
         except FileExistsError:
             pass  # another process created it meanwhile
-    for candidate in (path, *(path.with_name(path.name + suffix) for suffix in SQLITE_COMPANIONS)):
-        if candidate.exists():
-            _tighten(candidate, OWNER_ONLY_FILE)
+        if path.stat().st_size == 0:
+            connection = sqlite3.connect(path, timeout=30)
+            try:
+                connection.execute("PRAGMA journal_mode=WAL")
+            finally:
+                connection.close()
+    finally:
+        os.close(descriptor)  # releases the flock
 
 
 def _tighten(path: Path, mode: int) -> None:
