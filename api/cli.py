@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from api.cli_awards import add_parser as award_parser
 from ledger import note, personal, personal_keys, signing
 from ledger.application import Ledger
 from ledger.bundle import export_bundle, kept_checkpoint_note, verify_bundle, verify_database
@@ -120,6 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
     submit.set_defaults(handler=command_submit)
 
     _import_parser(commands)
+    award_parser(commands, _passphrase_flag)
 
     checkpoint = commands.add_parser("checkpoint", help="print the latest signed checkpoint")
     checkpoint.add_argument("--sign", action="store_true", help="sign one at the current size first")

@@ -21,9 +21,11 @@ from pathlib import Path
 
 from ledger import note, payloads, personal, personal_keys, signing
 from ledger.application import Ledger
+from ledger.award_check import ranking_at
 from ledger.client import Signer, public_key_b64
 from ledger.config import Settings
 from ledger.domain.attribution import line_funders
+from ledger.domain.awards import DEFAULT_CRITERIA
 from ledger.domain.common import aggregate_uuid
 from ledger.domain.rates import default_rules, premium_for
 from ledger.domain.workers import worker_uuid
@@ -96,6 +98,7 @@ def build_demo(settings: Settings, seed: int = 2025, progress: Progress | None =
         _claims_of(world, month)
         progress(4 + number, 16)
     _corrections(world)
+    _award_decision(world)
     world.facts["witnesses"] = witness_demo(settings.home, ledger, checkpoint_key)
     progress(16, 16)
     (settings.home / "demo-facts.json").write_text(json.dumps(world.facts, indent=2) + "\n")
@@ -138,6 +141,11 @@ def _organisations(world: DemoWorld, keys_dir: Path, checkpoint_key) -> None:
                  "2025-01-03")
     world.submit("pemkot-jakarta-utara", [("company.invited", payloads.invitation(
         PROGRAMME, f"company-{number:02d}", "2025-01-03")) for number in range(1, INVITED + 1)], "2025-01-03")
+    # The city publishes how it will rank the year's contributors before the money comes in.
+    result = world.submit("pemkot-jakarta-utara", [("award.criteria_published", {
+        "year": 2025, "published_on": "2025-01-03", **DEFAULT_CRITERIA,
+        "note": "Piagam Wali Kota untuk perusahaan peserta SERTAKAN 2025"})], "2025-01-03")
+    world.facts["award_criteria_entry"] = result["first_index"]
 
 
 def _money_in(world: DemoWorld) -> list[str]:
@@ -378,6 +386,24 @@ def _corrections(world: DemoWorld) -> None:
     world.ledger.forget(f"worker:{erased['worker']}")
     world.facts.update(erased_worker=erased["worker"], reversed_receipt="rcpt-2025-dup",
                        tree_size=world.ledger.size())
+
+
+def _award_decision(world: DemoWorld) -> None:
+    """In January the city ranks 2025's contributors under its criteria at a signed checkpoint
+    and publishes its decision, signed with its own key."""
+    ledger = world.ledger
+    checkpoint = ledger.sign_checkpoint()
+    size = checkpoint["tree_size"]
+    leaves = (leaf for start in range(0, size, 1000) for _, leaf in ledger.entries(start, min(1000, size - start)))
+    awarded, reasons = ranking_at(leaves, size, 2025, DEFAULT_CRITERIA)
+    result = world.submit("pemkot-jakarta-utara", [("award.decided", {
+        "year": 2025, "criteria_entry": world.facts["award_criteria_entry"],
+        "checkpoint": {"tree_size": size, "root": checkpoint["root"]}, "decided_on": "2026-01-20",
+        "awarded": [{"rank": item.rank, "company": item.company, "tier": item.tier} for item in awarded],
+        "not_awarded": sorted(reasons)})], "2026-01-20")
+    world.facts["award_decision"] = {"entry": result["first_index"], "checkpoint": size, "awarded": len(awarded),
+                                     "first": awarded[0].company if awarded else None}
+    world.facts["tree_size"] = ledger.size()
 
 
 def demo_tokens(settings: Settings, store) -> dict[str, str]:

@@ -57,6 +57,17 @@ TEXT = {
     "views_behind": ("Tampilan tertinggal dari log", "The views are behind the log"),
     "flow": ("Aliran dana", "Money flow"), "coverage": ("Cakupan per bulan (pekerja-bulan)", "Coverage by month (worker-months)"),
     "awards": ("Daftar penerima piagam penghargaan", "Award list"), "rank": ("Peringkat", "Rank"),
+    "decided": ("Diputuskan oleh {who} pada {on}, entri #{entry} (dicatat {recorded}), menurut kriteria entri #{criteria} "
+                "pada checkpoint {size}. Tanda tangan Ed25519 (kunci {key}):",
+                "Decided by {who} on {on}, entry #{entry} (recorded {recorded}), under the criteria of entry #{criteria} "
+                "at checkpoint {size}. Ed25519 signature (key {key}):"),
+    "not_decided": ("Belum diputuskan: daftar ini dihitung menurut {source}; Pemerintah Kota belum menandatangani keputusannya.",
+                    "Not decided yet: this list is computed under {source}; the city has not signed its decision."),
+    "criteria_published": ("kriteria yang diterbitkan {who} pada {on} (entri #{entry})",
+                           "the criteria {who} published on {on} (entry #{entry})"),
+    "criteria_assumed": ("kriteria bawaan (diasumsikan; Pemerintah Kota belum menerbitkan kriterianya)",
+                         "default criteria (assumed: the city has not published its own)"),
+    "decision_differs": ("Angka saat ini berbeda dari keputusan:", "Today's figures differ from the decision:"),
     "company": ("Perusahaan", "Company"), "tier": ("Kategori", "Tier"),
     "checkpoint": ("Checkpoint bertanda tangan terbaru", "Latest signed checkpoint"),
     "verify": ("Cara memverifikasi", "How to verify"),

@@ -146,6 +146,7 @@ class Ledger(Application):
         recorded_at = datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
         decision = Decision(self._load_one, self.load_many)
         decision.premium_amounts = self._premium_amounts
+        decision.checkpoint_root = self.checkpoint_root
         try:
             return self._decide_and_save(submission, digest, first_index, recorded_at, decision)
         except BaseException:
@@ -462,6 +463,11 @@ class Ledger(Application):
         rows = self.recorder.read(lambda c, d: log_store.select_entries(c, d, start, stop))
         return [parse_stored_entry(leaf).payload["amount_rupiah"] for _, leaf in rows]
 
+    def checkpoint_root(self, size: int) -> str | None:
+        """The base64 root of the signed checkpoint of exactly `size` entries, or None."""
+        found = self.checkpoints(size, 1)
+        return found[0]["root"] if found and found[0]["tree_size"] == size else None
+
     def _load_one(self, aggregate_id: UUID) -> Any:
         cached = self.cache.get(aggregate_id)
         return cached if cached is not None else self.repository.get(aggregate_id)
@@ -490,6 +496,13 @@ class Ledger(Application):
                 aggregate = domain_event.mutate(aggregate)
             result[aggregate_id] = aggregate
         return result
+
+    def aggregate(self, aggregate_id: UUID) -> Any | None:
+        """Any aggregate as last committed, or None."""
+        try:
+            return self._load_one(aggregate_id)
+        except AggregateNotFoundError:
+            return None
 
     def organisation(self, organisation_id: str) -> Organisation | None:
         """The organisation aggregate, or None."""

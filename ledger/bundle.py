@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ledger import log_store, merkle, signing
+from ledger.award_check import check_award_decisions
 from ledger.canonical import canonical_bytes
 from ledger.checkpoint_keys import history_json
 from ledger.errors import InvalidInput, LedgerError
@@ -97,6 +98,7 @@ def _write_checkpoints(ledger: Any, path: Path, checkpoints: list[dict]) -> str:
 def _replay(ledger: Any, size: int) -> Verifier:
     """The log up to `size` replayed by the verifier's own code (organisations, keys)."""
     verifier = Verifier()
+    verifier.checkpoint_root = ledger.checkpoint_root  # the exporter trusts its own checkpoints
     for start in range(0, size, PAGE):
         for index, leaf in ledger.entries(start, min(PAGE, size - start)):
             verifier.feed(index, leaf)
@@ -166,6 +168,8 @@ def verify_bundle(directory: Path, progress: Progress = _no_progress,
     checkpoints.send(None)
     progress(fed, total)
     report = verifier.finish()
+    with (directory / "entries.jsonl").open("rb") as handle:
+        check_award_decisions(verifier, _leaves_again(handle))
     _check_organisations(directory / "organisations.json", verifier)
     _check_manifest(directory, manifest, verifier, fed)
     if witness_policy is not None:
@@ -238,6 +242,18 @@ def _read_entry_lines(handle: Any, verifier: Verifier) -> Iterator[bytes]:
         except (ValueError, LedgerError) as error:
             verifier.fail(number, "entry", f"line {number + 1} is not an entry line: {error}")
             yield line.rstrip(b"\n")
+
+
+def _leaves_again(handle: Any) -> Iterator[bytes]:
+    """The leaves once more, for a second pass; what is wrong with a line was reported already."""
+    for number, line in enumerate(handle):
+        leaf = _leaf_as_exported(line, number)
+        if leaf is None:
+            try:
+                leaf = canonical_bytes(json.loads(line)["entry"])
+            except (ValueError, LedgerError, KeyError, TypeError):
+                leaf = line.rstrip(b"\n")
+        yield leaf
 
 
 def _leaf_as_exported(line: bytes, number: int) -> bytes | None:
@@ -361,6 +377,8 @@ def verify_database(ledger: Any, progress: Progress = _no_progress,
         verifier.fail(None, "log", f"{stored} stored events but {size} log entries: an event "
                       "outside the log, or a log entry without its event")
     report = verifier.finish()
+    check_award_decisions(verifier, (leaf for start in range(0, size, PAGE)
+                                     for _, leaf in ledger.entries(start, min(PAGE, size - start))))
     check_personal_data(ledger, verifier)
     return report
 

@@ -22,6 +22,8 @@ class Decision:
         self._final_checks: dict[str, Callable[[], None]] = {}
         self.scratch: dict[str, Any] = {}  # per-submission facts, e.g. a premium batch's header
         self.premium_amounts: Callable[[int, int], list[int]] = _no_log  # set by the writer and the verifier
+        # The base64 root of the log's signed checkpoint of a size, or None (an award decision names one).
+        self.checkpoint_root: Callable[[int], str | None] = _no_checkpoints
 
     def check_at_end(self, name: str, check: Callable[[], None]) -> None:
         """Run `check` once every entry of the submission was applied (control totals)."""
@@ -75,3 +77,7 @@ class Decision:
 
 def _no_log(start: int, stop: int) -> list[int]:
     raise AssertionError("this decision cannot read premium amounts from the log")
+
+
+def _no_checkpoints(size: int) -> str | None:
+    raise AssertionError("this decision cannot read the log's checkpoints")

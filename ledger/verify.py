@@ -113,7 +113,9 @@ class Verifier:
         self.aggregates: dict[UUID, Any] = {}
         self.submissions_seen: set[tuple[str, str]] = set()
         self.open: _OpenSubmission | None = None
-        self.decision = _Replay(self._load, self._amounts)
+        self.checkpoint_roots: dict[int, str] = {}  # size -> base64 root of each good signed checkpoint
+        self.checkpoint_root: Callable[[int], str | None] = self.checkpoint_roots.get  # for award decisions
+        self.decision = self._new_decision()
         self.verified_batches: set[tuple[str, str, str]] = set()
         self.last_recorded_at = ""
         self.on_nodes: Callable[[list[tuple[int, bytes]]], None] | None = None
@@ -276,8 +278,13 @@ class Verifier:
             except LedgerError as error:
                 self.fail(current.first_index, "rules", f"submission: {error}")
             self._commit()
-        self.decision = _Replay(self._load, self._amounts)
+        self.decision = self._new_decision()
         self.open = None
+
+    def _new_decision(self) -> _Replay:
+        decision = _Replay(self._load, self._amounts)
+        decision.checkpoint_root = lambda size: self.checkpoint_root(size)
+        return decision
 
     def _commit(self) -> None:
         self.decision.pending_events()
@@ -403,6 +410,8 @@ class Verifier:
         if checkpoint.root != self.current_root():
             self.fail(size - 1, "checkpoint", f"signed root at size {size} differs from the root of "
                       "the entries (an entry was altered, or the checkpoint is for a forked history)")
+        elif checkpoint.origin == self.origin and checkpoint.size == size:
+            self.checkpoint_roots[size] = signing.b64encode(checkpoint.root)
         if stated_root is not None and stated_root != signing.b64encode(checkpoint.root):
             self.fail(size - 1, "checkpoint", f"the root stated beside checkpoint {size} is not the "
                       "root its note signs")

@@ -12,29 +12,16 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
+from ledger.domain.awards import DEFAULT_CRITERIA, AwardFigures, rank
+
 from projections import tables as t
-from projections.formatting import rupiah
 from projections.periods import parse_period
-from projections.queries import reconciliation, statement_figures
-
-DEFAULT_CRITERIA = {
-    "rank_by": "received_rupiah",  # or worker_months, premiums_funded_rupiah
-    "tiers": [  # [assumed] tier names and thresholds: the city sets its own
-        {"name": "Utama", "min_received_rupiah": 500_000_000, "min_worker_months": 0},
-        {"name": "Madya", "min_received_rupiah": 100_000_000, "min_worker_months": 0},
-        {"name": "Pratama", "min_received_rupiah": 1, "min_worker_months": 0},
-    ],
-    "exclude_unfulfilled_pledges": True,
-    "exclude_open_reconciliation": True,
-    "min_pledge_fulfilment_percent": 100,
-}
-RANK_KEYS = ("received_rupiah", "worker_months", "premiums_funded_rupiah")
-
+from projections.queries import organisation_names, reconciliation, statement_figures
 
 def award_list(connection: Connection, year: int, criteria: dict | None = None, as_of: str | None = None) -> dict:
-    """Every invited or contributing company for `year`, in one of three lists."""
+    """Every invited or contributing company for `year`, in one of three lists, ranked by the
+    one ranking rule (ledger/domain/awards.rank) under `criteria` (the defaults where None)."""
     criteria = {**DEFAULT_CRITERIA, **(criteria or {})}
-    assert criteria["rank_by"] in RANK_KEYS, criteria["rank_by"]
     period = parse_period(str(year))
     programmes = select(t.programmes.c.programme).where(t.programmes.c.year == year)
     contributors = sorted({row.company for row in connection.execute(select(t.receipts.c.company).where(
@@ -42,39 +29,31 @@ def award_list(connection: Connection, year: int, criteria: dict | None = None, 
     invited = {row.company: row.invited_on for row in connection.execute(
         select(t.invitations.c.company, t.invitations.c.invited_on).where(t.invitations.c.programme.in_(programmes)))}
     open_items = reconciliation(connection, as_of or period.last_day)
-    rows = [_row(connection, company, period, criteria, open_items, invited.get(company)) for company in contributors]
-    key = criteria["rank_by"]
-    separate = sorted((row for row in rows if row["reasons"]), key=lambda row: row["company"])
-    awarded = sorted((row for row in rows if not row["reasons"]), key=lambda row: (-row[key], row["company"]))
-    for rank, row in enumerate(awarded, 1):
-        row["rank"], row["tier"] = rank, _tier(row, criteria["tiers"])
-        del row["reasons"]
-    names = dict(connection.execute(select(t.organisations.c.organisation, t.organisations.c.legal_name)).all())
+    rows = {company: _row(connection, company, period, open_items, invited.get(company)) for company in contributors}
+    awarded, reasons = rank([row.pop("figures") for row in rows.values()], criteria)
+    listed = [{**rows[item.company], "rank": item.rank, "tier": item.tier} for item in awarded]
+    separate = [{**rows[company], "reasons": reasons[company]} for company in sorted(reasons)]
+    names = organisation_names(connection)
     absent = [{"company": company, "legal_name": names.get(company, company), "invited_on": invited[company]}
               for company in sorted(set(invited) - set(contributors))]
-    return {"year": year, "criteria": criteria, "awarded": awarded, "not_awarded": separate,
+    return {"year": year, "criteria": criteria, "awarded": listed, "not_awarded": separate,
             "invited_not_contributing": absent, "companies_invited": len(invited),
             "companies_contributing": len(rows)}
 
 
-def _row(connection: Connection, company: str, period, criteria: dict, open_items: list[dict],
-         invited_on: str | None) -> dict:
+def _row(connection: Connection, company: str, period, open_items: list[dict], invited_on: str | None) -> dict:
     figures = statement_figures(connection, company, period)
     basis, received = _award_basis(connection, company, period)
-    fulfilment = 100 if not basis else min(100, received * 100 // basis)
-    reasons = []
-    if criteria["exclude_unfulfilled_pledges"] and fulfilment < criteria["min_pledge_fulfilment_percent"]:
-        reasons.append(f"pledge not fulfilled: {rupiah(received, 'en')} received of {rupiah(basis, 'en')} "
-                       f"pledged before the programme's last month ({fulfilment}%)")
-    if criteria["exclude_open_reconciliation"]:
-        reasons += [item["detail"] for item in open_items if item["company"] == company]
+    ranked = AwardFigures(company, figures["received_rupiah"], figures["worker_months"],
+                          figures["premiums_funded_rupiah"], basis, received,
+                          tuple(item["detail"] for item in open_items if item["company"] == company))
     return {"company": company, "legal_name": figures["company"]["legal_name"], "invited_on": invited_on,
             "received_rupiah": figures["received_rupiah"], "pledged_rupiah": figures["pledged_rupiah"],
             "pledged_current_rupiah": figures["pledged_current_rupiah"], "award_pledge_basis_rupiah": basis,
-            "pledge_fulfilment_percent": fulfilment, "pledge_changes": figures["pledge_changes"],
+            "pledge_fulfilment_percent": ranked.pledge_fulfilment_percent, "pledge_changes": figures["pledge_changes"],
             "worker_months": figures["worker_months"],
             "full_year_equivalent_workers": figures["full_year_equivalent_workers"],
-            "premiums_funded_rupiah": figures["premiums_funded_rupiah"], "reasons": reasons}
+            "premiums_funded_rupiah": figures["premiums_funded_rupiah"], "figures": ranked}
 
 
 def _award_basis(connection: Connection, company: str, period) -> tuple[int, int]:
@@ -93,11 +72,3 @@ def _award_basis(connection: Connection, company: str, period) -> tuple[int, int
         basis += int(amount)
         received += int(pledge.received_rupiah)
     return basis, received
-
-
-def _tier(row: dict, tiers: list[dict]) -> str | None:
-    for tier in tiers:
-        if row["received_rupiah"] >= tier["min_received_rupiah"] and row["worker_months"] >= tier.get(
-                "min_worker_months", 0):
-            return tier["name"]
-    return None

@@ -15,6 +15,7 @@ from sqlalchemy.engine import Connection
 
 from projections import tables as t
 from projections.periods import Period
+from projections.queries import organisation_names
 
 RESTRICTED = "baznas:restricted:"
 MOVEMENTS = (  # (column, the counter-account prefix that names it, sign as reported)
@@ -32,7 +33,7 @@ def changes_in_funds(connection: Connection, period: Period) -> dict:
     movements: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(COLUMNS, 0))
     for company, column, amount in _movements(connection, period):
         movements[company][column] += amount
-    names = dict(connection.execute(select(t.organisations.c.organisation, t.organisations.c.legal_name)).all())
+    names = organisation_names(connection)
     rows = []
     for company in sorted(set(opening) | set(movements)):
         row = movements[company]

@@ -357,3 +357,8 @@ def trace_claim(connection: Connection, benefit: str, claim: str) -> dict:
                 "entry": premium.entry_index, "month": premium.month, "amount_rupiah": premium.amount_rupiah,
                 "disbursement": premium.disbursement},
             "funded_by": [{"company": s.company, "receipt": s.receipt, "amount_rupiah": s.amount_rupiah} for s in shares]}
+
+
+def organisation_names(connection: Connection) -> dict[str, str]:
+    """Every organisation's legal name by its id."""
+    return dict(connection.execute(select(t.organisations.c.organisation, t.organisations.c.legal_name)).all())

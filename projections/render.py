@@ -74,7 +74,8 @@ BREAKDOWN_FIELDS = ("worker_months", "premiums_funded_rupiah")
 MONTH_FIELDS = ("received_rupiah", "premiums_funded_rupiah", "worker_months")
 AWARD_COLUMNS = ("year", "status", "awarded", "rank", "tier", "company", "legal_name", "invited_on", "received_rupiah",
                  "pledged_rupiah", "award_pledge_basis_rupiah", "pledge_fulfilment_percent", "worker_months",
-                 "full_year_equivalent_workers", "premiums_funded_rupiah", "reasons")
+                 "full_year_equivalent_workers", "premiums_funded_rupiah", "decision_entry", "decided_by", "decided_on",
+                 "criteria_entry", "reasons")
 CLAIM_FIELDS = ("count", "total_rupiah", "amounts_rupiah")
 # A cell, or a piece of one after a separator some spreadsheet splits on (comma, semicolon in
 # Indonesian locales, tab, pipe, line break), starting with one of these is read as a formula.
@@ -146,12 +147,16 @@ def awards_csv(award_list: dict) -> str:
     separately (awarded=no, with their reasons joined by "; ")."""
     rows: list[list[object]] = [list(AWARD_COLUMNS)]
     year = award_list.get("year")
+    decision = award_list.get("decision") or {}
+    source = award_list.get("criteria_source") or {}
+    decided = {"decision_entry": decision.get("entry"), "decided_by": decision.get("signed_by"),
+               "decided_on": decision.get("on"), "criteria_entry": source.get("entry")}
     for status, awarded, entries in (("awarded", True, award_list.get("awarded") or []),
                                      ("contributed, not awarded", False, award_list.get("not_awarded") or []),
                                      ("invited, did not contribute", False,
                                       award_list.get("invited_not_contributing") or [])):
         for entry in entries:
-            values = {**entry, "year": year, "status": status, "awarded": awarded,
+            values = {**entry, **decided, "year": year, "status": status, "awarded": awarded,
                       "reasons": "; ".join(entry.get("reasons") or [])}
             rows.append([values.get(column) for column in AWARD_COLUMNS])
     return _write_csv(rows)
@@ -512,6 +517,33 @@ def _finish(pdf: _Pdf, document: dict, attachment: str, description: str) -> byt
     return bytes(pdf.output())
 
 
+def _award_decision(pdf: _Pdf, award_list: dict) -> None:
+    """Who decided the list, when, under which criteria, and the city's signature; or that the
+    city has not decided yet, and whose criteria the list was computed under."""
+    decision = award_list.get("decision")
+    source = award_list.get("criteria_source")
+    pdf.heading("Keputusan Pemerintah Kota", "The city's decision", keep_with=30)
+    if not decision:
+        criteria = (f"kriteria yang diterbitkan {source.get('legal_name')} pada {source.get('on')} (entri "
+                    f"#{source.get('entry')}) / the criteria it published (entry #{source.get('entry')})") if source \
+            else "kriteria bawaan, diasumsikan / default criteria, assumed"
+        pdf.paragraph(f"Belum diputuskan / Not decided yet. Dihitung menurut / Computed under: {criteria}.", size=8)
+        return
+    pdf.meta([("Diputuskan oleh", "Decided by", f"{decision.get('legal_name')} ({decision.get('signed_by')})"),
+              ("Tanggal keputusan", "Decided on", str(decision.get("on", ""))),
+              ("Dicatat", "Recorded", str(decision.get("recorded_at", ""))),
+              ("Entri keputusan", "Decision entry", f"#{decision.get('entry')}"),
+              ("Entri kriteria", "Criteria entry", f"#{decision.get('criteria_entry')}"),
+              ("Checkpoint", "Checkpoint", count((decision.get("checkpoint") or {}).get("tree_size", 0))),
+              ("Kunci", "Key id", str(decision.get("key_id", "")))], label_width=52)
+    pdf.mono_block("Tanda tangan Pemerintah Kota (Ed25519, base64)", "The city's signature",
+                   str(decision.get("signature", "")))
+    differences = decision.get("differences_from_current_figures") or []
+    if differences:
+        pdf.paragraph("Angka saat ini berbeda dari keputusan / Today's figures differ from the decision: "
+                      + "; ".join(differences), size=7.5, color=MUTED, height=3.6)
+
+
 def _verification(pdf: _Pdf, document: dict, attachment: str) -> None:
     """Checkpoint, how to verify, and the signature block."""
     checkpoint = document.get("checkpoint") or {}
@@ -755,16 +787,20 @@ def awards_pdf(award_list: dict) -> bytes:
                count(len(award_list.get("invited_not_contributing") or []))),
               ("Peringkat menurut", "Ranked by", " / ".join(rank_by)),
               ("Kategori", "Tiers", tiers or "–"),
-              ("Dibuat", "Generated", str(award_list.get("generated_at", "")))], label_width=74)
+              ("Dibuat", "Generated", str(award_list.get("generated_at", "")))], label_width=94)
     exclusions = []
-    if criteria.get("exclude_unfulfilled_pledges"):
-        exclusions.append("janji dana belum dipenuhi / pledge not fulfilled")
+    if criteria.get("min_pledge_fulfilment_percent"):
+        exclusions.append(f"janji dana terpenuhi kurang dari {criteria['min_pledge_fulfilment_percent']}% / pledge "
+                          f"fulfilled less than {criteria['min_pledge_fulfilment_percent']}%")
     if criteria.get("exclude_open_reconciliation"):
         exclusions.append("butir rekonsiliasi terbuka / open reconciliation item")
+    if criteria.get("excluded"):
+        exclusions.append("dikecualikan oleh Pemerintah Kota / excluded by the city")
     if exclusions:
         pdf.ln(1)
         pdf.paragraph("Dicatat terpisah bila / Listed separately when: " + "; ".join(exclusions) + ".",
                       size=7.5, color=MUTED, height=3.6)
+    _award_decision(pdf, award_list)
 
     pdf.heading("Penerima piagam", "Awarded companies", keep_with=25)
     if awarded:

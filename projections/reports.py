@@ -6,11 +6,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from ledger.documents import sign_document
+from ledger.domain.awards import DEFAULT_CRITERIA, Published, Ranked, award_uuid, criteria_of, decision_differences
+from ledger.entry import parse_stored_entry
 from ledger.errors import ConfigurationError, LedgerError
 from ledger.witness_table import cosigned
 from projections.awards import award_list
 from projections.periods import parse_period
-from projections.queries import statement_entries, statement_figures
+from projections.queries import organisation_names, statement_entries, statement_figures
 from projections.runner import ProjectionRunner
 
 
@@ -56,17 +58,68 @@ class Reports:
                                     "checkpoint": self.checkpoint(), "generated_at": _now(), **figures,
                                     "entries": entries})
 
-    def awards(self, year: int, criteria: dict | None = None) -> dict:
-        """The city's signed award list for a year."""
+    def awards(self, year: int) -> dict:
+        """The award list for a year, signed by the ledger: under the criteria of the city's
+        decision in force, else its newest published criteria, else the defaults (said so); with
+        the decision (who decided, when, its signature) and how it compares with today's figures."""
         self.runner.run()
         self.runner.require_current()
-        key = ("awards", year, repr(sorted((criteria or {}).items())), self.runner.position())
+        key = ("awards", year, self.runner.position())
         if key in self._signed:
             return self._signed[key]
+        award = self.ledger.aggregate(award_uuid(year))
+        decided = award.decisions[-1] if award is not None and award.decisions else None
+        published = _criteria_in_force(award, decided)
+        criteria = criteria_of(published.payload) if published else DEFAULT_CRITERIA
         with self.runner.engine.connect() as connection:
             listing = award_list(connection, year, criteria)
-        return self._remember(key, {"kind": "amanah/award-list", "version": 1, "ledger": self.ledger.origin,
-                                    "checkpoint": self.checkpoint(), "generated_at": _now(), **listing})
+            names = organisation_names(connection)
+        document = {"kind": "amanah/award-list", "version": 2, "ledger": self.ledger.origin,
+                    "checkpoint": self.checkpoint(), "generated_at": _now(), **listing,
+                    "criteria_source": self._provenance(published, names, "published_on"),
+                    "decision": self._decision(decided, listing, names)}
+        return self._remember(key, document)
+
+    def award_preview(self, year: int, criteria: dict | None = None) -> dict:
+        """What the award list would be now (a dry run, not signed): under `criteria` if given,
+        else the city's newest published criteria, else the defaults."""
+        self.runner.run()
+        self.runner.require_current()
+        award = self.ledger.aggregate(award_uuid(year))
+        published = award.criteria[-1] if award is not None and award.criteria else None
+        if criteria is None and published is not None:
+            criteria = criteria_of(published.payload)
+        with self.runner.engine.connect() as connection:
+            listing = award_list(connection, year, criteria)
+        checkpoint = self.checkpoint()
+        return {"kind": "amanah/award-preview", "preview": True, "year": year,
+                "checkpoint": {"tree_size": checkpoint["tree_size"], "root": checkpoint["root"]},
+                "criteria_entry": published.entry if published is not None and criteria == criteria_of(
+                    published.payload) else None, **listing}
+
+    def _provenance(self, published: Published | None, names: dict, dated: str) -> dict | None:
+        """Who signed an award event, when, and its signature as it stands in the log."""
+        if published is None:
+            return None
+        (_, leaf), = self.ledger.entries(published.entry, 1)
+        entry = parse_stored_entry(leaf)
+        return {"entry": published.entry, "signed_by": entry.actor, "legal_name": names.get(entry.actor, entry.actor),
+                "on": published.payload[dated], "recorded_at": entry.recorded_at, "key_id": entry.key_id,
+                "signature": entry.signature, "batch_root": (entry.batch or {}).get("root")}
+
+    def _decision(self, decided: Published | None, listing: dict, names: dict) -> dict | None:
+        if decided is None:
+            return None
+        payload = decided.payload
+        now = [Ranked(item["rank"], item["company"], item["tier"]) for item in listing["awarded"]]
+        reasons = {item["company"]: item["reasons"] for item in listing["not_awarded"]}
+        return {**self._provenance(decided, names, "decided_on"), "year": payload["year"],
+                "criteria_entry": payload["criteria_entry"], "checkpoint": payload["checkpoint"],
+                "awarded": [{**item, "legal_name": names.get(item["company"], item["company"])}
+                            for item in payload["awarded"]],
+                "not_awarded": payload["not_awarded"], "supersedes": payload.get("supersedes"),
+                "reason": payload.get("reason"),
+                "differences_from_current_figures": decision_differences(payload, now, reasons)}
 
     def _remember(self, key: tuple, document: dict) -> dict:
         """Sign and keep the document for this checkpoint; older checkpoints' copies go."""
@@ -75,6 +128,15 @@ class Reports:
         if len(self._signed) < 1000:
             self._signed[key] = signed
         return signed
+
+
+def _criteria_in_force(award, decided: Published | None) -> Published | None:
+    """The criteria the decision in force applied, else the newest published, else None."""
+    if award is None or not award.criteria:
+        return None
+    if decided is not None:
+        return next(item for item in award.criteria if item.entry == decided.payload["criteria_entry"])
+    return award.criteria[-1]
 
 
 def _now() -> str:

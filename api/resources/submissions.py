@@ -29,7 +29,7 @@ class Submissions(MethodView):
         if request.mimetype != "application/json":
             return problem(415, "Unsupported Media Type", "send the submission as application/json",
                            "unsupported-media-type")
-        document = parse_json_strict(_body(), "submission")
+        document = parse_json_strict(request_body(), "submission")
         with services().write_lock:
             result = services().ledger.submit(document)
         _catch_up_views(result)
@@ -47,7 +47,7 @@ def _catch_up_views(result: dict) -> None:
                          "next read or `amanah projections run`", result["first_index"], result["last_index"])
 
 
-def _body() -> bytes:
+def request_body() -> bytes:
     """The request body. Werkzeug cuts a streamed (chunked) body at MAX_CONTENT_LENGTH without
     saying so; one that reaches the limit was longer, and is refused rather than parsed in part."""
     try:

@@ -56,7 +56,7 @@ def organisation_of_kind(decision: Decision, organisation_id: str, kind: str, fi
 # was recorded, beyond a day's allowance for clocks and time zones (WIB is UTC+7).
 HAPPENED_DATES = ("pledged_on", "received_on", "made_on", "paid_on", "enrolled_on", "member_since",
                   "withdrawn_on", "incident_on", "filed_on", "complete_on", "approved_on", "rejected_on",
-                  "refunded_on", "invited_on")
+                  "refunded_on", "invited_on", "published_on", "decided_on")
 CLOCK_ALLOWANCE = timedelta(days=1)
 
 

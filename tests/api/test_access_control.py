@@ -20,6 +20,7 @@ from api import tokens as token_module
 from api.app import create_app
 from ledger import payloads, signing
 from ledger.client import Signer, public_key_b64
+from ledger.domain.awards import DEFAULT_CRITERIA
 from tests.domain.conftest import PROGRAMME
 from tests.niks import nik
 
@@ -34,6 +35,8 @@ B_SECRETS = (B, B.upper(), "pl-b-rahasia", "rc-b-rahasia", "77000000", "77.000.0
 # Every operation of the OpenAPI document: who may call it, and a concrete request for it.
 MATRIX = {
     ("get", "/api/v1/awards/{year}"): ("public", "/api/v1/awards/2025"),
+    ("get", "/api/v1/awards/{year}/preview"): ("public", "/api/v1/awards/2025/preview"),
+    ("post", "/api/v1/awards/{year}/preview"): ("city", "/api/v1/awards/2025/preview"),
     ("get", "/api/v1/checkpoint"): ("public", "/api/v1/checkpoint"),
     ("get", "/api/v1/checkpoints"): ("public", "/api/v1/checkpoints"),
     ("get", "/api/v1/health"): ("public", "/api/v1/health"),
@@ -67,6 +70,8 @@ def expected_status(rule: str, role: str, company: str) -> int:
     if role in ("auditor", "registrar"):
         return 200
     if rule == "company" and role == {A: "company A", B: "company B"}[company]:
+        return 200
+    if rule == "city" and role == "city":
         return 200
     return 403
 
@@ -123,6 +128,8 @@ def signed_pledge(client, idempotency_key: str) -> dict:
 
 
 def call(client, method: str, url: str, role: str, number: int):
+    if method == "post" and url.endswith("/preview"):
+        return client.post(url, json=DEFAULT_CRITERIA, headers=client.headers[role])
     if method == "post":
         return client.post(url, json=signed_pledge(client, f"matrix-{number}"), headers=client.headers[role])
     return client.open(url, method=method.upper(), headers=client.headers[role])

@@ -38,6 +38,18 @@ def test_twenty_one_companies_are_on_the_2025_award_list(demo_server, demo_home)
     assert raised["award_pledge_basis_rupiah"] == raised["pledged_current_rupiah"] > raised["pledged_rupiah"]
 
 
+def test_the_city_published_its_criteria_and_signed_its_decision(demo_server, demo_home):
+    awards = get(demo_server, "/api/v1/awards/2025")
+    decision, source = awards["decision"], awards["criteria_source"]
+    assert source["signed_by"] == decision["signed_by"] == "pemkot-jakarta-utara"
+    assert source["entry"] == facts(demo_home)["award_criteria_entry"] == decision["criteria_entry"]
+    assert decision["entry"] == facts(demo_home)["award_decision"]["entry"] and decision["on"] == "2026-01-20"
+    # the list the page shows today is the list the city signed
+    assert [(row["rank"], row["company"], row["tier"]) for row in awards["awarded"]] == [
+        (row["rank"], row["company"], row["tier"]) for row in decision["awarded"]]
+    assert decision["differences_from_current_figures"] == [] and decision["not_awarded"] == []
+
+
 def test_eleven_thousand_eight_hundred_sixty_workers_are_covered(demo_server):
     totals = get(demo_server, "/api/v1/totals?year=2025")
     assert totals["distinct_workers"] == 11_860

@@ -1,0 +1,95 @@
+"""`amanah verify` recomputes every award decision the city signed (docs/verifying.md).
+
+The first pass replays the rules, so each `award.decided` entry that stands names criteria in
+force and a signed checkpoint of this log. This second pass, made only when the log holds a
+decision, reads the entries up to the largest checkpoint a decision names, recomputes the
+figures of each decision's year as they stood at its checkpoint (ledger/domain/award_figures.py),
+applies the ranking rule (ledger/domain/awards.rank) under the criteria the decision cites, and
+names every company whose place differs. The entries read again are hashed again: their root at
+each checkpoint must be the one the first pass verified."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+
+from ledger import merkle, signing
+from ledger.domain.award_figures import AwardAccumulator
+from ledger.domain.awards import AwardYear, Published, criteria_of, decision_differences, rank
+from ledger.entry import entry_from_json
+from ledger.errors import LedgerError
+from ledger.verify import Verifier
+
+
+def decisions_of(verifier: Verifier) -> list[tuple[Published, Published]]:
+    """(decision, the criteria it applied) for every decision the replay accepted, in log order."""
+    found = []
+    for aggregate in verifier.aggregates.values():
+        if isinstance(aggregate, AwardYear):
+            criteria = {published.entry: published for published in aggregate.criteria}
+            found += [(decision, criteria[decision.payload["criteria_entry"]]) for decision in aggregate.decisions]
+    return sorted(found, key=lambda pair: pair[0].entry)
+
+
+def check_award_decisions(verifier: Verifier, leaves: Iterable[bytes]) -> None:
+    """Recompute each decision's ranking from `leaves` (the log's leaves from 0, in order);
+    failures go to the verifier's report."""
+    decisions = decisions_of(verifier)
+    if not decisions:
+        return
+    wanted: dict[int, set[int]] = {}
+    for decision, _ in decisions:
+        wanted.setdefault(decision.payload["checkpoint"]["tree_size"], set()).add(decision.payload["year"])
+    accumulator = AwardAccumulator({year for years in wanted.values() for year in years})
+    snapshots: dict[tuple[int, int], list] = {}
+    frontier: list = []
+    stop = max(wanted)
+    for position, leaf in enumerate(leaves):
+        if position >= stop:
+            break
+        merkle.append_nodes(frontier, position, [merkle.leaf_hash(leaf)])
+        try:
+            accumulator.feed(entry_from_json(json.loads(leaf), leaf))
+        except (LedgerError, LookupError, TypeError, ValueError) as error:
+            verifier.fail(position, "award", f"cannot recompute the award figures past entry {position}: {error!r}")
+            return
+        if position + 1 in wanted:
+            _snapshot(verifier, accumulator, frontier, position + 1, wanted[position + 1], snapshots)
+    for decision, criteria in decisions:
+        _judge(verifier, decision, criteria, snapshots)
+
+
+def _snapshot(verifier: Verifier, accumulator: AwardAccumulator, frontier: list, size: int, years: set[int],
+              snapshots: dict) -> None:
+    root = signing.b64encode(merkle.fold([digest for _, _, digest in frontier]))
+    if root != verifier.checkpoint_roots.get(size):
+        verifier.fail(size - 1, "award", f"the entries read again to recompute the award do not hash to the "
+                      f"checkpoint of size {size} verified before (was the bundle changed while verifying?)")
+        return
+    for year in years:
+        snapshots[(size, year)] = accumulator.figures(year)
+
+
+def _judge(verifier: Verifier, decision: Published, criteria: Published, snapshots: dict) -> None:
+    payload = decision.payload
+    size, year = payload["checkpoint"]["tree_size"], payload["year"]
+    figures = snapshots.get((size, year))
+    if figures is None:
+        verifier.fail(decision.entry, "award", f"the {year} award decision could not be recomputed at checkpoint "
+                      f"{size}")
+        return
+    awarded, reasons = rank(figures, criteria_of(criteria.payload))
+    for difference in decision_differences(payload, awarded, reasons):
+        verifier.fail(decision.entry, "award", f"the {year} award decision (criteria entry {criteria.entry}, "
+                      f"checkpoint {size}) differs from the ranking recomputed from the log: {difference}")
+
+
+def ranking_at(leaves: Iterable[bytes], size: int, year: int, criteria: dict) -> tuple[list, dict[str, list[str]]]:
+    """The ranking `criteria` give `year` from the first `size` leaves of the log: what the
+    city signs in a decision at that checkpoint (the verifier recomputes it the same way)."""
+    accumulator = AwardAccumulator({year})
+    for position, leaf in enumerate(leaves):
+        if position >= size:
+            break
+        accumulator.feed(entry_from_json(json.loads(leaf), leaf))
+    return rank(accumulator.figures(year), criteria)

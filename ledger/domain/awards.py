@@ -1,0 +1,323 @@
+"""The city's award for a year: the criteria it publishes, and the decision it signs.
+
+The city (kind `city`) publishes its criteria for a year as `award.criteria_published`: what
+companies are ranked by, the tiers and their thresholds, the pledge fulfilment required,
+whether open reconciliation items exclude, and companies it excludes with a reason. It may
+publish again (the newest criteria are the ones in force). It then publishes the ranking as
+`award.decided`, naming the criteria entry it applied and the signed checkpoint (tree size and
+root) whose first entries the ranking was computed from. A later decision for the same year
+must name the one it supersedes, with a reason.
+
+`rank` is the one ranking rule: the views apply it to their figures (projections/awards.py),
+and `amanah verify` applies it to figures recomputed from the log (ledger/award_check.py) and
+names any difference from what the city signed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from ledger import fields
+from ledger.decision import Decision
+from ledger.domain.common import MAX_RUPIAH, aggregate_uuid, boolean, dated, organisation_of_kind, reason, spec
+from ledger.entry import LogEntry
+from ledger.errors import AlreadyExists, InvalidInput, NotFound, RuleViolation
+from ledger.event_types import EventType, register
+
+CITY = frozenset({"city"})
+RANK_KEYS = ("received_rupiah", "worker_months", "premiums_funded_rupiah")
+MAX_TIERS = 10
+MAX_COMPANIES = 2_000
+# The criteria used where the city has published none for a year; every figure derived from
+# them says so. [assumed] tier names and thresholds: the city sets its own.
+DEFAULT_CRITERIA = {
+    "rank_by": "received_rupiah",
+    "tiers": [
+        {"name": "Utama", "min_received_rupiah": 500_000_000, "min_worker_months": 0},
+        {"name": "Madya", "min_received_rupiah": 100_000_000, "min_worker_months": 0},
+        {"name": "Pratama", "min_received_rupiah": 1, "min_worker_months": 0},
+    ],
+    "min_pledge_fulfilment_percent": 100,
+    "exclude_open_reconciliation": True,
+    "excluded": [],
+}
+CRITERIA_FIELDS = tuple(DEFAULT_CRITERIA)
+
+
+def award_uuid(year: int) -> UUID:
+    """The aggregate holding a year's criteria and decisions."""
+    return aggregate_uuid("award-year", str(year))
+
+
+# ---- the ranking rule --------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class AwardFigures:
+    """What the ranking reads about one company that contributed in the year."""
+
+    company: str
+    received_rupiah: int
+    worker_months: int
+    premiums_funded_rupiah: int
+    pledge_basis_rupiah: int  # the year's pledges as they stood before the programme's last month
+    pledge_received_rupiah: int  # received against those pledges
+    open_items: tuple[str, ...] = ()  # reconciliation items naming the company
+
+    @property
+    def pledge_fulfilment_percent(self) -> int:
+        if not self.pledge_basis_rupiah:
+            return 100
+        return min(100, self.pledge_received_rupiah * 100 // self.pledge_basis_rupiah)
+
+
+@dataclass(frozen=True)
+class Ranked:
+    rank: int
+    company: str
+    tier: str
+
+
+def rank(figures: list[AwardFigures], criteria: dict) -> tuple[list[Ranked], dict[str, list[str]]]:
+    """(the awarded companies in rank order, {company: reasons} for the others). Ties in the
+    ranked figure are broken by company id, so the same figures always give the same list."""
+    excluded = {item["company"]: item["reason"] for item in criteria["excluded"]}
+    reasons: dict[str, list[str]] = {}
+    eligible: list[tuple[AwardFigures, str]] = []
+    for company in figures:
+        why = _reasons(company, criteria, excluded)
+        tier = _tier(company, criteria["tiers"])
+        if tier is None and not why:
+            why.append("below the thresholds of every tier")
+        if why:
+            reasons[company.company] = why
+        else:
+            eligible.append((company, tier))
+    key = criteria["rank_by"]
+    eligible.sort(key=lambda item: (-getattr(item[0], key), item[0].company))
+    return [Ranked(number, company.company, tier) for number, (company, tier) in enumerate(eligible, 1)], reasons
+
+
+def _reasons(company: AwardFigures, criteria: dict, excluded: dict[str, str]) -> list[str]:
+    reasons = []
+    if company.company in excluded:
+        reasons.append(f"excluded by the city: {excluded[company.company]}")
+    if company.pledge_fulfilment_percent < criteria["min_pledge_fulfilment_percent"]:
+        reasons.append(f"pledge not fulfilled: Rp{company.pledge_received_rupiah:,} received of "
+                       f"Rp{company.pledge_basis_rupiah:,} pledged before the programme's last month "
+                       f"({company.pledge_fulfilment_percent}%)")
+    if criteria["exclude_open_reconciliation"]:
+        reasons.extend(company.open_items)
+    return reasons
+
+
+def _tier(company: AwardFigures, tiers: list[dict]) -> str | None:
+    """The first tier, in the order the criteria list them, whose thresholds the company meets."""
+    for tier in tiers:
+        if company.received_rupiah >= tier["min_received_rupiah"] \
+                and company.worker_months >= tier["min_worker_months"]:
+            return tier["name"]
+    return None
+
+
+def decision_differences(payload: dict, awarded: list[Ranked], reasons: dict[str, list[str]]) -> list[str]:
+    """Each way a decision's ranking differs from the ranking recomputed under its criteria."""
+    differences = []
+    stated = {item["company"]: item for item in payload["awarded"]}
+    recomputed = {item.company: item for item in awarded}
+    for item in awarded:
+        mine = stated.get(item.company)
+        if mine is None:
+            why = "left out" if item.company not in payload["not_awarded"] else "listed as not awarded"
+            differences.append(f"{item.company}: recomputed rank {item.rank} ({item.tier}), {why} in the decision")
+        elif (mine["rank"], mine["tier"]) != (item.rank, item.tier):
+            differences.append(f"{item.company}: decided rank {mine['rank']} ({mine['tier']}), recomputed rank "
+                               f"{item.rank} ({item.tier})")
+    for company, mine in stated.items():
+        if company not in recomputed:
+            why = "; ".join(reasons.get(company, ["it did not contribute in the year"]))
+            differences.append(f"{company}: decided rank {mine['rank']}, but not awarded when recomputed ({why})")
+    named = set(payload["not_awarded"])
+    for company in sorted(named - set(reasons)):
+        if company not in recomputed:
+            differences.append(f"{company}: listed as not awarded, but it did not contribute in the year")
+    for company in sorted(set(reasons) - named - set(stated)):
+        differences.append(f"{company}: contributed but is in neither list of the decision")
+    return differences
+
+
+# ---- payloads ----------------------------------------------------------------------------
+
+YEAR = fields.integer(2000, 2100)
+TIER_NAME = fields.text(60)
+_TIER = {"name": TIER_NAME, "min_received_rupiah": fields.integer(0, MAX_RUPIAH, " rupiah"),
+         "min_worker_months": fields.integer(0, 10**9)}
+
+
+def _list_of(check_item, maximum: int, minimum: int = 0):
+    def check(value: object, field: str) -> object:
+        if not isinstance(value, list) or not minimum <= len(value) <= maximum:
+            raise InvalidInput(f"must be a list of {minimum}..{maximum} items", field=field)
+        for position, item in enumerate(value):
+            check_item(item, f"{field}[{position}]")
+        return value
+    return check
+
+
+def _object(required: dict, optional: dict | None = None):
+    def check(value: object, field: str) -> object:
+        if not isinstance(value, dict):
+            raise InvalidInput("must be an object", field=field)
+        fields.check_payload(value, field, required, optional)
+        return value
+    return check
+
+
+def _unique(values: list, what: str, field: str) -> None:
+    seen: set = set()
+    for position, value in enumerate(values):
+        if value in seen:
+            raise InvalidInput(f"{what} {value!r} is listed twice", field=f"{field}[{position}]")
+        seen.add(value)
+
+
+CRITERIA_SPEC = {
+    "rank_by": fields.one_of(*RANK_KEYS), "tiers": _list_of(_object(_TIER), MAX_TIERS, 1),
+    "min_pledge_fulfilment_percent": fields.integer(0, 100), "exclude_open_reconciliation": boolean,
+    "excluded": _list_of(_object({"company": fields.organisation_id, "reason": reason}), MAX_COMPANIES)}
+PUBLICATION = {"year": YEAR, "published_on": fields.calendar_date}
+
+
+def check_criteria(payload: dict, where: str, published: bool = False) -> None:
+    """The criteria's fields: in an `award.criteria_published` payload (`published`), or in a
+    criteria file before a preview or a publication (its year and date may be left out)."""
+    extra = {"note": reason} if published else {**PUBLICATION, "note": reason}
+    fields.check_payload(payload, where, {**CRITERIA_SPEC, **(PUBLICATION if published else {})}, extra)
+    _unique([tier["name"] for tier in payload["tiers"]], "tier", f"{where}.tiers")
+    _unique([item["company"] for item in payload["excluded"]], "company", f"{where}.excluded")
+
+
+def _check_criteria_payload(payload: dict, where: str) -> None:
+    check_criteria(payload, where, published=True)
+
+
+def criteria_of(payload: dict) -> dict:
+    """Just the criteria from a criteria payload or file."""
+    return {name: payload[name] for name in CRITERIA_FIELDS}
+
+
+_RANKED = _object({"rank": fields.integer(1, MAX_COMPANIES), "company": fields.organisation_id, "tier": TIER_NAME})
+_CHECKPOINT = _object({"tree_size": fields.integer(1, 2**48), "root": fields.text(44)})
+
+
+def _check_decision(payload: dict, where: str) -> None:
+    fields.check_payload(payload, where, {
+        "year": YEAR, "criteria_entry": fields.integer(1, 2**48), "checkpoint": _CHECKPOINT,
+        "decided_on": fields.calendar_date, "awarded": _list_of(_RANKED, MAX_COMPANIES),
+        "not_awarded": _list_of(fields.organisation_id, MAX_COMPANIES)},
+        {"supersedes": fields.integer(1, 2**48), "reason": reason})
+    for position, item in enumerate(payload["awarded"]):
+        if item["rank"] != position + 1:
+            raise InvalidInput(f"ranks must be 1, 2, 3... in order; found {item['rank']} in place {position + 1}",
+                               field=f"{where}.awarded[{position}].rank")
+    _unique([item["company"] for item in payload["awarded"]] + payload["not_awarded"], "company", f"{where}.awarded")
+    if ("supersedes" in payload) != ("reason" in payload):
+        raise InvalidInput("a decision that supersedes another gives `supersedes` and `reason` together",
+                           field=f"{where}.{'reason' if 'supersedes' in payload else 'supersedes'}")
+
+
+# ---- the aggregate -----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Published:
+    entry: int
+    actor: str
+    payload: dict
+
+
+class AwardYear(Aggregate):
+    """A year's award: every criteria publication and decision, the newest of each in force."""
+
+    @staticmethod
+    def create_id(entry: LogEntry) -> UUID:
+        return award_uuid(entry.payload["year"])
+
+    @event("Opened")
+    def __init__(self, entry: LogEntry):
+        self.year = entry.payload["year"]
+        self.criteria: list[Published] = [Published(entry.index, entry.actor, entry.payload)]
+        self.decisions: list[Published] = []
+
+    @event("Recorded")
+    def record(self, entry: LogEntry) -> None:
+        target = self.criteria if entry.type == "award.criteria_published" else self.decisions
+        target.append(Published(entry.index, entry.actor, entry.payload))
+
+
+def _year(decision: Decision, entry: LogEntry) -> AwardYear | None:
+    return decision.get(AwardYear, award_uuid(entry.payload["year"]))
+
+
+def _publish_criteria(decision: Decision, entry: LogEntry) -> None:
+    """Excluded companies must be registered companies."""
+    for position, item in enumerate(entry.payload["excluded"]):
+        organisation_of_kind(decision, item["company"], "company", f"payload.excluded[{position}].company")
+    year = _year(decision, entry)
+    if year is None:
+        decision.add(AwardYear(entry))
+    else:
+        year.record(entry)
+
+
+def _decide(decision: Decision, entry: LogEntry) -> None:
+    """A decision applies the criteria in force to a signed checkpoint of this log."""
+    payload = entry.payload
+    year = _year(decision, entry)
+    if year is None or not year.criteria:
+        raise NotFound(f"the city has published no award criteria for {payload['year']}", field="payload.year")
+    if payload["criteria_entry"] != year.criteria[-1].entry:
+        raise RuleViolation(f"the criteria in force for {payload['year']} are entry {year.criteria[-1].entry}",
+                            field="payload.criteria_entry")
+    _check_supersedes(year, payload)
+    _check_checkpoint(decision, entry)
+    for position, item in enumerate(payload["awarded"]):
+        organisation_of_kind(decision, item["company"], "company", f"payload.awarded[{position}].company")
+    for position, company in enumerate(payload["not_awarded"]):
+        organisation_of_kind(decision, company, "company", f"payload.not_awarded[{position}]")
+    tiers = {tier["name"] for tier in year.criteria[-1].payload["tiers"]}
+    for position, item in enumerate(payload["awarded"]):
+        if item["tier"] not in tiers:
+            raise RuleViolation(f"{item['tier']!r} is not a tier of the criteria (entry {payload['criteria_entry']})",
+                                field=f"payload.awarded[{position}].tier")
+    year.record(entry)
+
+
+def _check_supersedes(year: AwardYear, payload: dict) -> None:
+    in_force = year.decisions[-1].entry if year.decisions else None
+    if in_force is None and "supersedes" in payload:
+        raise RuleViolation(f"there is no decision for {payload['year']} to supersede", field="payload.supersedes")
+    if in_force is not None and payload.get("supersedes") != in_force:
+        raise AlreadyExists(f"the award for {payload['year']} was decided at entry {in_force}: a new decision "
+                            f"names it in `supersedes`, with a reason", field="payload.supersedes")
+
+
+def _check_checkpoint(decision: Decision, entry: LogEntry) -> None:
+    checkpoint = entry.payload["checkpoint"]
+    size = checkpoint["tree_size"]
+    if size > entry.index:
+        raise RuleViolation(f"the checkpoint must be of the log before this entry ({entry.index} entries)",
+                            field="payload.checkpoint.tree_size")
+    root = decision.checkpoint_root(size)
+    if root is None:
+        raise NotFound(f"the log has no signed checkpoint of size {size}", field="payload.checkpoint.tree_size")
+    if root != checkpoint["root"]:
+        raise RuleViolation(f"the log's checkpoint of size {size} has root {root}",
+                            field="payload.checkpoint.root")
+
+
+register(EventType("award.criteria_published", CITY, _check_criteria_payload, dated(_publish_criteria),
+                   "The city publishes the criteria of its award for a year (the newest are in force)."))
+register(EventType("award.decided", CITY, _check_decision, dated(_decide),
+                   "The city's award decision: the ranked companies, the criteria entry applied, and the "
+                   "checkpoint the ranking was computed at."))
