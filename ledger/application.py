@@ -29,11 +29,12 @@ from ledger.log_store import AppendRequest, LogPositionConflict, SubmissionRecor
 from ledger.personal_keys import KeyEncryptionKey
 from ledger.organisations import GENESIS_TYPE, Organisation, organisation_uuid
 from ledger.submission import Submission, check_contents, read_submission
+from ledger.write_turn import WriteTurn
 
 import ledger.domain  # noqa: F401  (registers the domain's event types)
 
 logger = logging.getLogger(__name__)
-MAX_ATTEMPTS = 20
+MAX_ATTEMPTS = 20  # writers take turns (WriteTurn), so a lost race is rare: an append outside the turn
 BACKOFF_S = 0.005  # after the n-th lost race, wait up to n times this, so racing writers spread out
 MAX_PAGE = 1000
 ERASURE_POLL_S = 0.5
@@ -47,7 +48,9 @@ class Ledger(Application):
     def __init__(self, settings: Settings, checkpoint_key: Ed25519PrivateKey | None = None,
                  pseudonym_secret: bytes | None = None):
         self.settings = settings
-        super().__init__(settings.eventsourcing_env())
+        env = settings.eventsourcing_env()
+        super().__init__(env)
+        self.write_turn = WriteTurn(env, settings.lock_timeout_s)
         self.checkpoint_key = checkpoint_key
         self.pseudonym_secret = pseudonym_secret
         self.personal_keys = KeyEncryptionKey(settings.personal_kek_path)
@@ -75,6 +78,10 @@ class Ledger(Application):
                                  f"{'' if len(history) == 1 else ' or by a rotation'}): "
                                  f"{history[-1].verifier_key}", field="AMANAH_CHECKPOINT_KEY")
 
+    def close(self) -> None:
+        self.write_turn.close()
+        super().close()
+
     # ---- writing ------------------------------------------------------------------------
 
     def submit(self, document: object) -> dict:
@@ -93,7 +100,8 @@ class Ledger(Application):
             if attempt > 1 and (replay := self._replay(submission, digest)) is not None:
                 return replay
             try:
-                return self._store(submission, digest)
+                with self.write_turn.held():
+                    return self._store(submission, digest)
             except (LogPositionConflict, IntegrityError) as error:
                 logger.info("retrying submission %s after a concurrent write: %s",
                             submission.idempotency_key, error)

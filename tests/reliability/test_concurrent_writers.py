@@ -40,6 +40,7 @@ def test_eight_concurrent_writers_lose_nothing_and_store_nothing_twice(opened, t
         responses = [json.loads(line) for number in range(PROCESSES)
                      for line in (tmp_path / f"writer-{number}.jsonl").read_text().splitlines()]
         stored = _check_responses(responses) + _check_pairs(pairs)
+        assert sum(response["busy"] for response in responses) == 0, "writers take turns: none is told the log is busy"
         _check_tiling(stored, before, opened.ledger.size())
         report = verify_database(opened.ledger)
         assert report.ok, [str(failure) for failure in report.failures[:5]]
