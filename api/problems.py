@@ -15,14 +15,12 @@ from ledger import errors
 logger = logging.getLogger("amanah.api")
 PROBLEM_TYPE = "https://amanah.example/problems/"
 MEDIA_TYPE = "application/problem+json"
-STATUS_BY_ERROR = [  # most specific first
-    (errors.IdempotencyConflict, 409), (errors.AlreadyExists, 409), (errors.RuleViolation, 422),
-    (errors.InvalidInput, 400), (errors.ProofError, 400), (errors.BadSignature, 403),
-    (errors.UnknownKey, 403), (errors.RevokedKey, 403), (errors.UnknownActor, 403),
-    (errors.NotPermitted, 403), (errors.NotFound, 404), (errors.LedgerNotInitialised, 503),
-    (errors.LedgerAlreadyInitialised, 409), (errors.KeyFileError, 500), (errors.ConfigurationError, 500),
-    (errors.LogBusy, 503), (errors.StorageBusy, 503),
-]
+# By public base (ledger/errors.py): an error takes the status of the first of these in its MRO.
+STATUS_BY_BASE = {
+    errors.Unauthenticated: 401, errors.Forbidden: 403, errors.NotFound: 404, errors.Conflict: 409,
+    errors.RuleViolation: 422,  # well formed and signed, but against a domain rule
+    errors.Invalid: 400, errors.Busy: 503, errors.Unavailable: 503, errors.Misconfigured: 500,
+}
 
 
 class FieldErrorSchema(ma.Schema):
@@ -56,9 +54,14 @@ def problem(status: int, title: str, detail: str, code: str, field_errors: list[
     return response
 
 
+def status_of(error: errors.LedgerError) -> int:
+    """The HTTP status of a ledger error: its nearest public base's; 400 for a bare LedgerError."""
+    return next((STATUS_BY_BASE[kind] for kind in type(error).__mro__ if kind in STATUS_BY_BASE), 400)
+
+
 def from_ledger_error(error: errors.LedgerError) -> Response:
-    status = next((code for kind, code in STATUS_BY_ERROR if isinstance(error, kind)), 400)
-    if isinstance(error, (errors.LogBusy, errors.StorageBusy)):
+    status = status_of(error)
+    if isinstance(error, errors.Busy):
         return problem(status, "Service Unavailable", str(error), error.code,
                        headers={"Retry-After": str(error.retry_after_s)})
     if status >= 500:

@@ -1,4 +1,6 @@
-"""One hierarchy for every expected failure; the API maps each class to a status."""
+"""One hierarchy for every expected failure. Each error is a subclass of one public base
+(Unauthenticated, Forbidden, Invalid, NotFound, Conflict, Busy, Unavailable, Misconfigured), so a
+caller can tell what kind of failure it is and the API maps bases, not classes, to a status."""
 
 from __future__ import annotations
 
@@ -22,7 +24,60 @@ class LedgerError(Exception):
         return f"{where}{self.detail}"
 
 
-class InvalidInput(LedgerError):
+# ---- the public bases: what kind of failure, whatever the detail ------------------------------
+
+class Unauthenticated(LedgerError):
+    """Who is asking cannot be established (bearer tokens are checked, and answered 401, in api/auth.py)."""
+
+    code = "unauthenticated"
+
+
+class Forbidden(LedgerError):
+    """The request's signer is not known, not trusted, or not allowed to do this."""
+
+    code = "forbidden"
+
+
+class Invalid(LedgerError):
+    """The request is malformed or breaks a rule: sending it again unchanged will not help."""
+
+    code = "invalid"
+
+
+class NotFound(LedgerError):
+    """The thing referred to does not exist."""
+
+    code = "not-found"
+
+
+class Conflict(LedgerError):
+    """The request contradicts what is stored already."""
+
+    code = "conflict"
+
+
+class Busy(LedgerError):
+    """Nothing was stored because others held the log or the database; the same request can be
+    sent again after `retry_after_s` seconds."""
+
+    code = "busy"
+    retry_after_s = 1
+
+
+class Unavailable(LedgerError):
+    """The ledger cannot answer this yet (it has no genesis entry)."""
+
+    code = "unavailable"
+
+
+class Misconfigured(LedgerError):
+    """The set-up is wrong (a setting, a key file): an operator must fix it."""
+
+    code = "misconfigured"
+
+
+
+class InvalidInput(Invalid):
     """The submission is malformed: a missing, unknown or out-of-bounds field."""
 
     code = "invalid-input"
@@ -34,7 +89,7 @@ class CanonicalisationError(InvalidInput):
     code = "not-canonicalisable"
 
 
-class BadSignature(LedgerError):
+class BadSignature(Forbidden):
     """A signature does not verify; carries the payload that failed, like itsdangerous."""
 
     code = "bad-signature"
@@ -44,25 +99,25 @@ class BadSignature(LedgerError):
         self.payload = payload
 
 
-class UnknownKey(LedgerError):
+class UnknownKey(Forbidden):
     """The key id is not registered to the actor."""
 
     code = "unknown-key"
 
 
-class RevokedKey(LedgerError):
+class RevokedKey(Forbidden):
     """The key was registered but has been revoked."""
 
     code = "revoked-key"
 
 
-class UnknownActor(LedgerError):
+class UnknownActor(Forbidden):
     """The actor is not a registered organisation."""
 
     code = "unknown-actor"
 
 
-class NotPermitted(LedgerError):
+class NotPermitted(Forbidden):
     """The actor's kind may not emit this event type."""
 
     code = "not-permitted"
@@ -74,56 +129,50 @@ class UnknownEventType(InvalidInput):
     code = "unknown-event-type"
 
 
-class IdempotencyConflict(LedgerError):
+class IdempotencyConflict(Conflict):
     """The idempotency key was used before for a different submission."""
 
     code = "idempotency-conflict"
 
 
-class RuleViolation(LedgerError):
+class RuleViolation(Invalid):
     """The submission is well formed and signed, but breaks a domain rule."""
 
     code = "rule-violation"
 
 
-class AlreadyExists(RuleViolation):
+class AlreadyExists(Conflict, RuleViolation):
     """The thing the event would create exists already."""
 
-    code = "already-exists"
+    code = "already-exists"  # a Conflict first (MRO), still a RuleViolation to callers of the domain rules
 
 
-class NotFound(LedgerError):
-    """The thing referred to does not exist."""
-
-    code = "not-found"
-
-
-class LedgerNotInitialised(LedgerError):
+class LedgerNotInitialised(Unavailable):
     """The ledger has no genesis entry yet: run `amanah init`."""
 
     code = "not-initialised"
 
 
-class LedgerAlreadyInitialised(LedgerError):
+class LedgerAlreadyInitialised(Conflict):
     """Genesis can happen once."""
 
     code = "already-initialised"
 
 
-class ProofError(LedgerError):
+class ProofError(Invalid):
     """A proof was asked for sizes or indexes the log cannot prove."""
 
     code = "bad-proof-request"
 
 
-class LogBusy(LedgerError):
+class LogBusy(Busy):
     """Other writers kept appending first; nothing was stored, and the same request can be sent again."""
 
     code = "log-busy"
     retry_after_s = 1
 
 
-class StorageBusy(LedgerError):
+class StorageBusy(Busy):
     """The database stayed locked by another transaction longer than the lock timeout; nothing
     was stored, and the same request can be sent again."""
 
@@ -131,13 +180,13 @@ class StorageBusy(LedgerError):
     retry_after_s = 2
 
 
-class ConfigurationError(LedgerError):
+class ConfigurationError(Misconfigured):
     """A setting is missing or invalid."""
 
     code = "configuration-error"
 
 
-class KeyFileError(LedgerError):
+class KeyFileError(Misconfigured):
     """A private key file cannot be read (wrong passphrase, wrong format, missing)."""
 
     code = "key-file-error"

@@ -13,16 +13,16 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from ledger import merkle, personal_store
-from ledger.errors import LedgerError
 
 APPEND_ONLY_TABLES = ("log_entries", "log_nodes", "log_checkpoints", "submissions")
 PERSONAL_TABLES = ("person_keys", "personal_data", "worker_index", "personal_kek")
 
 
-class LogPositionConflict(LedgerError):
-    """Another writer appended first; the submission is rebuilt on the new tree and retried."""
+class LogPositionConflict(Exception):
+    """Another writer appended first; the submission is rebuilt on the new tree and retried.
 
-    code = "log-position-conflict"
+    An internal retry signal, not a LedgerError: no caller outside the append loop should see it,
+    and an `except LedgerError` must never swallow it as a refusal."""
 
 
 class Cursor(Protocol):

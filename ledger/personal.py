@@ -25,8 +25,8 @@ from typing import Any
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from ledger import personal_keys, personal_store
-from ledger.errors import ConfigurationError, InvalidInput
+from ledger import log_store, personal_keys, personal_store
+from ledger.errors import ConfigurationError, Conflict, InvalidInput
 from ledger.nik import check_nik  # noqa: F401  (personal.check_nik is the public name)
 from ledger.private_files import private_folder, write_private_file
 
@@ -152,4 +152,7 @@ def index_plain_keyed_workers(cursor: Any, dialect: Any, secret: bytes | None, p
         _, nonce, ciphertext = stored
         record = json.loads(AESGCM(data_key).decrypt(nonce, ciphertext, subject.encode()))
         pairs.append((nik_digest(secret, record["nik"]), subject.removeprefix("worker:")))
-    personal_store.index_workers(cursor, dialect, pairs)
+    try:
+        personal_store.index_workers(cursor, dialect, pairs)
+    except log_store.LogPositionConflict as error:  # the append loop's retry signal; here it is a refusal
+        raise Conflict(str(error), field="worker_index") from None

@@ -18,7 +18,7 @@ from typing import Protocol
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ledger import merkle, note, signing
-from ledger.errors import BadSignature, InvalidInput, LedgerError
+from ledger.errors import BadSignature, Invalid, InvalidInput
 
 COSIGNATURE_TYPE = b"\x04"  # the signed-note signature type of an Ed25519 cosignature/v1 key
 MAX_PROOF_LINES = 63  # tlog-witness: a client sends at most 63 consistency proof lines
@@ -27,8 +27,10 @@ MAX_TIMESTAMP = 2**63 - 1
 
 
 # ---- errors: each maps to the status tlog-witness prescribes ---------------------------------
+# They are Invalid (400) to the ledger's own API, as before; the witness app (api/witness_app.py)
+# answers each with the status tlog-witness prescribes.
 
-class UnknownLog(LedgerError):
+class UnknownLog(Invalid):
     """The checkpoint's origin is not a log this witness follows (404)."""
 
     code = "unknown-log"
@@ -40,7 +42,7 @@ class UntrustedCheckpoint(BadSignature):
     code = "untrusted-checkpoint"
 
 
-class StaleOldSize(LedgerError):
+class StaleOldSize(Invalid):
     """The old size is not the size the witness last cosigned (409, body: the witness's size)."""
 
     code = "stale-old-size"
@@ -50,7 +52,7 @@ class StaleOldSize(LedgerError):
         self.witness_size = witness_size
 
 
-class InconsistentCheckpoint(LedgerError):
+class InconsistentCheckpoint(Invalid):
     """The checkpoint does not extend what the witness saw: evidence of a fork was recorded (422,
     or 409 for a different root at the same size, as the spec says)."""
 

@@ -9,13 +9,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ledger import note
-from ledger.errors import InvalidInput, LedgerError
+from ledger.errors import Invalid, InvalidInput, LedgerError
 from ledger.witness import Cosignature, find_cosignature, parse_cosigner_key
 
 FUTURE_SKEW_S = 300  # a witness's clock may run a little ahead of the reader's
 
 
-class NotWitnessed(LedgerError):
+class NotWitnessed(Invalid):
     """A checkpoint lacks the cosignatures the reader's policy asks for."""
 
     code = "not-witnessed"
