@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import http
 import os
 
 from flask import Flask, Response, request
 from flask_smorest import Api
-from flask_smorest.utils import prepare_response
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
@@ -62,25 +60,12 @@ def _security_headers(response: Response) -> Response:
 
 
 class ProblemApi(Api):
-    """flask-smorest with every HTTP error rendered as problem+json."""
+    """flask-smorest with every HTTP error rendered, and documented, as problem+json."""
 
     ERROR_SCHEMA = problems.ProblemSchema
 
     def handle_http_exception(self, error):
         return problems.from_http_exception(error)
-
-    def _register_responses(self):
-        """Document error responses as application/problem+json, the type they are sent with
-        (flask-smorest would document its default, application/json)."""
-        for status in http.HTTPStatus:
-            response = {"description": status.phrase}
-            if status >= 400:
-                response["schema"] = self.ERROR_SCHEMA
-            prepare_response(response, self.spec, problems.MEDIA_TYPE)
-            self.spec.components.response(status.name, response, lazy=True)
-        response = {"description": "Default error response", "schema": self.ERROR_SCHEMA}
-        prepare_response(response, self.spec, problems.MEDIA_TYPE)
-        self.spec.components.response(self.DEFAULT_ERROR_RESPONSE_NAME, response, lazy=True)
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -100,6 +85,7 @@ def create_app(config: dict | None = None) -> Flask:
     settings = app.config.get("SETTINGS") or Settings.from_environment()
     app.extensions["amanah"] = Services.build(settings)
     api = ProblemApi(app)
+    problems.document_error_responses(api.spec, api.DEFAULT_ERROR_RESPONSE_NAME)
     for module in (transparency, submissions, audit, companies, awards):
         api.register_blueprint(module.blp)
     app.register_blueprint(pages.blp)

@@ -3,6 +3,7 @@ reaches a client; unexpected errors are logged with an id the client can quote."
 
 from __future__ import annotations
 
+import http
 import logging
 import uuid
 
@@ -39,6 +40,20 @@ class ProblemSchema(ma.Schema):
     instance = ma.fields.String()
     code = ma.fields.String()
     errors = ma.fields.List(ma.fields.Nested(FieldErrorSchema))
+
+
+def document_error_responses(spec, default_name: str) -> None:
+    """Document every error response as application/problem+json, the type it is sent with.
+
+    flask-smorest registers a response per status name (BAD_REQUEST, ...) and its default error
+    response lazily, as application/json; registering the same names again, lazily, through
+    apispec's public components replaces them before any operation refers to them."""
+    for status in http.HTTPStatus:
+        if status >= 400:
+            spec.components.response(status.name, {"description": status.phrase, "content": {
+                MEDIA_TYPE: {"schema": ProblemSchema}}}, lazy=True)
+    spec.components.response(default_name, {"description": "Default error response", "content": {
+        MEDIA_TYPE: {"schema": ProblemSchema}}}, lazy=True)
 
 
 def problem(status: int, title: str, detail: str, code: str, field_errors: list[dict] | None = None,
