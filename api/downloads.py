@@ -192,12 +192,6 @@ def _flatten(prefix: str, value: object, settings: list, sections: list[Section]
         settings.append((prefix, value))
 
 
-def doc(description: str) -> dict:
-    """`blp.doc` arguments for a 200 answer as JSON, CSV or XLSX."""
-    return {"responses": {"200": {"description": description, "content": {
-        "application/json": {"schema": {"type": "object"}}, "text/csv": {}, XLSX: {}}}}}
-
-
 FUND_COLUMNS = (("perusahaan", "company"), ("nama", "legal_name"), ("saldo_awal_rupiah", "opening_rupiah"),
                 ("penerimaan_rupiah", "received_rupiah"), ("bagian_amil_rupiah", "amil_rupiah"),
                 ("disalurkan_ke_bpjs_rupiah", "distributed_rupiah"), ("pengembalian_premi_rupiah", "refunded_rupiah"),

@@ -41,18 +41,6 @@ class Day(ma.fields.Date):
         return day
 
 
-def json_object(description: str) -> dict:
-    """`blp.doc` arguments for a 200 JSON object whose fields docs/api.md describes."""
-    return {"responses": {"200": {"description": description,
-                                  "content": {"application/json": {"schema": {"type": "object"}}}}}}
-
-
-def signed_document(description: str) -> dict:
-    """`blp.doc` arguments for a 200 signed document, as JSON, CSV or PDF."""
-    return {"responses": {"200": {"description": description, "content": {
-        "application/json": {"schema": {"type": "object"}}, "text/csv": {}, "application/pdf": {}}}}}
-
-
 class Strict(ma.Schema):
     class Meta:
         unknown = ma.RAISE

@@ -10,6 +10,9 @@ from flask.views import MethodView
 from api.blueprint import Blueprint
 
 from api import downloads
+from api.answers import (
+    BalancesAnswer, EntriesAnswer, FundsAnswer, JournalAnswer, ReconciliationAnswer, TraceAnswer, answer,
+)
 from api.auth import AUDITORS, require, services
 from api.schemas import (
     BalancesDownloadArgs, EntriesDownloadArgs, FundsArgs, JournalArgs, ReconciliationDownloadArgs, TraceDownloadArgs,
@@ -27,7 +30,7 @@ blp = Blueprint("audit", __name__, url_prefix="/api/v1", description="Auditors (
 
 @blp.route("/entries")
 class Entries(MethodView):
-    @blp.doc(**downloads.doc("log entries, paged, and the tree size"))
+    @answer(blp, EntriesAnswer, "log entries, paged, and the tree size", "text/csv", downloads.XLSX)
     @require(*AUDITORS)
     @blp.arguments(EntriesDownloadArgs, location="query")
     def get(self, args):
@@ -39,7 +42,7 @@ class Entries(MethodView):
 
 @blp.route("/balances")
 class Balances(MethodView):
-    @blp.doc(**downloads.doc("every account's balance and the trial balance"))
+    @answer(blp, BalancesAnswer, "every account's balance and the trial balance", "text/csv", downloads.XLSX)
     @require(*AUDITORS)
     @blp.arguments(BalancesDownloadArgs, location="query")
     def get(self, args):
@@ -54,7 +57,7 @@ class Balances(MethodView):
 
 @blp.route("/reconciliation")
 class Reconciliation(MethodView):
-    @blp.doc(**downloads.doc("items to look at and the checkpoint"))
+    @answer(blp, ReconciliationAnswer, "items to look at and the checkpoint", "text/csv", downloads.XLSX)
     @require(*AUDITORS)
     @blp.arguments(ReconciliationDownloadArgs, location="query")
     def get(self, args):
@@ -69,7 +72,8 @@ class Reconciliation(MethodView):
 
 @blp.route("/funds")
 class Funds(MethodView):
-    @blp.doc(**downloads.doc("the statement of changes in restricted funds (PSAK 109)"))
+    @answer(blp, FundsAnswer, "the statement of changes in restricted funds (PSAK 109)", "text/csv", downloads.XLSX,
+            "application/pdf")
     @require(*AUDITORS)
     @blp.arguments(FundsArgs, location="query")
     def get(self, args):
@@ -90,7 +94,8 @@ class Funds(MethodView):
 
 @blp.route("/journal")
 class Journal(MethodView):
-    @blp.doc(**downloads.doc("every posting of a period with its entry's type and actor, and the totals"))
+    @answer(blp, JournalAnswer, "every posting of a period with its entry's type and actor, and the totals",
+            "text/csv", downloads.XLSX)
     @require(*AUDITORS)
     @blp.arguments(JournalArgs, location="query")
     def get(self, args):
@@ -124,7 +129,7 @@ def _name_entries(postings: list[dict]) -> None:
 
 @blp.route("/trace/<int:index>")
 class Trace(MethodView):
-    @blp.doc(**downloads.doc("the entry with its trace forward and back"))
+    @answer(blp, TraceAnswer, "the entry with its trace forward and back", "text/csv", downloads.XLSX)
     @require(*AUDITORS)
     @blp.arguments(TraceDownloadArgs, location="query")
     def get(self, args, index):

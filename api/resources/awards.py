@@ -11,7 +11,9 @@ from api.auth import AUDITORS, require, services
 from api.negotiation import document_response
 from api.problems import problem
 from api.resources.submissions import request_body
-from api.schemas import FormatArgs, json_object, signed_document
+from api.answers import answer
+from api.schemas import FormatArgs
+from api.signed_answers import AwardPreviewAnswer, AwardsAnswer
 from ledger.canonical import parse_json_strict
 from ledger.domain.awards import check_criteria, criteria_of
 from ledger.errors import InvalidInput
@@ -22,7 +24,8 @@ MAX_CRITERIA_BYTES = 256 * 1024
 
 @blp.route("/awards/<int(min=2000, max=2100):year>")
 class Awards(MethodView):
-    @blp.doc(**signed_document("the signed award list, with the city's decision and criteria when published"))
+    @answer(blp, AwardsAnswer, "the signed award list, with the city's decision and criteria when published", "text/csv",
+            "application/pdf")
     @blp.arguments(FormatArgs, location="query")
     def get(self, args, year):
         """The signed award list of contributing companies for `year`, as JSON, CSV or PDF."""
@@ -32,13 +35,13 @@ class Awards(MethodView):
 
 @blp.route("/awards/<int(min=2000, max=2100):year>/preview")
 class AwardPreview(MethodView):
-    @blp.doc(**json_object("the award list the city's newest published criteria give now (not signed)"))
+    @answer(blp, AwardPreviewAnswer, "the award list the city's newest published criteria give now (not signed)")
     def get(self, year):
         """A dry run: the list the newest published criteria (else the defaults) would give now."""
         return services().reports.award_preview(year)
 
-    @blp.doc(requestBody={"required": True, "content": {"application/json": {"schema": {"type": "object"}}}},
-             **json_object("the award list these criteria would give now (not signed, nothing stored)"))
+    @blp.doc(requestBody={"required": True, "content": {"application/json": {"schema": {"type": "object"}}}})
+    @answer(blp, AwardPreviewAnswer, "the award list these criteria would give now (not signed, nothing stored)")
     @require("city", *AUDITORS)
     def post(self, year):
         """A dry run of criteria the city is considering: the body is the criteria object."""

@@ -8,7 +8,9 @@ from sqlalchemy import select
 
 from api.auth import AUDITORS, require, services
 from api.negotiation import document_response
-from api.schemas import CompanyTraceArgs, StatementArgs, json_object, signed_document
+from api.answers import CompanyTraceAnswer, answer
+from api.schemas import CompanyTraceArgs, StatementArgs
+from api.signed_answers import StatementAnswer
 from ledger.errors import NotFound
 from projections import tables as t
 from projections.queries import trace_receipt
@@ -18,7 +20,7 @@ blp = Blueprint("companies", __name__, url_prefix="/api/v1", description="A comp
 
 @blp.route("/companies/<string:company>/statement")
 class Statement(MethodView):
-    @blp.doc(**signed_document("the signed impact statement"))
+    @answer(blp, StatementAnswer, "the signed impact statement", "text/csv", "application/pdf")
     @require(*AUDITORS, own_company=True)
     @blp.arguments(StatementArgs, location="query")
     def get(self, args, company):
@@ -30,7 +32,7 @@ class Statement(MethodView):
 
 @blp.route("/companies/<string:company>/trace")
 class CompanyTrace(MethodView):
-    @blp.doc(**json_object("the company's receipts traced to worker-months"))
+    @answer(blp, CompanyTraceAnswer, "the company's receipts traced to worker-months")
     @require(*AUDITORS, own_company=True)
     @blp.arguments(CompanyTraceArgs, location="query")
     def get(self, args, company):

@@ -9,8 +9,9 @@ from api.blueprint import Blueprint
 from api.auth import services
 from api.schemas import (
     CheckpointArgs, CheckpointSchema, CheckpointsArgs, ConsistencyArgs, ConsistencySchema, HealthSchema,
-    InclusionArgs, ProofSchema, YearArgs, json_object,
+    InclusionArgs, ProofSchema, YearArgs,
 )
+from api.answers import CosignedCheckpointAnswer, KeysAnswer, TotalsAnswer, answer
 from ledger.checkpoint_keys import history_json
 from ledger.errors import LedgerNotInitialised
 from ledger.signing import b64encode
@@ -23,8 +24,9 @@ blp = Blueprint("transparency", __name__, url_prefix="/api/v1", description="Pub
 @blp.route("/checkpoint")
 class LatestCheckpoint(MethodView):
     @blp.arguments(CheckpointArgs, location="query")
-    @blp.doc(responses={"200": {"description": "the latest signed checkpoint (C2SP signed note)",
-                                "content": {"text/plain": {}, "application/json": {}}}})
+    @blp.response(200, CosignedCheckpointAnswer, description="the latest signed checkpoint (C2SP signed note)")
+    @blp.alt_response(200, schema={"type": "string"}, content_type="text/plain",
+                      description="the latest signed checkpoint (C2SP signed note)")
     def get(self, args):
         """The latest signed checkpoint with its witnesses' cosignature lines, as a text/plain signed
         note (or JSON with Accept or format=json)."""
@@ -54,7 +56,7 @@ class Checkpoints(MethodView):
 
 @blp.route("/keys")
 class Keys(MethodView):
-    @blp.doc(**json_object("organisations, their keys, and the checkpoint key"))
+    @answer(blp, KeysAnswer, "organisations, their keys, and the checkpoint key")
     def get(self):
         """Organisations and keys (valid by entry index); checkpoint keys and the tree sizes each signs."""
         ledger = services().ledger
@@ -109,7 +111,7 @@ class Consistency(MethodView):
 
 @blp.route("/totals")
 class Totals(MethodView):
-    @blp.doc(**json_object("programme totals and the checkpoint they stand at"))
+    @answer(blp, TotalsAnswer, "programme totals and the checkpoint they stand at")
     @blp.arguments(YearArgs, location="query")
     def get(self, args):
         """Programme totals (money, coverage, claims) with no personal data."""

@@ -15,6 +15,7 @@ import pytest
 from pypdf import PdfReader
 
 from api.app import create_app
+from api.signed_answers import AwardsAnswer
 from ledger import signing
 from ledger.domain.awards import DEFAULT_CRITERIA
 
@@ -146,6 +147,7 @@ def test_the_decision_is_shown_with_who_when_and_the_signature_in_every_format(c
     document = client.get("/api/v1/awards/2025").get_json()
     decision = document["decision"]
     assert decision["legal_name"] == CITY.upper() and decision["on"] == "2026-01-20"
+    assert not AwardsAnswer().validate(document), "the answer is as docs/openapi.json says (decision included)"
     rows = list(csv.DictReader(io.StringIO(client.get("/api/v1/awards/2025?format=csv").get_data(as_text=True))))
     assert {(row["decided_by"], row["decided_on"], row["decision_entry"]) for row in rows} == {
         (CITY, "2026-01-20", str(decision["entry"]))}
