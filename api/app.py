@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import weakref
 
 from flask import Flask, Response, request
 from flask_smorest import Api
@@ -68,6 +70,27 @@ class ProblemApi(Api):
         return problems.from_http_exception(error)
 
 
+# Apps whose Services are open, closed at interpreter exit if nobody closed them before: a process
+# that ends without close_app (a script, a test run) still releases its pools and its write-turn
+# lock cleanly. Weak, so an app dropped by its owner is not kept alive by this record.
+_OPEN_APPS: weakref.WeakSet[Flask] = weakref.WeakSet()
+
+
+def close_app(app: Flask) -> None:
+    """Close what the app's Services opened (ledger, database engines and pools, write-turn lock,
+    witness worker); closing again does nothing."""
+    _OPEN_APPS.discard(app)
+    services = app.extensions.get("amanah")
+    if services is not None:
+        services.close()
+
+
+@atexit.register
+def _close_open_apps() -> None:
+    for app in list(_OPEN_APPS):
+        close_app(app)
+
+
 def create_app(config: dict | None = None) -> Flask:
     """Build the app. `config` may carry SETTINGS (a ledger Settings) and Flask options."""
     app = Flask(__name__)
@@ -84,6 +107,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(config or {})
     settings = app.config.get("SETTINGS") or Settings.from_environment()
     app.extensions["amanah"] = Services.build(settings)
+    _OPEN_APPS.add(app)
     api = ProblemApi(app)
     problems.document_error_responses(api.spec, api.DEFAULT_ERROR_RESPONSE_NAME)
     for module in (transparency, submissions, audit, companies, awards):

@@ -12,7 +12,7 @@ import resource
 
 from gunicorn.app.base import BaseApplication
 
-from api.app import create_app
+from api.app import close_app, create_app
 from ledger.config import Settings
 
 DEFAULT_THREADS = 8
@@ -45,7 +45,15 @@ def options(bind: str, workers: int, threads: int = DEFAULT_THREADS, worker_time
             "accesslog": "-", "preload_app": False, "limit_request_line": 8190,
             # gunicorn 25.1+ opens a control socket at one shared path (~/.gunicorn/gunicorn.ctl)
             # that accepts "shutdown" from any process of the user: off.
-            "control_socket_disable": True}
+            "control_socket_disable": True, "worker_exit": close_worker_app}
+
+
+def close_worker_app(server, worker) -> None:
+    """gunicorn's worker_exit hook: a worker that ends (stopped, restarted, or recycled) closes its
+    app's pools and write-turn lock rather than leaving them to the process's end."""
+    app = getattr(worker, "wsgi", None)
+    if app is not None:
+        close_app(app)
 
 
 def connection_limit() -> int:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ledger import personal, signing
 from ledger.application import Ledger
@@ -25,6 +25,7 @@ class Services:
     sessions: SessionStore
     write_lock: threading.Lock
     witnessing: WitnessWorker | None = None  # asks the witnesses after commits, off the request path
+    closed: bool = field(default=False, init=False)
 
     @classmethod
     def build(cls, settings: Settings) -> Services:
@@ -48,6 +49,10 @@ class Services:
         self.runner.run()
 
     def close(self) -> None:
+        """Stop the witness worker, then close the engines, the views and the ledger; once."""
+        if self.closed:  # close_app, gunicorn's worker_exit and atexit may each come here
+            return
+        self.closed = True
         if self.witnessing is not None:
             self.witnessing.stop()
         self.tokens.engine.dispose()
