@@ -263,8 +263,7 @@ class CompanyTraceAnswer(Answer):
 
 
 def answer(blp, schema: type[Answer], description: str, *downloads: str):
-    """`blp.response` for a JSON answer, and `blp.alt_response` for each media type it may also be
-    downloaded as (`format=` or Accept), all under 200."""
+    """`blp.response` for a JSON answer, `blp.alt_response` for each download media type, all under 200."""
     def decorate(view):
         for media_type in downloads:
             view = blp.alt_response(200, schema=BINARY, content_type=media_type, description=description)(view)

@@ -77,8 +77,7 @@ _OPEN_APPS: weakref.WeakSet[Flask] = weakref.WeakSet()
 
 
 def close_app(app: Flask) -> None:
-    """Close what the app's Services opened (ledger, database engines and pools, write-turn lock,
-    witness worker); closing again does nothing."""
+    """Close what the app's Services opened (ledger, pools, engines, write-turn lock, witness worker), once."""
     _OPEN_APPS.discard(app)
     services = app.extensions.get("amanah")
     if services is not None:

@@ -43,11 +43,10 @@ class ProblemSchema(ma.Schema):
 
 
 def document_error_responses(spec, default_name: str) -> None:
-    """Document every error response as application/problem+json, the type it is sent with.
-
-    flask-smorest registers a response per status name (BAD_REQUEST, ...) and its default error
-    response lazily, as application/json; registering the same names again, lazily, through
-    apispec's public components replaces them before any operation refers to them."""
+    """Document every error response as application/problem+json, the type it is sent with."""
+    # flask-smorest registers a response per status name (BAD_REQUEST, ...) and its default error
+    # response lazily, as application/json; registering the same names again, lazily, through
+    # apispec's public components replaces them before any operation refers to them.
     for status in http.HTTPStatus:
         if status >= 400:
             spec.components.response(status.name, {"description": status.phrase, "content": {

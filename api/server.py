@@ -49,8 +49,9 @@ def options(bind: str, workers: int, threads: int = DEFAULT_THREADS, worker_time
 
 
 def close_worker_app(server, worker) -> None:
-    """gunicorn's worker_exit hook: a worker that ends (stopped, restarted, or recycled) closes its
-    app's pools and write-turn lock rather than leaving them to the process's end."""
+    """gunicorn's worker_exit hook: a worker that ends closes its app's pools and write-turn lock."""
+    # In the worker process the worker holds its app as `wsgi`; gunicorn also calls the hook in the
+    # arbiter for a worker already gone, which holds no app.
     app = getattr(worker, "wsgi", None)
     if app is not None:
         close_app(app)

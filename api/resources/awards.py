@@ -24,8 +24,8 @@ MAX_CRITERIA_BYTES = 256 * 1024
 
 @blp.route("/awards/<int(min=2000, max=2100):year>")
 class Awards(MethodView):
-    @answer(blp, AwardsAnswer, "the signed award list, with the city's decision and criteria when published", "text/csv",
-            "application/pdf")
+    @answer(blp, AwardsAnswer, "the signed award list, with the city's decision and criteria when published",
+            "text/csv", "application/pdf")
     @blp.arguments(FormatArgs, location="query")
     def get(self, args, year):
         """The signed award list of contributing companies for `year`, as JSON, CSV or PDF."""
