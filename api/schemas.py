@@ -8,6 +8,8 @@ from datetime import date
 import marshmallow as ma
 from marshmallow import validate
 
+from ledger.domain.awards import RANK_KEYS
+
 MAX_PAGE = 1000
 MAX_LOG_SIZE = 2**53 - 1  # beyond any log, and within the databases' 64-bit integers
 FORMATS = ("json", "csv", "pdf")
@@ -139,6 +141,30 @@ class SubmissionSchema(Strict):
     envelopes = ma.fields.List(ma.fields.Nested(EnvelopeSchema), required=True)
     signature = ma.fields.String(required=True)
     personal = ma.fields.Dict(metadata={"description": "personal fields by envelope sequence; never logged"})
+
+
+class TierSchema(Strict):
+    name = ma.fields.String(required=True)
+    min_received_rupiah = ma.fields.Integer(required=True)
+    min_worker_months = ma.fields.Integer(required=True)
+
+
+class ExclusionSchema(Strict):
+    company = ma.fields.String(required=True)
+    reason = ma.fields.String(required=True)
+
+
+class CriteriaSchema(Strict):
+    """Award criteria (docs/awards.md), checked field by field by the ledger; documents the body."""
+
+    rank_by = ma.fields.String(required=True, validate=validate.OneOf(RANK_KEYS))
+    tiers = ma.fields.List(ma.fields.Nested(TierSchema), required=True)
+    min_pledge_fulfilment_percent = ma.fields.Integer(required=True, validate=validate.Range(min=0, max=100))
+    exclude_open_reconciliation = ma.fields.Boolean(required=True)
+    excluded = ma.fields.List(ma.fields.Nested(ExclusionSchema), required=True)
+    year = ma.fields.Integer(metadata={"description": "as in a criteria file; ignored by a preview"})
+    published_on = ma.fields.String(metadata={"description": "as in a criteria file; ignored by a preview"})
+    note = ma.fields.String()
 
 
 class ProofSchema(ma.Schema):

@@ -12,7 +12,7 @@ from api.negotiation import document_response
 from api.problems import problem
 from api.resources.submissions import request_body
 from api.answers import answer
-from api.schemas import FormatArgs
+from api.schemas import CriteriaSchema, FormatArgs
 from api.signed_answers import AwardPreviewAnswer, AwardsAnswer
 from ledger.canonical import parse_json_strict
 from ledger.domain.awards import check_criteria, criteria_of
@@ -40,7 +40,7 @@ class AwardPreview(MethodView):
         """A dry run: the list the newest published criteria (else the defaults) would give now."""
         return services().reports.award_preview(year)
 
-    @blp.doc(requestBody={"required": True, "content": {"application/json": {"schema": {"type": "object"}}}})
+    @blp.doc(requestBody={"required": True, "content": {"application/json": {"schema": CriteriaSchema}}})
     @answer(blp, AwardPreviewAnswer, "the award list these criteria would give now (not signed, nothing stored)")
     @require("city", *AUDITORS)
     def post(self, year):
