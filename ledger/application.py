@@ -14,15 +14,15 @@ from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError, StoredEvent
 
-from ledger import log_store, merkle, note, personal, personal_store, signing
+from ledger import authorisation, log_store, merkle, note, personal, personal_store, signing
 from ledger.config import Settings
 from ledger.cache import AggregateCache
 from ledger.checkpoint_keys import ROTATION_TYPE, Keyring, verifier_key_of
 from ledger.decision import Decision
 from ledger.entry import LogEntry, build_entry, parse_entry, parse_stored_entry
 from ledger.errors import (
-    BadSignature, ConfigurationError, IdempotencyConflict, InvalidInput, LedgerAlreadyInitialised,
-    LedgerError, LedgerNotInitialised, LogBusy, NotPermitted, ProofError, UnknownActor, UnknownKey,
+    BadSignature, ConfigurationError, IdempotencyConflict, InvalidInput, LedgerError, LedgerNotInitialised,
+    LogBusy, NotPermitted, ProofError,
 )
 from ledger.event_types import lookup
 from ledger.log_store import AppendRequest, LogPositionConflict, SubmissionRecord, submission_digest
@@ -122,13 +122,7 @@ class Ledger(Application):
             if first_type == GENESIS_TYPE:
                 return None
             raise LedgerNotInitialised("the ledger has no genesis entry yet; run `amanah init`")
-        organisation = self.organisation(actor)
-        if organisation is None:
-            raise UnknownActor(f"{actor!r} is not a registered organisation", field="envelopes[0].actor")
-        record = organisation.keys.get(key_id)
-        if record is None:
-            raise UnknownKey(f"key {key_id} is not registered to {actor}", field="envelopes[0].key_id")
-        return record.public_key
+        return authorisation.registered_key(self.organisation(actor), actor, key_id, "envelopes[0].").public_key
 
     def _replay(self, submission: Submission, digest: str) -> dict | None:
         """The stored result of this very submission, None if its key is unused, or a conflict.
@@ -139,8 +133,8 @@ class Ledger(Application):
             return None
         if record.digest != digest:
             if self.size() > 0:  # a revoked key learns nothing either
-                organisation = self.organisation(submission.actor)
-                organisation.signing_key(submission.key_id, self.size(), "envelopes[0].key_id")
+                authorisation.signer_key(self.organisation(submission.actor), submission.actor,
+                                         submission.key_id, self.size(), "envelopes[0].")
             raise IdempotencyConflict(
                 f"idempotency key {submission.idempotency_key!r} of {submission.actor} was used "
                 f"for a different submission (entries {record.first_index}.."
@@ -180,7 +174,8 @@ class Ledger(Application):
                 raise
             if envelope["type"] in ("key.revoked", "key.rotated") and position < len(submission.envelopes) - 1:
                 signer = decision.get(Organisation, organisation_uuid(submission.actor))
-                signer.signing_key(submission.key_id, entry.index + 1, f"envelopes[{position + 1}].key_id")
+                authorisation.signer_key(signer, submission.actor, submission.key_id, entry.index + 1,
+                                         f"envelopes[{position + 1}].")
         decision.finish()
         checkpoint_key = self._checkpoint_key_after(submission, decision)
         events = decision.pending_events()
@@ -196,40 +191,16 @@ class Ledger(Application):
         return self._result(record, replayed=False)
 
     def _authorise(self, submission: Submission, first_index: int, decision: Decision) -> None:
-        """Signature, key validity and permission, before anything is applied."""
-        types = [envelope["type"] for envelope in submission.envelopes]
-        if GENESIS_TYPE in types:
-            self._authorise_genesis(submission, first_index)
-            return
-        if first_index == 0:
+        """Signature, key validity and permission (ledger/authorisation.py), before anything is applied."""
+        genesis = any(envelope["type"] == GENESIS_TYPE for envelope in submission.envelopes)
+        if first_index == 0 and not genesis:
             raise LedgerNotInitialised("the ledger has no genesis entry yet; run `amanah init`")
-        organisation = decision.get(Organisation, organisation_uuid(submission.actor))
-        if organisation is None:
-            raise UnknownActor(f"{submission.actor!r} is not a registered organisation",
-                               field="envelopes[0].actor")
-        key = organisation.signing_key(submission.key_id, first_index, "envelopes[0].key_id")
-        signing.verify(key.public_key, submission.signature, submission.signed_message)
-        for position, envelope in enumerate(submission.envelopes):
-            event_type = lookup(envelope["type"], f"envelopes[{position}].type")
-            if organisation.kind not in event_type.emitters:
-                raise NotPermitted(f"a {organisation.kind} may not emit {event_type.name}",
-                                   field=f"envelopes[{position}].type")
-
-    def _authorise_genesis(self, submission: Submission, first_index: int) -> None:
-        if first_index != 0:
-            raise LedgerAlreadyInitialised("the ledger was created already", field="envelopes[0].type")
-        if len(submission.envelopes) != 1:
-            raise NotPermitted("genesis is a submission of its own", field="envelopes")
-        envelope = submission.envelopes[0]
-        if envelope["payload"]["organisation"] != submission.actor:
-            raise NotPermitted("genesis is signed by the registrar it registers", field="envelopes[0].actor")
-        public = signing.b64decode(envelope["payload"]["public_key"], "envelopes[0].payload.public_key")
-        if signing.key_id(public) != submission.key_id:
-            raise UnknownKey("genesis must be signed with the registrar key it declares",
-                             field="envelopes[0].key_id")
+        signer = None if genesis else decision.get(Organisation, organisation_uuid(submission.actor))
+        public = authorisation.authorise(signer, submission.actor, submission.key_id, first_index,
+                                         submission.envelopes)
         signing.verify(public, submission.signature, submission.signed_message)
-        if self.checkpoint_key is not None:
-            declared = envelope["payload"]["checkpoint_key"]
+        if genesis and self.checkpoint_key is not None:
+            declared = submission.envelopes[0]["payload"]["checkpoint_key"]
             mine = note.verifier_key(self.origin, signing.public_key_bytes(self.checkpoint_key))
             if declared != mine:
                 raise BadSignature("genesis must declare this server's checkpoint key",

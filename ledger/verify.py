@@ -16,7 +16,7 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 
-from ledger import merkle, note, signing
+from ledger import authorisation, merkle, note, signing
 from ledger.checkpoint_keys import ROTATION_TYPE
 from ledger.decision import Decision
 from ledger.domain.postings import Posting, is_balanced, postings
@@ -308,29 +308,23 @@ class Verifier:
             self.fail(position, "signature", str(error))
 
     def _signing_key(self, position: int, entry: LogEntry) -> bytes:
+        """The key the writer required (ledger/authorisation.py): genesis's own, else the actor's."""
         if position == 0 and entry.type == GENESIS_TYPE:
-            public = signing.b64decode(entry.payload.get("public_key"), "payload.public_key", 32)
-            if signing.key_id(public) != entry.key_id:
-                raise LedgerError("genesis is not signed with the key it declares", field="key_id")
-            return public
+            return authorisation.genesis_key(entry.payload, entry.actor, entry.key_id)
         organisation = self.aggregates.get(organisation_uuid(entry.actor))
-        if not isinstance(organisation, Organisation):
-            raise LedgerError(f"{entry.actor!r} was not a registered organisation", field="actor")
-        return organisation.signing_key(entry.key_id, position, "key_id").public_key
+        signer = organisation if isinstance(organisation, Organisation) else None
+        return authorisation.signer_key(signer, entry.actor, entry.key_id, position).public_key
 
     def _apply(self, position: int, entry: LogEntry, payload_error: str | None) -> None:
         """Re-check permission, payload and the domain rules by applying the entry again."""
         try:
             event_type = lookup(entry.type, "type")
-            if position == 0 and entry.type == GENESIS_TYPE:
+            if entry.type == GENESIS_TYPE:
+                authorisation.genesis_first(position, "type")
                 kind = "registrar"
             else:
-                organisation = self.aggregates.get(organisation_uuid(entry.actor))
-                kind = getattr(organisation, "kind", None)
-                if entry.type == GENESIS_TYPE:
-                    raise LedgerError("genesis may only be entry 0", field="type")
-            if kind not in event_type.emitters:
-                raise LedgerError(f"a {kind} may not emit {entry.type}", field="type")
+                kind = getattr(self.aggregates.get(organisation_uuid(entry.actor)), "kind", None)
+            authorisation.permit(kind, entry.type, "type")
             if payload_error is None:
                 event_type.apply(self.decision, entry)  # committed when the submission closes
                 self.decision.drop_events()
