@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from ledger import fields
 from ledger.decision import Decision
+from ledger.domain.batch_work import lines_of
 from ledger.domain.common import dated, month, worker_ref
 from ledger.domain.money import programme_of
 from ledger.domain.claims import find_claim
@@ -104,10 +105,8 @@ def _exists(state: object, what: str) -> None:
 
 
 def _reverse_premium(decision: Decision, entry: LogEntry) -> None:
-    work = decision.scratch.get("premium_header")
-    if work is None or not work.refund:
-        raise InvalidInput("premium reversals follow a premium.refund header in the same submission",
-                           field="payload.reverses")
+    work = lines_of(decision.premium_batch, None, True,
+                    "premium reversals follow a premium.refund header in the same submission", "payload.reverses")
     worker = _referenced_worker(decision, entry)
     paid = worker.paid.get(entry.payload["reference"]["month"])
     if paid is None or not paid.live or paid.programme != entry.payload["programme"]:
@@ -117,8 +116,7 @@ def _reverse_premium(decision: Decision, entry: LogEntry) -> None:
     if paid.disbursement != work.disbursement:
         raise RuleViolation("the premium was charged to another disbursement than the refund's",
                             field="payload.reference")
-    work.lines += 1
-    work.total_rupiah += paid.amount_rupiah
+    work.add_line(paid.amount_rupiah)
     worker.record(entry)
 
 

@@ -17,6 +17,7 @@ from eventsourcing.domain import Aggregate, event
 from ledger import fields
 from ledger.decision import Decision
 from ledger.domain.attribution import Share, line_funders
+from ledger.domain.batch_work import lines_of
 from ledger.domain.claims_state import ClaimState
 from ledger.domain.common import (
     aggregate_uuid, boolean, dated, month, not_before, reason, rupiah, spec, worker_ref,
@@ -267,10 +268,8 @@ def _withdraw(decision: Decision, entry: LogEntry) -> None:
 
 def _pay(decision: Decision, entry: LogEntry) -> None:
     payload = entry.payload
-    work = decision.scratch.get("premium_header")
-    if work is None or work.refund or work.batch != payload["batch"]:
-        raise InvalidInput("premium lines follow their batch header in the same submission",
-                           field="payload.batch")
+    work = lines_of(decision.premium_batch, payload["batch"], False,
+                    "premium lines follow their batch header in the same submission", "payload.batch")
     for name in ("programme", "disbursement", "month", "paid_on"):
         if payload[name] != getattr(work, name):
             raise RuleViolation(f"differs from the batch header's {name}", field=f"payload.{name}")
@@ -284,11 +283,7 @@ def _pay(decision: Decision, entry: LogEntry) -> None:
         if payload[name] != getattr(expected, name):
             raise RuleViolation(f"must be Rp{getattr(expected, name):,} under the rate table for this "
                                 "worker's bracket, category and month", field=f"payload.{name}")
-    work.lines += 1
-    work.total_rupiah += payload["amount_rupiah"]
-    if work.total_rupiah > work.promised_total_rupiah:
-        raise RuleViolation(f"the lines exceed the header's total of Rp{work.promised_total_rupiah:,}",
-                            field="payload.amount_rupiah")
+    work.add_line(payload["amount_rupiah"], "payload.amount_rupiah")
     worker.record(entry)
 
 
