@@ -18,7 +18,7 @@ from ledger import fields
 from ledger.decision import Decision
 from ledger.domain.attribution import Share, line_funders
 from ledger.domain.batch_work import lines_of
-from ledger.domain.claims_state import ClaimState
+from ledger.domain.claims_state import ClaimState, next_claim_state
 from ledger.domain.common import (
     aggregate_uuid, boolean, dated, month, not_before, reason, rupiah, spec, worker_ref,
 )
@@ -93,7 +93,7 @@ class Worker(Aggregate):
     @event("Recorded")
     def record(self, entry: LogEntry) -> None:
         """Apply an already-checked worker event."""
-        _WORKER_MUTATORS[entry.type](self, entry)
+        _mutate(self, entry)
 
     @property
     def died_on(self) -> str | None:
@@ -157,30 +157,36 @@ def _refunded(worker: Worker, entry: LogEntry) -> None:
     worker.paid[entry.payload["month"]].refunded_at = entry.index
 
 
-def _reversed(worker: Worker, entry: LogEntry) -> None:
-    payload = entry.payload
-    kind = payload["reverses"]
-    if kind == "premium.paid":
-        worker.paid[payload["reference"]["month"]].reversed = True
-    elif kind == "worker.enrolled":
-        worker.memberships[payload["programme"]].reversed = True
-    else:
-        worker.death_claim.reverse(entry)
+def _premium_reversed(worker: Worker, entry: LogEntry) -> None:
+    worker.paid[entry.payload["reference"]["month"]].reversed = True
+
+
+def _enrolment_reversed(worker: Worker, entry: LogEntry) -> None:
+    worker.memberships[entry.payload["programme"]].reversed = True
 
 
 def _claim_event(worker: Worker, entry: LogEntry) -> None:
-    if entry.type == "claim.filed":
-        worker.death_claim = ClaimState.filed(entry)
-    else:
-        worker.death_claim.record(entry)
+    worker.death_claim = next_claim_state(worker.death_claim, entry)
 
 
 _WORKER_MUTATORS = {
     "worker.enrolled": _enrolled, "worker.updated": _updated, "worker.withdrawn": _withdrawn,
-    "premium.paid": _paid, "premium.refunded": _refunded, "entry.reversed": _reversed,
+    "premium.paid": _paid, "premium.refunded": _refunded,
     "claim.filed": _claim_event, "claim.approved": _claim_event, "claim.paid": _claim_event,
     "claim.rejected": _claim_event,
 }
+# What `entry.reversed` undoes on a worker, by the type it reverses (the rules: reversals.py).
+_WORKER_REVERSALS = {
+    "premium.paid": _premium_reversed, "worker.enrolled": _enrolment_reversed,
+    "claim.approved": _claim_event, "claim.paid": _claim_event,
+}
+
+
+def _mutate(worker: Worker, entry: LogEntry) -> None:
+    if entry.type == "entry.reversed":
+        _WORKER_REVERSALS[entry.payload["reverses"]](worker, entry)
+    else:
+        _WORKER_MUTATORS[entry.type](worker, entry)
 
 
 # ---- rules -----------------------------------------------------------------------------------
