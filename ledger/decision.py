@@ -6,8 +6,6 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError
-
 if TYPE_CHECKING:
     from ledger.domain.batch_work import PremiumBatchWork
 
@@ -15,9 +13,10 @@ A = TypeVar("A")
 
 
 class Decision:
-    """What applying a submission's entries changes; handlers call `get` and `add`."""
+    """What applying a submission's entries changes; handlers call `get` and `add`. `load`
+    returns an aggregate as last stored, or None: a decision needs no storage of its own."""
 
-    def __init__(self, load: Callable[[UUID], Any], load_many: Callable[[list[UUID]], dict[UUID, Any]] | None = None):
+    def __init__(self, load: Callable[[UUID], Any | None], load_many: Callable[[list[UUID]], dict[UUID, Any]] | None = None):
         self._load = load
         self._load_many = load_many
         self._aggregates: dict[UUID, Any] = {}
@@ -49,10 +48,10 @@ class Decision:
         if aggregate_id in self._missing:
             return None
         if aggregate_id not in self._aggregates:
-            try:
-                self._aggregates[aggregate_id] = self._load(aggregate_id)
-            except AggregateNotFoundError:
+            loaded = self._load(aggregate_id)
+            if loaded is None:
                 return None
+            self._aggregates[aggregate_id] = loaded
         aggregate = self._aggregates[aggregate_id]
         assert isinstance(aggregate, aggregate_class), (aggregate_id, aggregate_class)
         return aggregate

@@ -14,20 +14,17 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError
-
 from ledger import authorisation, merkle, note, signing
 from ledger.checkpoint_keys import ROTATION_TYPE
 from ledger.decision import Decision
 from ledger.domain.postings import Posting, is_balanced, postings
 from ledger.entry import LogEntry, entry_from_json
 from ledger.errors import LedgerError
-from ledger.event_types import lookup
 from ledger.organisations import GENESIS_TYPE, Organisation, organisation_uuid
 from ledger.parallel import prechecked_in_parallel
 from ledger.precheck import Precheck, precheck
 
-import ledger.domain  # noqa: F401  (registers the domain's event types)
+from ledger.domain import kernel  # the rules; importing it registers the domain's event types
 
 MAX_FAILURES_KEPT = 1000
 PREMIUM_POSTINGS = ("coverage:premiums", "bpjs:premium_fund")  # debit, credit of premium.paid
@@ -318,7 +315,6 @@ class Verifier:
     def _apply(self, position: int, entry: LogEntry, payload_error: str | None) -> None:
         """Re-check permission, payload and the domain rules by applying the entry again."""
         try:
-            event_type = lookup(entry.type, "type")
             if entry.type == GENESIS_TYPE:
                 authorisation.genesis_first(position, "type")
                 kind = "registrar"
@@ -326,7 +322,7 @@ class Verifier:
                 kind = getattr(self.aggregates.get(organisation_uuid(entry.actor)), "kind", None)
             authorisation.permit(kind, entry.type, "type")
             if payload_error is None:
-                event_type.apply(self.decision, entry)  # committed when the submission closes
+                kernel.apply_entry(self.decision, entry)  # committed when the submission closes
                 self.decision.drop_events()
         except LedgerError as error:
             payload_error = f"{entry.type}: {error}"
@@ -372,11 +368,8 @@ class Verifier:
     def _amounts(self, start: int, stop: int) -> list[int]:
         return list(self.premium_amounts[start:stop])
 
-    def _load(self, aggregate_id: UUID) -> Any:
-        try:
-            return self.aggregates[aggregate_id]
-        except KeyError:
-            raise AggregateNotFoundError(aggregate_id) from None
+    def _load(self, aggregate_id: UUID) -> Any | None:
+        return self.aggregates.get(aggregate_id)
 
     # ---- checkpoints ---------------------------------------------------------------------
 
