@@ -14,24 +14,25 @@ from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError, StoredEvent
 
-from ledger import log_store, merkle, note, personal, personal_store, signing
+from ledger import (
+    authorisation, log_store, merkle, note, personal, personal_rules, personal_store, signing,
+)
 from ledger.config import Settings
 from ledger.cache import AggregateCache
 from ledger.checkpoint_keys import ROTATION_TYPE, Keyring, verifier_key_of
 from ledger.decision import Decision
-from ledger.entry import LogEntry, build_entry, parse_entry, parse_stored_entry
+from ledger.entry import LogEntry, parse_entry, parse_stored_entry
 from ledger.errors import (
-    BadSignature, ConfigurationError, IdempotencyConflict, InvalidInput, LedgerAlreadyInitialised,
-    LedgerError, LedgerNotInitialised, LogBusy, NotPermitted, ProofError, UnknownActor, UnknownKey,
+    BadSignature, ConfigurationError, IdempotencyConflict, LedgerError, LedgerNotInitialised,
+    LogBusy, NotPermitted, ProofError,
 )
-from ledger.event_types import lookup
 from ledger.log_store import AppendRequest, LogPositionConflict, SubmissionRecord, submission_digest
 from ledger.personal_keys import KeyEncryptionKey
 from ledger.organisations import GENESIS_TYPE, Organisation, organisation_uuid
 from ledger.submission import Submission, check_contents, read_submission
 from ledger.write_turn import WriteTurn
 
-import ledger.domain  # noqa: F401  (registers the domain's event types)
+from ledger.domain import kernel  # the rules; importing it registers the domain's event types
 
 logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 20  # writers take turns (WriteTurn), so a lost race is rare: an append outside the turn
@@ -122,13 +123,7 @@ class Ledger(Application):
             if first_type == GENESIS_TYPE:
                 return None
             raise LedgerNotInitialised("the ledger has no genesis entry yet; run `amanah init`")
-        organisation = self.organisation(actor)
-        if organisation is None:
-            raise UnknownActor(f"{actor!r} is not a registered organisation", field="envelopes[0].actor")
-        record = organisation.keys.get(key_id)
-        if record is None:
-            raise UnknownKey(f"key {key_id} is not registered to {actor}", field="envelopes[0].key_id")
-        return record.public_key
+        return authorisation.registered_key(self.organisation(actor), actor, key_id, "envelopes[0].").public_key
 
     def _replay(self, submission: Submission, digest: str) -> dict | None:
         """The stored result of this very submission, None if its key is unused, or a conflict.
@@ -139,8 +134,8 @@ class Ledger(Application):
             return None
         if record.digest != digest:
             if self.size() > 0:  # a revoked key learns nothing either
-                organisation = self.organisation(submission.actor)
-                organisation.signing_key(submission.key_id, self.size(), "envelopes[0].key_id")
+                authorisation.signer_key(self.organisation(submission.actor), submission.actor,
+                                         submission.key_id, self.size(), "envelopes[0].")
             raise IdempotencyConflict(
                 f"idempotency key {submission.idempotency_key!r} of {submission.actor} was used "
                 f"for a different submission (entries {record.first_index}.."
@@ -152,7 +147,7 @@ class Ledger(Application):
         first_index = self.size()
         self.cache.sync(first_index)
         recorded_at = datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
-        decision = Decision(self._load_one, self.load_many)
+        decision = Decision(self.aggregate, self.load_many)
         decision.premium_amounts = self._premium_amounts
         decision.checkpoint_root = self.checkpoint_root
         try:
@@ -163,25 +158,8 @@ class Ledger(Application):
 
     def _decide_and_save(self, submission: Submission, digest: str, first_index: int, recorded_at: str,
                          decision: Decision) -> dict:
-        self._authorise(submission, first_index, decision)
-        decision.prefetch([aggregate_id for envelope in submission.envelopes
-                           for aggregate_id in _touched(envelope)])
-        for position, envelope in enumerate(submission.envelopes):
-            event_type = lookup(envelope["type"], f"envelopes[{position}].type")
-            entry = build_entry(first_index + position, recorded_at, envelope,
-                                submission.envelope_bytes[position],
-                                signing.b64encode(submission.signature),
-                                submission.batch_proof(position))
-            try:
-                event_type.apply(decision, entry)
-            except LedgerError as error:
-                if error.index is None:
-                    error.index = position  # which envelope of the submission (the importer names its row)
-                raise
-            if envelope["type"] in ("key.revoked", "key.rotated") and position < len(submission.envelopes) - 1:
-                signer = decision.get(Organisation, organisation_uuid(submission.actor))
-                signer.signing_key(submission.key_id, entry.index + 1, f"envelopes[{position + 1}].key_id")
-        decision.finish()
+        kernel.decide(decision, submission, first_index, recorded_at)
+        self._check_genesis_checkpoint_key(submission)
         checkpoint_key = self._checkpoint_key_after(submission, decision)
         events = decision.pending_events()
         assert [event.entry.index for event in events] == list(
@@ -195,97 +173,29 @@ class Ledger(Application):
         self.checkpoint_key = checkpoint_key or self.checkpoint_key
         return self._result(record, replayed=False)
 
-    def _authorise(self, submission: Submission, first_index: int, decision: Decision) -> None:
-        """Signature, key validity and permission, before anything is applied."""
-        types = [envelope["type"] for envelope in submission.envelopes]
-        if GENESIS_TYPE in types:
-            self._authorise_genesis(submission, first_index)
+    def _check_genesis_checkpoint_key(self, submission: Submission) -> None:
+        """Genesis must declare the checkpoint key this server signs with, if it signs."""
+        if self.checkpoint_key is None or submission.envelopes[0]["type"] != GENESIS_TYPE:
             return
-        if first_index == 0:
-            raise LedgerNotInitialised("the ledger has no genesis entry yet; run `amanah init`")
-        organisation = decision.get(Organisation, organisation_uuid(submission.actor))
-        if organisation is None:
-            raise UnknownActor(f"{submission.actor!r} is not a registered organisation",
-                               field="envelopes[0].actor")
-        key = organisation.signing_key(submission.key_id, first_index, "envelopes[0].key_id")
-        signing.verify(key.public_key, submission.signature, submission.signed_message)
-        for position, envelope in enumerate(submission.envelopes):
-            event_type = lookup(envelope["type"], f"envelopes[{position}].type")
-            if organisation.kind not in event_type.emitters:
-                raise NotPermitted(f"a {organisation.kind} may not emit {event_type.name}",
-                                   field=f"envelopes[{position}].type")
-
-    def _authorise_genesis(self, submission: Submission, first_index: int) -> None:
-        if first_index != 0:
-            raise LedgerAlreadyInitialised("the ledger was created already", field="envelopes[0].type")
-        if len(submission.envelopes) != 1:
-            raise NotPermitted("genesis is a submission of its own", field="envelopes")
-        envelope = submission.envelopes[0]
-        if envelope["payload"]["organisation"] != submission.actor:
-            raise NotPermitted("genesis is signed by the registrar it registers", field="envelopes[0].actor")
-        public = signing.b64decode(envelope["payload"]["public_key"], "envelopes[0].payload.public_key")
-        if signing.key_id(public) != submission.key_id:
-            raise UnknownKey("genesis must be signed with the registrar key it declares",
-                             field="envelopes[0].key_id")
-        signing.verify(public, submission.signature, submission.signed_message)
-        if self.checkpoint_key is not None:
-            declared = envelope["payload"]["checkpoint_key"]
-            mine = note.verifier_key(self.origin, signing.public_key_bytes(self.checkpoint_key))
-            if declared != mine:
-                raise BadSignature("genesis must declare this server's checkpoint key",
-                                   field="envelopes[0].payload.checkpoint_key")
+        declared = submission.envelopes[0]["payload"]["checkpoint_key"]
+        if declared != note.verifier_key(self.origin, signing.public_key_bytes(self.checkpoint_key)):
+            raise BadSignature("genesis must declare this server's checkpoint key",
+                               field="envelopes[0].payload.checkpoint_key")
 
     def _seal_personal(self, submission: Submission) -> list[personal.SealedRecord]:
-        """Check the personal side-car against the envelopes and seal each record; an enrolment's
-        NIK must be well formed and belong to its worker reference alone (the index)."""
+        """Check the personal side-car against the envelopes and the index (ledger/personal_rules.py)
+        and seal each record."""
         if not submission.personal:
             return []
         kek = self.personal_keys.matching(self.recorder.read(personal_store.read_kek_id))
-        enrolments = {sequence: record for sequence, record in submission.personal.items()
-                      if submission.envelopes[sequence]["type"] == "worker.enrolled"}
-        index = self._index_entries(submission, enrolments)
-        sealed = []
-        for sequence, record in sorted(submission.personal.items()):
-            envelope, where = submission.envelopes[sequence], f"personal.{sequence}"
-            if envelope["type"] == "worker.enrolled":
-                subject = f"worker:{envelope['payload']['worker']}"
-            elif envelope["type"] == "claim.filed":
-                if "nik" in record:
-                    personal.check_nik(record["nik"], f"{where}.nik")
-                subject = f"heir:{envelope['payload']['claim']}"
-            else:
-                raise InvalidInput(f"{envelope['type']} carries no personal data", field=where)
-            sealed.append(personal.seal(subject, record, kek, index.get(sequence)))
-        return sealed
-
-    def _index_entries(self, submission: Submission, enrolments: dict[int, dict]) -> dict[int, tuple[str, str]]:
-        """(NIK digest, worker reference) of each enrolment, refused where the index (or an earlier
-        enrolment in the same submission) holds the NIK under another reference or the reference
-        under another NIK."""
-        if not enrolments:
-            return {}
-        if self.pseudonym_secret is None:
-            raise ConfigurationError("no pseudonym secret is configured to index NIKs",
-                                     field="AMANAH_PSEUDONYM_SECRET")
-        pairs = {}
-        for sequence, record in sorted(enrolments.items()):
-            if "nik" not in record:
-                raise InvalidInput("an enrolment's personal data must include the NIK", field=f"personal.{sequence}.nik")
-            nik = personal.check_nik(record["nik"], f"personal.{sequence}.nik")
-            pairs[sequence] = (personal.nik_digest(self.pseudonym_secret, nik),
-                               submission.envelopes[sequence]["payload"]["worker"])
-        stored = self.recorder.read(lambda c, d: personal_store.select_index_rows(
-            c, d, [digest for digest, _ in pairs.values()], [worker for _, worker in pairs.values()]))
-        by_digest, by_worker = dict(stored), {worker: digest for digest, worker in stored}
-        for sequence, (digest, worker) in sorted(pairs.items()):
-            if by_digest.setdefault(digest, worker) != worker:
-                raise InvalidInput(f"this NIK is enrolled under the worker reference {by_digest[digest]}: enrol "
-                                   "the person with that reference (Ledger.worker_reference_for)",
-                                   field=f"personal.{sequence}.nik")
-            if by_worker.setdefault(worker, digest) != digest:
-                raise InvalidInput("the worker reference belongs to another NIK: a new person needs a new "
-                                   "reference (personal.new_worker_reference)", field=f"personal.{sequence}.nik")
-        return pairs
+        pairs = personal_rules.index_pairs(submission, self.pseudonym_secret)
+        if pairs:
+            stored = self.recorder.read(lambda c, d: personal_store.select_index_rows(
+                c, d, [digest for digest, _ in pairs.values()], [worker for _, worker in pairs.values()]))
+            personal_rules.check_index(pairs, stored)
+        subjects = personal_rules.subjects(submission)
+        return [personal.seal(subjects[sequence], record, kek, pairs.get(sequence))
+                for sequence, record in sorted(submission.personal.items())]
 
     def worker_reference_for(self, nik: str) -> str | None:
         """The worker reference the index holds for a NIK (for BPJS tooling: a person enrolled
@@ -531,11 +441,6 @@ def _sign_at(cursor: Any, dialect: Any, seen: int, signer) -> bool:
         root = merkle.root_from_store(size, lambda keys: log_store.read_nodes(cursor, dialect, keys))
         log_store.store_checkpoint(cursor, dialect, size, root, signer(size, root))
     return True
-
-
-def _touched(envelope: dict) -> list:
-    event_type = lookup(envelope["type"], "type")
-    return event_type.touches(envelope["payload"]) if event_type.touches else []
 
 
 def _checkpoint_json(row: dict) -> dict:

@@ -3,24 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError
+if TYPE_CHECKING:
+    from ledger.domain.batch_work import PremiumBatchWork
 
 A = TypeVar("A")
 
 
 class Decision:
-    """What applying a submission's entries changes; handlers call `get` and `add`."""
+    """What applying a submission's entries changes; handlers call `get` and `add`. `load`
+    returns an aggregate as last stored, or None: a decision needs no storage of its own."""
 
-    def __init__(self, load: Callable[[UUID], Any], load_many: Callable[[list[UUID]], dict[UUID, Any]] | None = None):
+    def __init__(self, load: Callable[[UUID], Any | None], load_many: Callable[[list[UUID]], dict[UUID, Any]] | None = None):
         self._load = load
         self._load_many = load_many
         self._aggregates: dict[UUID, Any] = {}
         self._missing: set[UUID] = set()
         self._final_checks: dict[str, Callable[[], None]] = {}
-        self.scratch: dict[str, Any] = {}  # per-submission facts, e.g. a premium batch's header
+        self.premium_batch: PremiumBatchWork | None = None  # the submission's batch header, if any
         self.premium_amounts: Callable[[int, int], list[int]] = _no_log  # set by the writer and the verifier
         # The base64 root of the log's signed checkpoint of a size, or None (an award decision names one).
         self.checkpoint_root: Callable[[int], str | None] = _no_checkpoints
@@ -28,6 +30,12 @@ class Decision:
     def check_at_end(self, name: str, check: Callable[[], None]) -> None:
         """Run `check` once every entry of the submission was applied (control totals)."""
         self._final_checks.setdefault(name, check)
+
+    def begin_premium_batch(self, work: PremiumBatchWork) -> None:
+        """Hold the submission's premium batch; its control totals are checked at the end."""
+        assert self.premium_batch is None, "one premium batch per submission"
+        self.premium_batch = work
+        self.check_at_end("premium_batch", work.check_control_totals)
 
     def finish(self) -> None:
         """Run the end-of-submission checks; they raise a named error to refuse it whole."""
@@ -40,10 +48,10 @@ class Decision:
         if aggregate_id in self._missing:
             return None
         if aggregate_id not in self._aggregates:
-            try:
-                self._aggregates[aggregate_id] = self._load(aggregate_id)
-            except AggregateNotFoundError:
+            loaded = self._load(aggregate_id)
+            if loaded is None:
                 return None
+            self._aggregates[aggregate_id] = loaded
         aggregate = self._aggregates[aggregate_id]
         assert isinstance(aggregate, aggregate_class), (aggregate_id, aggregate_class)
         return aggregate

@@ -14,7 +14,7 @@ from eventsourcing.domain import Aggregate, event
 
 from ledger import fields
 from ledger.decision import Decision
-from ledger.domain.claims_state import ClaimState
+from ledger.domain.claims_state import ClaimState, next_claim_state
 from ledger.domain.common import aggregate_uuid, boolean, dated, not_before, reason, rupiah, spec, worker_ref
 from ledger.domain.money import BPJS, programme_of
 from ledger.domain.rates import add_working_days, jkm_benefit
@@ -44,10 +44,7 @@ class Claim(Aggregate):
 
     @event("Recorded")
     def record(self, entry: LogEntry) -> None:
-        if entry.type == "entry.reversed":
-            self.state.reverse(entry)
-        else:
-            self.state.record(entry)
+        self.state = next_claim_state(self.state, entry)
 
 
 def find_claim(decision: Decision, payload: dict, field: str = "payload.claim") -> tuple[object, ClaimState]:

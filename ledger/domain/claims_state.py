@@ -3,7 +3,7 @@ death) by the worker, since one death pays one benefit; a JKK injury claim by it
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ledger.entry import LogEntry
 
@@ -36,26 +36,44 @@ class ClaimState:
         return cls(payload["claim"], payload["worker"], payload["programme"], payload["benefit"], fatal,
                    payload["incident_on"], payload["filed_on"], entry.index)
 
-    def record(self, entry: LogEntry) -> None:
-        """Apply an already-checked claim.approved, claim.paid or claim.rejected."""
-        payload = entry.payload
-        if entry.type == "claim.approved":
-            self.status, self.approved_rupiah, self.approved_at = "approved", payload["amount_rupiah"], entry.index
-            self.approved_on, self.complete_on = payload["approved_on"], payload["complete_on"]
-            self.deadline_on, self.decided_by = payload["deadline_on"], entry.actor
-        elif entry.type == "claim.paid":
-            self.status, self.paid_on, self.paid_at = "paid", payload["paid_on"], entry.index
-        elif entry.type == "claim.rejected":
-            self.status, self.rejection_reason = "rejected", payload["reason"]
-
-    def reverse(self, entry: LogEntry) -> None:
-        """A reversed payment puts the claim back to approved; a reversed approval to filed."""
-        if entry.payload["reverses"] == "claim.paid":
-            self.status, self.paid_on, self.paid_at = "approved", None, None
-        else:
-            self.status, self.approved_rupiah, self.approved_at = "filed", None, None
-            self.approved_on = self.complete_on = self.deadline_on = None
-
     @property
     def paid_late(self) -> bool:
         return bool(self.paid_on and self.deadline_on and self.paid_on > self.deadline_on)
+
+
+def _approved(state: ClaimState, entry: LogEntry) -> ClaimState:
+    payload = entry.payload
+    return replace(state, status="approved", approved_rupiah=payload["amount_rupiah"], approved_at=entry.index,
+                   approved_on=payload["approved_on"], complete_on=payload["complete_on"],
+                   deadline_on=payload["deadline_on"], decided_by=entry.actor)
+
+
+def _paid(state: ClaimState, entry: LogEntry) -> ClaimState:
+    return replace(state, status="paid", paid_on=entry.payload["paid_on"], paid_at=entry.index)
+
+
+def _rejected(state: ClaimState, entry: LogEntry) -> ClaimState:
+    return replace(state, status="rejected", rejection_reason=entry.payload["reason"])
+
+
+def _payment_reversed(state: ClaimState, entry: LogEntry) -> ClaimState:
+    return replace(state, status="approved", paid_on=None, paid_at=None)
+
+
+def _approval_reversed(state: ClaimState, entry: LogEntry) -> ClaimState:
+    return replace(state, status="filed", approved_rupiah=None, approved_at=None, approved_on=None,
+                   complete_on=None, deadline_on=None)
+
+
+CLAIM_MUTATORS = {"claim.approved": _approved, "claim.paid": _paid, "claim.rejected": _rejected}
+# A reversed payment puts the claim back to approved; a reversed approval back to filed.
+CLAIM_REVERSALS = {"claim.paid": _payment_reversed, "claim.approved": _approval_reversed}
+
+
+def next_claim_state(state: ClaimState | None, entry: LogEntry) -> ClaimState:
+    """The claim after an already-checked claim event or reversal of one (a pure function)."""
+    if entry.type == "claim.filed":
+        return ClaimState.filed(entry)
+    if entry.type == "entry.reversed":
+        return CLAIM_REVERSALS[entry.payload["reverses"]](state, entry)
+    return CLAIM_MUTATORS[entry.type](state, entry)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 
 from ledger import fields
 from ledger.decision import Decision
+from ledger.domain.batch_work import PremiumBatchWork
 from ledger.domain.common import (
     aggregate_uuid, dated, month, not_before, organisation_of_kind, reason, rupiah, spec,
 )
@@ -188,36 +188,13 @@ def _acknowledge(decision: Decision, entry: LogEntry) -> None:
     programme.record(entry)
 
 
-@dataclass
-class PremiumBatchWork:
-    """One submission's premium batch (or refund): what its header promised and what its lines
-    added up to so far."""
-
-    batch: str
-    programme: str
-    disbursement: str
-    month: str | None
-    paid_on: str | None
-    refund: bool
-    promised_lines: int
-    promised_total_rupiah: int
-    lines: int = 0
-    total_rupiah: int = 0
-
-    def check_control_totals(self) -> None:
-        if self.lines != self.promised_lines or self.total_rupiah != self.promised_total_rupiah:
-            raise RuleViolation(f"the batch header promises {self.promised_lines} lines totalling "
-                                f"Rp{self.promised_total_rupiah:,}; the submission holds {self.lines} "
-                                f"totalling Rp{self.total_rupiah:,}", field="envelopes[0].payload")
-
-
 def _premium_header(decision: Decision, entry: LogEntry, refund: bool) -> None:
     payload = entry.payload
     programme = programme_of(decision, entry)
     disbursement = _disbursement(programme, entry)
     if payload["batch"] in programme.premium_batches:
         raise AlreadyExists(f"premium batch {payload['batch']!r} exists already", field="payload.batch")
-    if entry.envelope["sequence"] != 0 or "premium_header" in decision.scratch:
+    if entry.envelope["sequence"] != 0 or decision.premium_batch is not None:
         raise InvalidInput("a premium batch header must be the first envelope of its submission",
                            field="payload.batch")
     if not refund and payload["total_rupiah"] > disbursement.remaining_rupiah:
@@ -230,8 +207,7 @@ def _premium_header(decision: Decision, entry: LogEntry, refund: bool) -> None:
     programme.record(entry)
     work = PremiumBatchWork(payload["batch"], payload["programme"], payload["disbursement"], payload.get("month"),
                             payload.get("paid_on"), refund, payload["lines"], payload["total_rupiah"])
-    decision.scratch["premium_header"] = work
-    decision.check_at_end("premium_header", work.check_control_totals)
+    decision.begin_premium_batch(work)
 
 
 def _check_batch_dates(programme: Programme, disbursement, payload: dict) -> None:

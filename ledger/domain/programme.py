@@ -173,24 +173,31 @@ def _company_invited(programme: Programme, entry: LogEntry) -> None:
     programme.invited[entry.payload["company"]] = entry.payload["invited_on"]
 
 
+def _pledge_reversed(programme: Programme, entry: LogEntry) -> None:
+    programme.pledges[entry.payload["reference"]["pledge"]].reversed = True
+
+
+def _receipt_reversed(programme: Programme, entry: LogEntry) -> None:
+    receipt = programme.receipts[entry.payload["reference"]["receipt"]]
+    receipt.reversed = True
+    if receipt.pledge:
+        programme.pledges[receipt.pledge].received_rupiah -= receipt.amount_rupiah
+
+
+def _amil_reversed(programme: Programme, entry: LogEntry) -> None:
+    receipt = programme.receipts[entry.payload["reference"]["receipt"]]
+    receipt.amil_rupiah -= receipt.amil_entries.pop(entry.payload["entry"])
+
+
+def _disbursement_reversed(programme: Programme, entry: LogEntry) -> None:
+    disbursement = programme.disbursements[entry.payload["reference"]["disbursement"]]
+    disbursement.reversed = True
+    for receipt, _, amount in disbursement.sources:
+        programme.receipts[receipt].drawn_rupiah -= amount
+
+
 def _reversed(programme: Programme, entry: LogEntry) -> None:
-    payload, reference = entry.payload, entry.payload["reference"]
-    kind = payload["reverses"]
-    if kind == "pledge.made":
-        programme.pledges[reference["pledge"]].reversed = True
-    elif kind == "donation.received":
-        receipt = programme.receipts[reference["receipt"]]
-        receipt.reversed = True
-        if receipt.pledge:
-            programme.pledges[receipt.pledge].received_rupiah -= receipt.amount_rupiah
-    elif kind == "amil.set_aside":
-        receipt = programme.receipts[reference["receipt"]]
-        receipt.amil_rupiah -= receipt.amil_entries.pop(payload["entry"])
-    elif kind == "disbursement.made":
-        disbursement = programme.disbursements[reference["disbursement"]]
-        disbursement.reversed = True
-        for receipt, _, amount in disbursement.sources:
-            programme.receipts[receipt].drawn_rupiah -= amount
+    _REVERSALS[entry.payload["reverses"]](programme, entry)
 
 
 _MUTATORS = {
@@ -205,4 +212,11 @@ _MUTATORS = {
     "premium.refund": _premium_refund,
     "company.invited": _company_invited,
     "entry.reversed": _reversed,
+}
+# What `entry.reversed` undoes on the programme, by the type it reverses (the rules: reversals.py).
+_REVERSALS = {
+    "pledge.made": _pledge_reversed,
+    "donation.received": _receipt_reversed,
+    "amil.set_aside": _amil_reversed,
+    "disbursement.made": _disbursement_reversed,
 }

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from ledger import fields
 from ledger.decision import Decision
+from ledger.domain.batch_work import lines_of
 from ledger.domain.common import dated, month, worker_ref
 from ledger.domain.money import programme_of
 from ledger.domain.claims import find_claim
@@ -49,52 +50,63 @@ def _same(index: int, recorded_by: str, entry: LogEntry) -> None:
 
 
 def _reverse(decision: Decision, entry: LogEntry) -> None:
-    kind, reference = entry.payload["reverses"], entry.payload["reference"]
-    if kind == "premium.paid":
-        _reverse_premium(decision, entry)
-        return
-    if kind == "worker.enrolled":
-        worker = _referenced_worker(decision, entry)
-        membership = worker.membership(entry.payload["programme"])
-        _same(membership.enrolled_at, membership.enrolled_by, entry)
-        if any(paid.live and paid.programme == membership.programme for paid in worker.paid.values()):
-            raise RuleViolation("premiums were paid for this worker; reverse them first", field="payload.entry")
-        worker.record(entry)
-        return
-    if kind in ("claim.approved", "claim.paid"):
-        _reverse_claim(decision, entry)
-        return
+    REVERSAL_RULES[entry.payload["reverses"]](decision, entry)
+
+
+def _reverse_enrolment(decision: Decision, entry: LogEntry) -> None:
+    worker = _referenced_worker(decision, entry)
+    membership = worker.membership(entry.payload["programme"])
+    _same(membership.enrolled_at, membership.enrolled_by, entry)
+    if any(paid.live and paid.programme == membership.programme for paid in worker.paid.values()):
+        raise RuleViolation("premiums were paid for this worker; reverse them first", field="payload.entry")
+    worker.record(entry)
+
+
+def _reverse_pledge(decision: Decision, entry: LogEntry) -> None:
     programme = programme_of(decision, entry)
-    if kind == "pledge.made":
-        pledge = programme.pledges.get(reference["pledge"])
-        _exists(pledge, "pledge")
-        _same(pledge.made_at, pledge.company, entry)
-        if pledge.received_rupiah:
-            raise RuleViolation("money was received against this pledge; reverse the receipts first",
-                                field="payload.entry")
-        if pledge.cancelled or pledge.amended:
-            raise RuleViolation("the pledge was amended or cancelled since; correct it with pledge.amended",
-                                field="payload.entry")
-    elif kind in ("donation.received", "amil.set_aside"):
-        receipt = programme.receipts.get(reference["receipt"])
-        _exists(receipt, "receipt")
-        if kind == "donation.received":
-            _same(receipt.made_at, receipt.recorded_by, entry)
-            if receipt.drawn_rupiah or receipt.amil_rupiah:
-                raise RuleViolation("the receipt was disbursed or had amil set aside; reverse those first",
-                                    field="payload.entry")
-            if receipt.pledge and programme.pledges[receipt.pledge].cancelled:
-                raise RuleViolation("the receipt's pledge was cancelled since; its books would not balance",
-                                    field="payload.entry")
-        elif entry.payload["entry"] not in receipt.amil_entries or receipt.recorded_by != entry.actor:
-            raise RuleViolation("that entry is not an amil share of this receipt by you", field="payload.entry")
-    elif kind == "disbursement.made":
-        disbursement = programme.disbursements.get(reference["disbursement"])
-        _exists(disbursement, "disbursement")
-        _same(disbursement.made_at, disbursement.recorded_by, entry)
-        if disbursement.charged_rupiah:
-            raise RuleViolation("premiums were charged to this disbursement; refund them first",
-                                field="payload.entry")
+    pledge = programme.pledges.get(entry.payload["reference"]["pledge"])
+    _exists(pledge, "pledge")
+    _same(pledge.made_at, pledge.company, entry)
+    if pledge.received_rupiah:
+        raise RuleViolation("money was received against this pledge; reverse the receipts first",
+                            field="payload.entry")
+    if pledge.cancelled or pledge.amended:
+        raise RuleViolation("the pledge was amended or cancelled since; correct it with pledge.amended",
+                            field="payload.entry")
+    programme.record(entry)
+
+
+def _reverse_receipt(decision: Decision, entry: LogEntry) -> None:
+    programme = programme_of(decision, entry)
+    receipt = programme.receipts.get(entry.payload["reference"]["receipt"])
+    _exists(receipt, "receipt")
+    _same(receipt.made_at, receipt.recorded_by, entry)
+    if receipt.drawn_rupiah or receipt.amil_rupiah:
+        raise RuleViolation("the receipt was disbursed or had amil set aside; reverse those first",
+                            field="payload.entry")
+    if receipt.pledge and programme.pledges[receipt.pledge].cancelled:
+        raise RuleViolation("the receipt's pledge was cancelled since; its books would not balance",
+                            field="payload.entry")
+    programme.record(entry)
+
+
+def _reverse_amil(decision: Decision, entry: LogEntry) -> None:
+    programme = programme_of(decision, entry)
+    receipt = programme.receipts.get(entry.payload["reference"]["receipt"])
+    _exists(receipt, "receipt")
+    if entry.payload["entry"] not in receipt.amil_entries or receipt.recorded_by != entry.actor:
+        raise RuleViolation("that entry is not an amil share of this receipt by you", field="payload.entry")
+    programme.record(entry)
+
+
+def _reverse_disbursement(decision: Decision, entry: LogEntry) -> None:
+    programme = programme_of(decision, entry)
+    disbursement = programme.disbursements.get(entry.payload["reference"]["disbursement"])
+    _exists(disbursement, "disbursement")
+    _same(disbursement.made_at, disbursement.recorded_by, entry)
+    if disbursement.charged_rupiah:
+        raise RuleViolation("premiums were charged to this disbursement; refund them first",
+                            field="payload.entry")
     programme.record(entry)
 
 
@@ -104,10 +116,8 @@ def _exists(state: object, what: str) -> None:
 
 
 def _reverse_premium(decision: Decision, entry: LogEntry) -> None:
-    work = decision.scratch.get("premium_header")
-    if work is None or not work.refund:
-        raise InvalidInput("premium reversals follow a premium.refund header in the same submission",
-                           field="payload.reverses")
+    work = lines_of(decision.premium_batch, None, True,
+                    "premium reversals follow a premium.refund header in the same submission", "payload.reverses")
     worker = _referenced_worker(decision, entry)
     paid = worker.paid.get(entry.payload["reference"]["month"])
     if paid is None or not paid.live or paid.programme != entry.payload["programme"]:
@@ -117,8 +127,7 @@ def _reverse_premium(decision: Decision, entry: LogEntry) -> None:
     if paid.disbursement != work.disbursement:
         raise RuleViolation("the premium was charged to another disbursement than the refund's",
                             field="payload.reference")
-    work.lines += 1
-    work.total_rupiah += paid.amount_rupiah
+    work.add_line(paid.amount_rupiah)
     worker.record(entry)
 
 
@@ -141,6 +150,20 @@ def _referenced_worker(decision: Decision, entry: LogEntry):
         raise NotFound(f"worker is not enrolled in {entry.payload['programme']}", field="payload.reference.worker")
     return worker
 
+
+# The rule for reversing each reversible type; the state each undoes is in the aggregates' reversal
+# tables (programme._REVERSALS, workers._WORKER_REVERSALS, claims_state.CLAIM_REVERSALS).
+REVERSAL_RULES = {
+    "pledge.made": _reverse_pledge,
+    "donation.received": _reverse_receipt,
+    "amil.set_aside": _reverse_amil,
+    "disbursement.made": _reverse_disbursement,
+    "premium.paid": _reverse_premium,
+    "worker.enrolled": _reverse_enrolment,
+    "claim.approved": _reverse_claim,
+    "claim.paid": _reverse_claim,
+}
+assert set(REVERSAL_RULES) == set(REFERENCES)
 
 register(EventType("entry.reversed", frozenset({"company", "baznas", "bpjs"}), _check_payload, dated(_reverse),
                    "Reverses one of the actor's own earlier events, with a reason code."))

@@ -17,7 +17,8 @@ from eventsourcing.domain import Aggregate, event
 from ledger import fields
 from ledger.decision import Decision
 from ledger.domain.attribution import Share, line_funders
-from ledger.domain.claims_state import ClaimState
+from ledger.domain.batch_work import lines_of
+from ledger.domain.claims_state import ClaimState, next_claim_state
 from ledger.domain.common import (
     aggregate_uuid, boolean, dated, month, not_before, reason, rupiah, spec, worker_ref,
 )
@@ -92,7 +93,7 @@ class Worker(Aggregate):
     @event("Recorded")
     def record(self, entry: LogEntry) -> None:
         """Apply an already-checked worker event."""
-        _WORKER_MUTATORS[entry.type](self, entry)
+        _mutate(self, entry)
 
     @property
     def died_on(self) -> str | None:
@@ -156,30 +157,36 @@ def _refunded(worker: Worker, entry: LogEntry) -> None:
     worker.paid[entry.payload["month"]].refunded_at = entry.index
 
 
-def _reversed(worker: Worker, entry: LogEntry) -> None:
-    payload = entry.payload
-    kind = payload["reverses"]
-    if kind == "premium.paid":
-        worker.paid[payload["reference"]["month"]].reversed = True
-    elif kind == "worker.enrolled":
-        worker.memberships[payload["programme"]].reversed = True
-    else:
-        worker.death_claim.reverse(entry)
+def _premium_reversed(worker: Worker, entry: LogEntry) -> None:
+    worker.paid[entry.payload["reference"]["month"]].reversed = True
+
+
+def _enrolment_reversed(worker: Worker, entry: LogEntry) -> None:
+    worker.memberships[entry.payload["programme"]].reversed = True
 
 
 def _claim_event(worker: Worker, entry: LogEntry) -> None:
-    if entry.type == "claim.filed":
-        worker.death_claim = ClaimState.filed(entry)
-    else:
-        worker.death_claim.record(entry)
+    worker.death_claim = next_claim_state(worker.death_claim, entry)
 
 
 _WORKER_MUTATORS = {
     "worker.enrolled": _enrolled, "worker.updated": _updated, "worker.withdrawn": _withdrawn,
-    "premium.paid": _paid, "premium.refunded": _refunded, "entry.reversed": _reversed,
+    "premium.paid": _paid, "premium.refunded": _refunded,
     "claim.filed": _claim_event, "claim.approved": _claim_event, "claim.paid": _claim_event,
     "claim.rejected": _claim_event,
 }
+# What `entry.reversed` undoes on a worker, by the type it reverses (the rules: reversals.py).
+_WORKER_REVERSALS = {
+    "premium.paid": _premium_reversed, "worker.enrolled": _enrolment_reversed,
+    "claim.approved": _claim_event, "claim.paid": _claim_event,
+}
+
+
+def _mutate(worker: Worker, entry: LogEntry) -> None:
+    if entry.type == "entry.reversed":
+        _WORKER_REVERSALS[entry.payload["reverses"]](worker, entry)
+    else:
+        _WORKER_MUTATORS[entry.type](worker, entry)
 
 
 # ---- rules -----------------------------------------------------------------------------------
@@ -267,10 +274,8 @@ def _withdraw(decision: Decision, entry: LogEntry) -> None:
 
 def _pay(decision: Decision, entry: LogEntry) -> None:
     payload = entry.payload
-    work = decision.scratch.get("premium_header")
-    if work is None or work.refund or work.batch != payload["batch"]:
-        raise InvalidInput("premium lines follow their batch header in the same submission",
-                           field="payload.batch")
+    work = lines_of(decision.premium_batch, payload["batch"], False,
+                    "premium lines follow their batch header in the same submission", "payload.batch")
     for name in ("programme", "disbursement", "month", "paid_on"):
         if payload[name] != getattr(work, name):
             raise RuleViolation(f"differs from the batch header's {name}", field=f"payload.{name}")
@@ -284,11 +289,7 @@ def _pay(decision: Decision, entry: LogEntry) -> None:
         if payload[name] != getattr(expected, name):
             raise RuleViolation(f"must be Rp{getattr(expected, name):,} under the rate table for this "
                                 "worker's bracket, category and month", field=f"payload.{name}")
-    work.lines += 1
-    work.total_rupiah += payload["amount_rupiah"]
-    if work.total_rupiah > work.promised_total_rupiah:
-        raise RuleViolation(f"the lines exceed the header's total of Rp{work.promised_total_rupiah:,}",
-                            field="payload.amount_rupiah")
+    work.add_line(payload["amount_rupiah"], "payload.amount_rupiah")
     worker.record(entry)
 
 

@@ -10,10 +10,17 @@ import pytest
 from ledger import payloads
 from ledger.domain.rates import default_rules
 from ledger.errors import AlreadyExists, InvalidInput, NotFound, RuleViolation
+from tests.kernel import kernel_world  # noqa: F401
 from tests.domain.conftest import (
     PROGRAMME, assert_refused, balances, claim_state, programme_state, worker_state,
 )
 from tests.niks import nik
+
+
+@pytest.fixture
+def world(kernel_world):
+    """These rules run in memory, through the writer's rule code (tests/kernel.py)."""
+    return kernel_world
 
 MAJU, SINAR = "pt-maju-bersama", "pt-sinar-laut"
 BPJS = "bpjs-kelapa-gading"

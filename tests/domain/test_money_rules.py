@@ -12,10 +12,17 @@ from ledger import payloads
 from ledger.domain.workers import Worker, worker_uuid
 from ledger.errors import AlreadyExists, InvalidInput, NotFound, NotPermitted, RuleViolation
 from ledger.personal import new_worker_reference
+from tests.kernel import kernel_world  # noqa: F401
 from tests.domain.conftest import (
     PROGRAMME, assert_refused, assert_refused_as_one_of, attempt, balances, programme_state,
 )
 from tests.niks import nik
+
+
+@pytest.fixture
+def world(kernel_world):
+    """These rules run in memory, through the writer's rule code (tests/kernel.py)."""
+    return kernel_world
 
 MAJU, SINAR = "pt-maju-bersama", "pt-sinar-laut"
 BPJS = "bpjs-kelapa-gading"

@@ -3,7 +3,8 @@
 Hypothesis draws sequences of commands (pledges, receipts too large for their pledge, receipts
 with their amil share in one submission, amil shares over the cap, overdrawing disbursements,
 enrolments, premium batches with duplicate and unknown workers, reversals of receipts and
-disbursements) and submits each to a fresh SQLite ledger after a fixed preamble. The model says whether each
+disbursements) and submits each to a fresh in-memory kernel ledger (tests/kernel.py: the writer's rule code, no
+database) after a fixed preamble. The model says whether each
 command must be accepted; a refused one must leave the log size and latest checkpoint as they
 were. At the end the database verifies, no restricted fund is negative, every rupiah given is
 accounted for (donations = amil + restricted + premium fund + premiums) and the trial balance is
@@ -21,8 +22,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ledger import payloads, signing
-from ledger.application import Ledger
-from ledger.bundle import verify_database
 from ledger.client import Signer
 from ledger.config import Settings
 from ledger.domain.rates import default_rules, premium_for
@@ -30,6 +29,7 @@ from ledger.domain.workers import worker_uuid
 from ledger.errors import LedgerError
 from tests.conftest import genesis_submission
 from tests.domain.conftest import PROGRAMME, snapshot
+from tests.kernel import KernelLedger
 
 COMPANIES = ("pt-maju-bersama", "pt-sinar-laut")
 BPJS = "bpjs-kelapa-gading"
@@ -44,10 +44,9 @@ AMIL_CAP = RULES["amil_cap_basis_points"]["infak"]
 class World:
     def __init__(self, directory: Path):
         directory.mkdir(parents=True)
-        self.settings = Settings.from_environment({
-            "AMANAH_HOME": str(directory), "AMANAH_DATABASE_URL": f"sqlite:///{directory / 'ledger.db'}"})
+        self.settings = Settings.from_environment({"AMANAH_HOME": str(directory)})
         checkpoint_key = signing.generate()
-        self.ledger = Ledger(self.settings, checkpoint_key, secrets.token_bytes(32))
+        self.ledger = KernelLedger(self.settings.origin, secrets.token_bytes(32))
         self.registrar = Signer(self.settings.origin, "registrar", signing.generate())
         self.ledger.submit(genesis_submission(self.settings, self.registrar, checkpoint_key))
         self.counter = 0
@@ -346,7 +345,7 @@ def test_random_histories_keep_every_rupiah_accounted_for(tmp_path, history):
 
 
 def check_totals(ledger, model: Model) -> None:
-    report = verify_database(ledger)
+    report = ledger.verify()
     assert report.ok, [str(failure) for failure in report.failures]
     totals = report.balances
     for account, balance in totals.items():

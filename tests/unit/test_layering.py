@@ -6,6 +6,7 @@ never the reverse; `projections/` never imports `api/`."""
 from __future__ import annotations
 
 import ast
+import subprocess
 import sys
 from pathlib import Path
 
@@ -54,3 +55,39 @@ def test_the_check_sees_an_offending_import(tmp_path):
     sample = tmp_path / "sample.py"
     sample.write_text("def f():\n    from api.app import create_app\n    import sqlalchemy.orm\n")
     assert imported_modules(sample) == [(2, "api"), (3, "sqlalchemy")]
+
+
+# ---- the domain kernel needs no storage ---------------------------------------------------------
+
+STORAGE = ("sqlalchemy", "psycopg", "sqlite3", "eventsourcing.persistence", "eventsourcing.application",
+           "eventsourcing.sqlite", "eventsourcing.postgres")
+KERNEL = ["ledger/authorisation.py", "ledger/decision.py", "ledger/event_types.py", "ledger/organisations.py",
+          "ledger/entry.py", "ledger/submission.py", "ledger/personal_rules.py",
+          *sorted(str(path.relative_to(ROOT)) for path in (ROOT / "ledger" / "domain").glob("*.py"))]
+
+
+def full_imports(path: Path) -> list[tuple[int, str]]:
+    """(line, dotted module) of every absolute import in a file, including those inside functions."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, alias.name) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.append((node.lineno, node.module))
+    return found
+
+
+def test_the_domain_kernel_imports_no_storage():
+    assert "ledger/domain/kernel.py" in KERNEL
+    offenders = [f"{name}:{line}: {module}" for name in KERNEL
+                 for line, module in full_imports(ROOT / name) if module.startswith(STORAGE)]
+    assert offenders == []
+
+
+def test_importing_the_kernel_loads_no_database_driver_or_event_store():
+    # sqlite3 is left out: ledger/errors.py (which the kernel's errors come from) still reads its
+    # lock error to name a busy database.
+    loaded = [name for name in STORAGE if name != "sqlite3"]
+    code = f"import sys, ledger.domain.kernel; print(*[n for n in sys.modules if n.startswith({tuple(loaded)!r})])"
+    output = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert output.stdout.split() == []
