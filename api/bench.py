@@ -284,7 +284,7 @@ def bench_http(world: Synthetic, submissions: int, load_seconds: float) -> dict:
     services.close()
     port = _free_port()
     environment = {**os.environ, "AMANAH_HOME": str(world.home), "AMANAH_DATABASE_URL": world.settings.database_url}
-    server = subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--bind", f"127.0.0.1:{port}",
+    server = subprocess.Popen([sys.executable, "-m", "cli", "serve", "--bind", f"127.0.0.1:{port}",
                                "--workers", "2"], env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:

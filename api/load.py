@@ -289,7 +289,7 @@ def build(database_url: str, home: Path, workers: int) -> tuple[Synthetic, str]:
 def start_server(world: Synthetic, port: int) -> subprocess.Popen:
     """`amanah serve` with 2 gunicorn workers on 127.0.0.1 only."""
     environment = {**os.environ, "AMANAH_HOME": str(world.home), "AMANAH_DATABASE_URL": world.settings.database_url}
-    return subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--bind", f"127.0.0.1:{port}",
+    return subprocess.Popen([sys.executable, "-m", "cli", "serve", "--bind", f"127.0.0.1:{port}",
                              "--workers", "2"], env=environment, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
 

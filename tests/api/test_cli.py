@@ -17,7 +17,7 @@ def amanah(home, *arguments, passphrase=None, database_url=None, check=True):
         environment["AMANAH_KEY_PASSPHRASE"] = passphrase
     if database_url:
         environment["AMANAH_DATABASE_URL"] = database_url
-    completed = subprocess.run([sys.executable, "-m", "api.cli", *arguments], env=environment, capture_output=True,
+    completed = subprocess.run([sys.executable, "-m", "cli", *arguments], env=environment, capture_output=True,
                                text=True, timeout=120, stdin=subprocess.DEVNULL)
     if check:
         assert completed.returncode == 0, completed.stderr
@@ -69,6 +69,6 @@ def test_init_keys_submit_export_verify_and_exit_codes(tmp_path, database_url):
 def test_help_is_everywhere():
     for command in ([], ["init"], ["submit"], ["verify"], ["export"], ["token", "issue"], ["statement"], ["serve"],
                     ["demo"], ["forget"], ["projections", "rebuild"], ["key", "rotate"], ["checkpoint-key", "rotate"], ["bench"]):
-        completed = subprocess.run([sys.executable, "-m", "api.cli", *command, "--help"], capture_output=True,
+        completed = subprocess.run([sys.executable, "-m", "cli", *command, "--help"], capture_output=True,
                                    text=True, timeout=60)
         assert completed.returncode == 0 and "usage: amanah" in completed.stdout, command

@@ -26,7 +26,7 @@ def server(target):
     settings = target.programme.world.settings
     port = _free_port()
     environment = {**os.environ, "AMANAH_HOME": str(settings.home), "AMANAH_DATABASE_URL": settings.database_url}
-    process = subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--bind", f"127.0.0.1:{port}",
+    process = subprocess.Popen([sys.executable, "-m", "cli", "serve", "--bind", f"127.0.0.1:{port}",
                                 "--workers", "2"], env=environment, stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL)
     try:

@@ -43,7 +43,7 @@ def environment(home: Path, database_url: str, views_url: str | None = None) -> 
 
 def amanah(arguments: list[str], env: dict[str, str], **options) -> subprocess.Popen:
     """Start `amanah ARGUMENTS` in a process group of its own (so all of it can be killed)."""
-    return subprocess.Popen([sys.executable, "-m", "api.cli", *arguments], env=env, cwd=REPOSITORY,
+    return subprocess.Popen([sys.executable, "-m", "cli", *arguments], env=env, cwd=REPOSITORY,
                             start_new_session=True, **options)
 
 

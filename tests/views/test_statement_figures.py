@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from api.app import create_app
-from api.cli import main as amanah
+from cli.main import main as amanah
 from ledger import payloads, signing
 from ledger.bundle import export_bundle
 from ledger.documents import sign_document
