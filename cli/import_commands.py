@@ -33,7 +33,7 @@ def add_parsers(commands) -> None:
 
 
 def command_import(arguments: argparse.Namespace) -> int:
-    from api.importing import command
+    from cli.importing import command
 
     if arguments.template:
         return command.write_template(arguments.template)
