@@ -18,7 +18,7 @@ def add_parsers(commands) -> None:
 
 
 def command_demo(arguments: argparse.Namespace) -> int:
-    from api.demo import build_demo, demo_tokens
+    from cli.demo import build_demo, demo_tokens
 
     settings = common.settings(arguments)
     ledger = common.open_ledger(settings, signing_checkpoints=False)
