@@ -8,7 +8,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from cli import (awards, bench_commands, common, demo_commands, import_commands, ledger_commands,
+from cli import (awards, common, demo_commands, import_commands, ledger_commands,
                  personal_commands, verify_commands, view_commands, witness)
 from cli.common import EXIT_REFUSED, EXIT_SETUP
 from ledger.errors import ConfigurationError, KeyFileError, LedgerError, LedgerNotInitialised
@@ -63,7 +63,6 @@ def build_parser() -> argparse.ArgumentParser:
     personal_commands.add_parsers(commands)
     view_commands.add_parsers(commands)
     demo_commands.add_parsers(commands)
-    bench_commands.add_parsers(commands)
     witness.add_parsers(commands)
     verify_commands.add_parsers(commands)
     return parser

@@ -1,7 +1,7 @@
 """`scripts/load`: mixed reads and signed writes against the real server, for minutes.
 
-Builds a ledger with enrolled workers (api/bench.py `Synthetic`), starts `amanah serve` (gunicorn,
-2 workers) on a loopback port, and runs client threads that mix signed submissions (pledges, a
+Builds a ledger with enrolled workers (scripts/benchmarks/synthetic.py `Synthetic`), starts
+`amanah serve` (gunicorn, 2 workers) on a loopback port, and runs client threads that mix signed submissions (pledges, a
 disbursement followed by a one-worker premium batch, deliberate replays) with reads (statements,
 proofs, checkpoints, the transparency page, awards, totals). It reports latency per kind of
 request, errors, requests per second and the growth of the workers' resident memory, then
@@ -26,8 +26,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from api.bench import PROGRAMME, Synthetic, _free_port, _fresh_postgres, _wait
 from ledger import payloads
+from scripts.benchmarks.synthetic import PROGRAMME, Synthetic, free_port, fresh_postgres, wait_until_up
 
 MAX_SECONDS = 3600
 MAX_CLIENTS = 32
@@ -359,15 +359,15 @@ def run(seconds: float, clients: int, workers: int, database_url: str | None, sl
     with tempfile.TemporaryDirectory(prefix="amanah-load-") as directory:
         url = database_url or f"sqlite:///{directory}/ledger.db"
         if url.startswith("postgres"):
-            url = _fresh_postgres(url)
+            url = fresh_postgres(url)
         built = time.perf_counter()
         world, token = build(url, Path(directory), workers)
         build_seconds = time.perf_counter() - built
-        port = _free_port()
+        port = free_port()
         server = start_server(world, port)
         base = f"http://127.0.0.1:{port}"
         try:
-            _wait(base)
+            wait_until_up(base)
             results = drive(base, server.pid, world, token, seconds, clients, slow_clients)
         finally:
             server.terminate()
