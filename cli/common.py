@@ -10,12 +10,13 @@ import os
 import sys
 from pathlib import Path
 
-from ledger import personal, signing
+from ledger import signing
 from ledger.application import Ledger
 from ledger.client import Signer
 from ledger.config import Settings
 from ledger.errors import KeyFileError, LedgerNotInitialised
 from ledger.witness_client import Witnessing
+from ledger.wiring import open_ledger  # noqa: F401 (the commands' way to open the ledger)
 
 EXIT_OK, EXIT_VERIFY_FAILED, EXIT_REFUSED, EXIT_SETUP, EXIT_PENDING = 0, 1, 2, 3, 4
 
@@ -53,15 +54,6 @@ def passphrase(arguments: argparse.Namespace, *, confirm: bool = False) -> bytes
     if not first:
         raise KeyFileError("an empty passphrase is not allowed; use --no-passphrase deliberately")
     return first.encode()
-
-
-def open_ledger(settings: Settings, *, signing_checkpoints: bool = True) -> Ledger:
-    """The configured ledger, holding the checkpoint key if it signs checkpoints."""
-    checkpoint_key = None
-    if signing_checkpoints and settings.checkpoint_key_path.exists():
-        checkpoint_key = signing.read_private_key(settings.checkpoint_key_path,
-                                                  settings.checkpoint_key_passphrase)
-    return Ledger(settings, checkpoint_key, personal.read_secret(settings.pseudonym_secret_path))
 
 
 def progress(description: str):

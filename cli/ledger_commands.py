@@ -11,11 +11,10 @@ from pathlib import Path
 
 from cli import common
 from cli.common import EXIT_OK
-from ledger import note, personal, personal_keys, signing
-from ledger.application import Ledger
+from ledger import signing, wiring
 from ledger.bundle import export_bundle
 from ledger.checkpoint_keys import ROTATION_TYPE, rotation_payload, verifier_key_of
-from ledger.client import Signer, public_key_b64
+from ledger.client import Signer
 from ledger.errors import ConfigurationError, KeyFileError, LedgerError, LedgerNotInitialised
 from ledger.private_files import private_folder
 from ledger.witness_table import cosigned
@@ -117,21 +116,12 @@ def command_init(arguments: argparse.Namespace) -> int:
                            "or pass --no-passphrase deliberately (demo only)")
     registrar_passphrase = common.passphrase(arguments, confirm=True)  # before any file is written
     private_folder(settings.home / "keys", tighten=True)
-    personal.create_secret(settings.pseudonym_secret_path)
-    personal_keys.create_kek(settings.personal_kek_path)
-    if not settings.checkpoint_key_path.exists():
-        signing.write_private_key(signing.generate(), settings.checkpoint_key_path,
-                                  settings.checkpoint_key_passphrase)
-    checkpoint_key = signing.read_private_key(settings.checkpoint_key_path, settings.checkpoint_key_passphrase)
+    checkpoint_key = wiring.prepare_files(settings)
     registrar_key = signing.generate()
     signing.write_private_key(registrar_key, registrar_path, registrar_passphrase)
-    ledger = Ledger(settings, checkpoint_key)
     registrar = Signer(settings.origin, arguments.registrar, registrar_key)
-    result = ledger.submit(registrar.one("genesis", "ledger.created", common.now(), {
-        "organisation": arguments.registrar, "legal_name": arguments.legal_name,
-        "public_key": public_key_b64(registrar_key),
-        "checkpoint_key": note.verifier_key(settings.origin, signing.public_key_bytes(checkpoint_key)),
-    }))
+    ledger, (result,) = wiring.create_ledger(settings, checkpoint_key, registrar, arguments.legal_name,
+                                             created_at=common.now())
     print(f"created ledger {settings.origin} at {settings.database_url}")
     print(f"registrar key: {registrar_path} (key id {registrar.key_id})")
     print(result["checkpoint"]["note"], end="")

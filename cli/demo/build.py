@@ -20,12 +20,14 @@ from cli.demo.months import claims_of, money_in, pay_month, pledge_raised, secon
 from cli.demo.people import enrol
 from cli.demo.witnesses import witness_demo
 from cli.demo.world import INVITED, MONTHS, PROGRAMME, SECTORS, WORDS, DemoWorld, Progress
-from ledger import note, payloads, personal, personal_keys, signing
-from ledger.application import Ledger
+from ledger import payloads, signing, wiring
 from ledger.award_check import ranking_at
 from ledger.client import Signer, public_key_b64
 from ledger.config import Settings
 from ledger.domain.awards import DEFAULT_CRITERIA
+from ledger.wiring import Organisation
+
+REGISTRAR_NAME = "Sekretariat Registrasi Program SERTAKAN Jakarta Utara"
 
 
 def build_demo(settings: Settings, seed: int = 2025, progress: Progress | None = None) -> dict:
@@ -33,15 +35,19 @@ def build_demo(settings: Settings, seed: int = 2025, progress: Progress | None =
     progress = progress or (lambda done, total: None)
     rng = random.Random(seed)
     keys_dir = settings.home / "demo-keys"
-    checkpoint_key = _key(settings.checkpoint_key_path)
-    personal.create_secret(settings.pseudonym_secret_path)
-    personal_keys.create_kek(settings.personal_kek_path)
-    secret = personal.read_secret(settings.pseudonym_secret_path)
-    ledger = Ledger(settings, checkpoint_key, secret)
-    if ledger.size():
+    checkpoint_key = wiring.prepare_files(settings, plain_checkpoint_key=True)
+    existing = wiring.open_ledger(settings, signing_checkpoints=False)
+    if existing.size():
         raise SystemExit("the demo needs an empty database; this one has entries")
-    world = DemoWorld(ledger, settings, {}, secret, rng)
-    _organisations(world, keys_dir, checkpoint_key)
+    existing.close()
+    organisations = _organisations(rng)
+    signers = _signers(settings.origin, organisations, keys_dir)
+    ledger, results = wiring.create_ledger(settings, checkpoint_key, signers["registrar"], REGISTRAR_NAME, [
+        Organisation(organisation, legal_name, kind, public_key_b64(signers[organisation].private_key))
+        for organisation, legal_name, kind in organisations[1:]],
+        created_at="2025-01-02T09:00:00Z")
+    world = DemoWorld(ledger, settings, signers, ledger.pseudonym_secret, rng, counter=len(results))
+    _programme(world)
     progress(1, 16)
     money_in(world)
     progress(2, 16)
@@ -57,21 +63,16 @@ def build_demo(settings: Settings, seed: int = 2025, progress: Progress | None =
         progress(4 + number, 16)
     _corrections(world)
     _award_decision(world)
-    world.facts["witnesses"] = witness_demo(settings.home, ledger, checkpoint_key)
+    world.facts["witnesses"] = witness_demo(settings.home, world.ledger, checkpoint_key)
     progress(16, 16)
     (settings.home / "demo-facts.json").write_text(json.dumps(world.facts, indent=2) + "\n")
     return world.facts
 
 
-def _key(path: Path):
-    if not path.exists():
-        signing.write_private_key(signing.generate(), path, None)
-    return signing.read_private_key(path, None)
-
-
-def _organisations(world: DemoWorld, keys_dir: Path, checkpoint_key) -> None:
-    origin = world.settings.origin
-    organisations = [("registrar", "Sekretariat Registrasi Program SERTAKAN Jakarta Utara", "registrar"),
+def _organisations(rng: random.Random) -> list[tuple[str, str, str]]:
+    """The registrar first, then the city, Baznas, BPJS, two auditors and the invited companies
+    (their names drawn from `rng`): (organisation, legal name, kind)."""
+    organisations = [("registrar", REGISTRAR_NAME, "registrar"),
                      ("pemkot-jakarta-utara", "Pemerintah Kota Administrasi Jakarta Utara", "city"),
                      ("baznas-jakarta-utara", "BAZNAS Kota Jakarta Utara", "baznas"),
                      ("bpjs-kelapa-gading", "BPJS Ketenagakerjaan Kantor Cabang Kelapa Gading", "bpjs"),
@@ -79,21 +80,24 @@ def _organisations(world: DemoWorld, keys_dir: Path, checkpoint_key) -> None:
                      ("forum-csr-jakarta-utara", "Forum CSR Jakarta Utara", "auditor")]
     names = set()
     while len(names) < INVITED:
-        names.add(f"PT {world.rng.choice(WORDS)} {world.rng.choice(WORDS)} {world.rng.choice(SECTORS)}")
+        names.add(f"PT {rng.choice(WORDS)} {rng.choice(WORDS)} {rng.choice(SECTORS)}")
     for number, name in enumerate(sorted(names), 1):
         organisations.append((f"company-{number:02d}", name, "company"))
-    for organisation, legal_name, kind in organisations:
+    return organisations
+
+
+def _signers(origin: str, organisations: list[tuple[str, str, str]], keys_dir: Path) -> dict[str, Signer]:
+    """A fresh key for each organisation, written unencrypted under HOME/demo-keys (demo only)."""
+    signers = {}
+    for organisation, _, _ in organisations:
         key = signing.generate()
         signing.write_private_key(key, keys_dir / f"{organisation}.key", None)
-        world.signers[organisation] = Signer(origin, organisation, key)
-        if kind == "registrar":
-            world.submit("registrar", [("ledger.created", {
-                "organisation": organisation, "legal_name": legal_name, "public_key": public_key_b64(key),
-                "checkpoint_key": note.verifier_key(origin, signing.public_key_bytes(checkpoint_key))})], "2025-01-02")
-        else:
-            world.submit("registrar", [("organisation.registered", {
-                "organisation": organisation, "legal_name": legal_name, "kind": kind,
-                "public_key": public_key_b64(key)})], "2025-01-02")
+        signers[organisation] = Signer(origin, organisation, key)
+    return signers
+
+
+def _programme(world: DemoWorld) -> None:
+    """The city opens the programme, invites the companies and publishes its award criteria."""
     world.facts["companies_invited"] = INVITED
     world.submit("pemkot-jakarta-utara", [("programme.opened", payloads.programme_opened(PROGRAMME, 2025))],
                  "2025-01-03")

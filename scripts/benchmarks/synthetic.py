@@ -7,12 +7,13 @@ import time
 import urllib.request
 from pathlib import Path
 
-from ledger import note, payloads, personal, signing
-from ledger.application import Ledger
+from ledger import payloads, personal, signing, wiring
 from ledger.client import Signer, public_key_b64
 from ledger.config import Settings
+from ledger.wiring import Organisation
 
 PROGRAMME = "bench-2025"
+ORGANISATIONS = (("city", "city"), ("baznas", "baznas"), ("bpjs", "bpjs"), ("pt-bench", "company"))
 BATCH_LINES = 11_860  # the demo year's largest batch: North Jakarta's workers in one month
 
 
@@ -22,24 +23,16 @@ class Synthetic:
     def __init__(self, database_url: str, home: Path):
         self.home = home
         self.settings = Settings.from_environment({"AMANAH_HOME": str(home), "AMANAH_DATABASE_URL": database_url})
-        self.checkpoint_key = signing.generate()
-        signing.write_private_key(self.checkpoint_key, self.settings.checkpoint_key_path, None)
-        personal.create_secret(self.settings.pseudonym_secret_path)
+        self.checkpoint_key = wiring.prepare_files(self.settings, plain_checkpoint_key=True)
         self.secret = personal.read_secret(self.settings.pseudonym_secret_path)
-        self.ledger = Ledger(self.settings, self.checkpoint_key, self.secret)
         self.counter = 0
         origin = self.settings.origin
         registrar = Signer(origin, "registrar", signing.generate())
-        self.ledger.submit(registrar.one("genesis", "ledger.created", "2025-01-01T00:00:00Z", {
-            "organisation": "registrar", "legal_name": "Registrar", "public_key": public_key_b64(registrar.private_key),
-            "checkpoint_key": note.verifier_key(origin, signing.public_key_bytes(self.checkpoint_key))}))
-        self.signers = {}
-        for organisation, kind in (("city", "city"), ("baznas", "baznas"), ("bpjs", "bpjs"), ("pt-bench", "company")):
-            key = signing.generate()
-            self.ledger.submit(registrar.one(f"r-{organisation}", "organisation.registered", "2025-01-01T00:00:00Z", {
-                "organisation": organisation, "legal_name": organisation, "kind": kind,
-                "public_key": public_key_b64(key)}))
-            self.signers[organisation] = Signer(origin, organisation, key)
+        keys = {organisation: signing.generate() for organisation, _ in ORGANISATIONS}
+        self.ledger, _ = wiring.create_ledger(self.settings, self.checkpoint_key, registrar, "Registrar", [
+            Organisation(organisation, organisation, kind, public_key_b64(keys[organisation]))
+            for organisation, kind in ORGANISATIONS], created_at="2025-01-01T00:00:00Z")
+        self.signers = {organisation: Signer(origin, organisation, key) for organisation, key in keys.items()}
         self.submit("city", "programme.opened", payloads.programme_opened(PROGRAMME, 2025))
         self.submit("baznas", "donation.received", payloads.receipt(PROGRAMME, "rc-1", "pt-bench", 10**12 // 2,
                                                                      "2025-01-02"))
