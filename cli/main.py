@@ -17,11 +17,14 @@ from ledger.errors import ConfigurationError, KeyFileError, LedgerError, LedgerN
 def _database_errors() -> tuple[type[Exception], ...]:
     import sqlite3
 
-    import sqlalchemy.exc
     from eventsourcing import persistence
 
-    return (persistence.OperationalError, persistence.InterfaceError, sqlalchemy.exc.OperationalError,
-            sqlalchemy.exc.InterfaceError, sqlite3.OperationalError)
+    errors = (persistence.OperationalError, persistence.InterfaceError, sqlite3.OperationalError)
+    try:
+        import sqlalchemy.exc
+    except ImportError:  # a verifier's install (no server extra) has no views, so no SQLAlchemy errors
+        return errors
+    return (*errors, sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError)
 
 
 _DATABASE_UNAVAILABLE = _database_errors()
