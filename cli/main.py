@@ -13,6 +13,9 @@ from cli import (awards, common, demo_commands, import_commands, ledger_commands
 from cli.common import EXIT_REFUSED, EXIT_SETUP
 from ledger.errors import ConfigurationError, KeyFileError, LedgerError, LedgerNotInitialised
 
+SERVER_ONLY_MODULES = {"flask", "flask_smorest", "marshmallow", "gunicorn", "werkzeug", "fpdf", "openpyxl",
+                       "psycopg", "psycopg_pool", "sqlalchemy"}
+
 
 def _database_errors() -> tuple[type[Exception], ...]:
     import sqlite3
@@ -50,6 +53,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except LedgerError as error:
         print(f"amanah: refused ({error.code}): {error}", file=sys.stderr)
         return EXIT_REFUSED
+    except ModuleNotFoundError as error:  # a verifier's install runs a command that needs the server
+        if (error.name or "").split(".")[0] not in SERVER_ONLY_MODULES:
+            raise
+        print(f"amanah: this command needs {error.name}, which comes with the server extra: "
+              "pip install 'amanah-ledger[server]'", file=sys.stderr)
+        return EXIT_SETUP
 
 
 def build_parser() -> argparse.ArgumentParser:

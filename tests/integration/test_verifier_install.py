@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 import venv
 from pathlib import Path
 
@@ -56,3 +55,6 @@ def test_the_verifier_installs_without_the_server_extra_and_verifies_a_bundle(wo
     verified = _run([environment / "bin" / "amanah", "verify", bundle], cwd=tmp_path, timeout=300)
     assert verified.returncode == 0, verified.stdout[-3000:] + verified.stderr[-3000:]
     assert verified.stdout.strip().splitlines()[-1].startswith(f"OK: {world.ledger.size()} entries")
+
+    served = _run([environment / "bin" / "amanah", "--home", tmp_path / "home", "serve"], cwd=tmp_path, timeout=120)
+    assert served.returncode == 3 and "pip install 'amanah-ledger[server]'" in served.stderr, served
