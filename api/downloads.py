@@ -57,7 +57,7 @@ def respond(value: dict, explicit: str | None, tabular) -> Response | dict:
 
 def to_csv(table: Tabular) -> bytes:
     """UTF-8 with a byte-order mark (Excel then reads it as UTF-8), text guarded against formulas."""
-    from projections.render import _write_csv  # the one formula-injection guard of the project's CSVs
+    from projections.render_csv import _write_csv  # the one formula-injection guard of the project's CSVs
 
     rows: list[list[object]] = [[name, value] for name, value in table.settings]
     for position, section in enumerate(table.sections):

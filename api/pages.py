@@ -21,7 +21,8 @@ from api.svg import bar_chart, flow_column, flow_diagram
 from ledger.errors import LedgerError
 from ledger.witness_table import cosigned
 from projections.formatting import number, rupiah
-from projections.queries import programme_totals, reconciliation
+from projections.audit_queries import reconciliation
+from projections.queries import programme_totals
 
 blp = Blueprint("pages", __name__, template_folder="templates")
 WIB = timezone(timedelta(hours=7), "WIB")

@@ -5,9 +5,9 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 
-from ledger import personal, signing
 from ledger.application import Ledger
 from ledger.config import Settings
+from ledger.wiring import open_ledger
 from ledger.witness_client import Witnessing, WitnessWorker
 from projections.reports import Reports
 from projections.runner import ProjectionRunner
@@ -29,16 +29,13 @@ class Services:
 
     @classmethod
     def build(cls, settings: Settings) -> Services:
-        checkpoint_key = None
-        if settings.checkpoint_key_path.exists():
-            checkpoint_key = signing.read_private_key(settings.checkpoint_key_path, settings.checkpoint_key_passphrase)
-        ledger = Ledger(settings, checkpoint_key, personal.read_secret(settings.pseudonym_secret_path))
+        ledger = open_ledger(settings)
         runner = ProjectionRunner(ledger)
         # Tokens and page sessions sit beside the log, not in the views (which may be rebuilt or lost).
         engine = ledger_engine(settings.database_url)
         tokens = TokenStore(engine, legacy=runner.engine if settings.views_url != settings.database_url else None)
         witnessing = None
-        if settings.witnesses and checkpoint_key is not None:
+        if settings.witnesses and ledger.checkpoint_key is not None:
             witnessing = WitnessWorker(Witnessing(ledger, settings.witnesses, settings.witness_timeout_seconds),
                                        poll_seconds=1.0).start()
         return cls(settings, ledger, runner, Reports(ledger, runner), tokens, SessionStore(engine, tokens),

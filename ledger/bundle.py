@@ -1,4 +1,5 @@
-"""Export bundles, and verification of a bundle or of a live database, streamed page by page.
+"""Export bundles, and verification of a bundle or of a live database, streamed page by page
+(the writing is in ledger/bundle_export.py, the database's checks in ledger/database_check.py).
 
 A bundle is a directory:
     manifest.json        format, origin, tree size, checkpoint verifier key, file digests
@@ -18,119 +19,26 @@ import json
 import os
 import time
 from collections.abc import Callable, Iterator, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ledger import log_store, merkle, signing
+from ledger import signing
 from ledger.award_check import check_award_decisions
+from ledger.bundle_export import (FORMAT, PAGE, Progress, checkpoint_keys_json, export_bundle, no_progress,
+                                  organisations_json)
 from ledger.canonical import canonical_bytes
-from ledger.checkpoint_keys import history_json
+from ledger.database_check import verify_database
 from ledger.errors import InvalidInput, LedgerError
-from ledger.organisations import CheckpointKeyRecord, Organisation
-from ledger.personal_check import check_personal_data
 from ledger.verify import Report, Verifier
 from ledger.witness_policy import WitnessPolicy, bundle_witness_failure
-from ledger.witness_table import cosigned_history_jsonl
 
-FORMAT = "amanah-bundle/1"
-PAGE = 1000
 PARALLEL_FROM_ENTRIES = 20_000  # below this, starting worker processes costs more than it saves
-Progress = Callable[[int, int], None]
+
+__all__ = ["FORMAT", "checkpoint_keys_json", "export_bundle", "kept_checkpoint_note", "organisations_json",
+           "verify_bundle", "verify_database"]
 
 
-def _no_progress(done: int, total: int) -> None:
-    return None
-
-
-def export_bundle(ledger: Any, directory: Path, progress: Progress = _no_progress) -> dict:
-    """Write the whole log as a bundle; refuses to write into a non-empty directory."""
-    directory = Path(directory)
-    if directory.exists() and any(directory.iterdir()):
-        raise InvalidInput(f"{directory} is not empty", field="directory")
-    directory.mkdir(parents=True, exist_ok=True)
-    checkpoints = ledger.checkpoints(0, 10**9)
-    size = checkpoints[-1]["tree_size"] if checkpoints else 0  # export what a checkpoint covers
-    digests = {"entries.jsonl": _write_entries(ledger, directory / "entries.jsonl", size, progress)}
-    digests["checkpoints.jsonl"] = _write_checkpoints(ledger, directory / "checkpoints.jsonl", checkpoints)
-    digests["cosignatures.jsonl"] = _write(directory / "cosignatures.jsonl", cosigned_history_jsonl(ledger, checkpoints))
-    replayed = _replay(ledger, size)
-    digests["organisations.json"] = _write(directory / "organisations.json",
-                                           json.dumps(organisations_json(replayed), indent=1).encode() + b"\n")
-    keys = checkpoint_keys_json(replayed)
-    manifest = {"format": FORMAT, "origin": ledger.origin, "tree_size": size,
-                "root": checkpoints[-1]["root"] if checkpoints else signing.b64encode(merkle.EMPTY_ROOT),
-                "checkpoint_key": keys[-1]["verifier_key"] if keys else None, "checkpoint_keys": keys,
-                "exported_at": datetime.now(UTC).isoformat(), "sha256": digests}
-    _write(directory / "manifest.json", json.dumps(manifest, indent=1).encode() + b"\n")
-    return manifest
-
-
-def _write(path: Path, data: bytes) -> str:
-    path.write_bytes(data)
-    return hashlib.sha256(data).hexdigest()
-
-
-def _write_entries(ledger: Any, path: Path, size: int, progress: Progress) -> str:
-    digest = hashlib.sha256()
-    with path.open("wb") as handle:
-        for start in range(0, size, PAGE):
-            for index, leaf in ledger.entries(start, min(PAGE, size - start)):
-                line = b'{"entry":' + leaf + b',"index":' + str(index).encode() + b"}\n"
-                digest.update(line)
-                handle.write(line)
-            progress(min(start + PAGE, size), size)
-    return digest.hexdigest()
-
-
-def _write_checkpoints(ledger: Any, path: Path, checkpoints: list[dict]) -> str:
-    lines = []
-    previous = None
-    for checkpoint in checkpoints:
-        proof = []
-        if previous is not None:
-            proof = ledger.consistency_proof(previous, checkpoint["tree_size"])["proof"]
-        lines.append(json.dumps({**checkpoint, "consistency_proof": proof}, sort_keys=True).encode())
-        previous = checkpoint["tree_size"]
-    return _write(path, b"".join(line + b"\n" for line in lines))
-
-
-def _replay(ledger: Any, size: int) -> Verifier:
-    """The log up to `size` replayed by the verifier's own code (organisations, keys)."""
-    verifier = Verifier()
-    verifier.checkpoint_root = ledger.checkpoint_root  # the exporter trusts its own checkpoints
-    for start in range(0, size, PAGE):
-        for index, leaf in ledger.entries(start, min(PAGE, size - start)):
-            verifier.feed(index, leaf)
-    verifier.finish()  # commits the last submission's changes
-    return verifier
-
-
-def checkpoint_keys_json(verifier: Verifier) -> list[dict]:
-    """The checkpoint keys a verifier replayed, each with the tree sizes it signs."""
-    return history_json([CheckpointKeyRecord(verifier_key, declared_at)
-                         for declared_at, verifier_key, _ in verifier.checkpoint_keys])
-
-
-def organisations_json(verifier: Verifier) -> list[dict]:
-    """The organisations a verifier replayed, as plain JSON."""
-    result = []
-    for aggregate in verifier.aggregates.values():
-        if isinstance(aggregate, Organisation):
-            result.append({
-                "organisation": aggregate.organisation_id, "legal_name": aggregate.legal_name,
-                "kind": aggregate.kind, "registered_at": aggregate.registered_at,
-                "keys": [{"key_id": key.key_id, "public_key": signing.b64encode(key.public_key),
-                          "valid_from": key.valid_from, "revoked_at": key.revoked_at,
-                          "revocation_reason": key.revocation_reason}
-                         for key in aggregate.keys.values()],
-            })
-    return sorted(result, key=lambda item: item["organisation"])
-
-
-# ---- verification --------------------------------------------------------------------------
-
-def verify_bundle(directory: Path, progress: Progress = _no_progress,
+def verify_bundle(directory: Path, progress: Progress = no_progress,
                   pinned_origin: str | None = None, pinned_checkpoint_key: str | None = None,
                   kept_checkpoints: Sequence[str] = (), jobs: int | None = None,
                   witness_policy: WitnessPolicy | None = None,
@@ -333,76 +241,3 @@ def _check_organisations(path: Path, verifier: Verifier) -> None:
     if listed != organisations_json(verifier):
         verifier.fail(None, "organisations", "organisations.json disagrees with the keys replayed "
                       "from the log")
-
-
-def verify_database(ledger: Any, progress: Progress = _no_progress,
-                    kept_checkpoints: Sequence[str] = ()) -> Report:
-    """Verify a live database: the same checks, plus stored subtree hashes, stray events and the
-    personal data beside the log."""
-    verifier = Verifier(kept_checkpoints=kept_checkpoints)
-    size = ledger.size()
-    checkpoints = iter(ledger.checkpoints(0, 10**9))
-    pending = next(checkpoints, None)
-    previous: tuple[int, bytes] | None = None
-    expected_nodes: list[tuple[int, bytes]] = []
-    differing: list[tuple[int, int]] = []  # leaf ranges of the stored nodes found to differ
-    verifier.on_nodes = expected_nodes.extend
-    for start in range(0, size, PAGE):
-        rows = ledger.entries(start, min(PAGE, size - start))
-        for position, (index, leaf) in enumerate(rows, start):
-            if index != position:
-                verifier.fail(position, "order", f"log_entries has index {index} at {position}")
-            verifier.feed(position, leaf)
-            while pending is not None and pending["tree_size"] == position + 1:
-                proof = None
-                if previous is not None:
-                    proof = [base64.b64decode(h) for h in
-                             ledger.consistency_proof(previous[0], position + 1)["proof"]]
-                root = verifier.check_checkpoint(pending["note"], position + 1, previous, proof, pending["root"])
-                previous = (position + 1, root) if root else previous
-                pending = next(checkpoints, None)
-        _compare_nodes(ledger, expected_nodes, verifier, differing)
-        expected_nodes.clear()
-        progress(min(start + PAGE, size), size)
-    while pending is not None:
-        verifier.fail(None, "checkpoint", f"checkpoint for size {pending['tree_size']} beyond the "
-                      f"log of {size}")
-        pending = next(checkpoints, None)
-    covered = previous[0] if previous else 0
-    if size > covered:
-        verifier.fail(covered, "checkpoint", f"entries {covered}..{size - 1} are not covered by any signed "
-                      "checkpoint (appended outside the ledger? `amanah checkpoint --sign` signs one)")
-    stored = ledger.recorder.read(lambda c, d: _count_events(c, d))
-    if stored != size:
-        verifier.fail(None, "log", f"{stored} stored events but {size} log entries: an event "
-                      "outside the log, or a log entry without its event")
-    report = verifier.finish()
-    check_award_decisions(verifier, (leaf for start in range(0, size, PAGE)
-                                     for _, leaf in ledger.entries(start, min(PAGE, size - start))))
-    check_personal_data(ledger, verifier)
-    return report
-
-
-def _count_events(cursor: Any, dialect: Any) -> int:
-    cursor.execute(f"SELECT COUNT(*) AS n FROM {dialect.events_table}")
-    return int(cursor.fetchone()["n"])
-
-
-def _compare_nodes(ledger: Any, expected: list[tuple[int, bytes]], verifier: Verifier,
-                   differing: list[tuple[int, int]]) -> None:
-    """Report stored nodes that differ from the recomputed ones; a subtree over a node already
-    reported differs as a consequence and is not reported again (it would blame other entries)."""
-    for chunk_start in range(0, len(expected), 500):
-        chunk = expected[chunk_start:chunk_start + 500]
-        stored = ledger.recorder.read(lambda c, d: log_store.read_nodes(c, d, [k for k, _ in chunk]))
-        for key, digest in chunk:
-            if stored.get(key) == digest:
-                continue
-            level, index = key >> merkle.LEVEL_SHIFT, key & ((1 << merkle.LEVEL_SHIFT) - 1)
-            first, end = index << level, (index + 1) << level
-            if not any(first <= start and stop <= end for start, stop in differing):
-                what = ("stored leaf hash differs from the stored event (the event row or log_nodes was "
-                        "altered)") if level == 0 else (f"stored hash of subtree level {level} index {index} "
-                                                        f"(entries {first}..{end - 1}) differs (log_nodes altered)")
-                verifier.fail(first, "subtree", what)
-            differing.append((first, end))

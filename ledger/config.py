@@ -94,7 +94,7 @@ class Settings:
                     "POSTGRES_PASSWORD": unquote(url.password or ""),
                     "POSTGRES_SCHEMA": query.get("schema", ["public"])[0],
                     "POSTGRES_LOCK_TIMEOUT": str(self.lock_timeout_s),
-                    "APPLICATION_RECORDER_TOPIC": "ledger.recorders:LedgerPostgresRecorder"}
+                    "APPLICATION_RECORDER_TOPIC": "ledger.postgres_recorder:LedgerPostgresRecorder"}
         raise ConfigurationError(f"unsupported database URL scheme {url.scheme!r}; use sqlite:/// "
                                  "or postgresql://", field="AMANAH_DATABASE_URL")
 

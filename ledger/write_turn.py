@@ -27,11 +27,13 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-
-import psycopg
+from typing import TYPE_CHECKING
 
 from ledger.errors import LogBusy, is_lock_timeout
 from ledger.private_files import OWNER_ONLY_FILE
+
+if TYPE_CHECKING:  # psycopg comes with the server extra; only a PostgreSQL ledger imports it
+    import psycopg
 
 ADVISORY_KEY = "amanah-write-turn"  # hashed by PostgreSQL's hashtext into the advisory lock's key
 CONNECT_TIMEOUT_S = 10
@@ -109,6 +111,8 @@ class WriteTurn:
 
     @contextmanager
     def _advisory_lock(self, deadline: float) -> Iterator[None]:
+        import psycopg
+
         connection = self._open_connection()
         wait_ms = max(1, int((deadline - time.monotonic()) * 1000))
         try:
@@ -128,6 +132,8 @@ class WriteTurn:
                 self._drop_connection()  # closing the session gives the lock back
 
     def _open_connection(self) -> psycopg.Connection:
+        import psycopg
+
         if self._connection is None or self._connection.closed:
             self._connection = psycopg.connect(**self._postgres, autocommit=True,
                                                connect_timeout=CONNECT_TIMEOUT_S)

@@ -16,7 +16,8 @@ from ledger.domain.awards import DEFAULT_CRITERIA, AwardFigures, rank
 
 from projections import tables as t
 from projections.periods import parse_period
-from projections.queries import organisation_names, reconciliation, statement_figures
+from projections.audit_queries import reconciliation
+from projections.queries import organisation_names, statement_figures
 
 def award_list(connection: Connection, year: int, criteria: dict | None = None, as_of: str | None = None) -> dict:
     """Every invited or contributing company for `year`, in one of three lists, ranked by the

@@ -3,7 +3,9 @@ Indonesia with English beneath, the JSON it was printed from attached."""
 
 from __future__ import annotations
 
-from projections.render import _finish, _Pdf, money
+from projections.render_charts import Pdf
+from projections.render_document import finish
+from projections.render_page import money
 
 COLUMNS = (("Saldo awal", "Opening"), ("Penerimaan", "Received"), ("Bagian amil", "Amil share"),
            ("Disalurkan ke BPJS", "To BPJS"), ("Pengembalian premi", "Refunds"), ("Saldo akhir", "Closing"))
@@ -14,7 +16,7 @@ KEYS = ("opening_rupiah", "received_rupiah", "amil_rupiah", "distributed_rupiah"
 def funds_pdf(report: dict) -> bytes:
     """Laporan perubahan dana terikat: one row per company, totals, the checkpoint it stands on."""
     title = f"Laporan Perubahan Dana Infak/Sedekah Terikat {report['period']}"
-    pdf = _Pdf(f"{title} / Statement of changes in restricted funds", str(report.get("ledger", "")))
+    pdf = Pdf(f"{title} / Statement of changes in restricted funds", str(report.get("ledger", "")))
     pdf.metadata(title, "PSAK 109 (PSAK 409)")
     pdf.alias_nb_pages()
     pdf.add_page()
@@ -38,4 +40,4 @@ def funds_pdf(report: dict) -> bytes:
                   "premi, dan sama dengan saldo akun baznas:restricted:{perusahaan} pada akhir periode. / "
                   "Closing = opening + received - amil - to BPJS + refunds, equal to each company's "
                   "restricted account at the end of the period.", size=7.5, height=3.6)
-    return _finish(pdf, report, "funds.json", "Statement of changes in restricted funds (JSON)")
+    return finish(pdf, report, "funds.json", "Statement of changes in restricted funds (JSON)")

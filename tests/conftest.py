@@ -12,10 +12,11 @@ import psycopg
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from ledger import note, personal, personal_keys, signing
+from ledger import note, signing, wiring
 from ledger.application import Ledger
 from ledger.client import Signer, public_key_b64
 from ledger.config import Settings
+from ledger.wiring import Organisation
 
 POSTGRES_URL = os.environ.get("AMANAH_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 POSTGRES_REQUIRED = bool(os.environ.get("CI")) or os.environ.get("AMANAH_REQUIRE_POSTGRES") == "1"
@@ -92,15 +93,13 @@ def genesis_submission(settings: Settings, registrar: Signer, checkpoint_key: Ed
 def world(database_url: str, tmp_path: Path) -> Iterator[World]:
     settings = Settings.from_environment({"AMANAH_HOME": str(tmp_path),
                                           "AMANAH_DATABASE_URL": database_url})
-    checkpoint_key = signing.generate()
     # Keys live where production keeps them, so an API built from these settings finds them.
-    signing.write_private_key(checkpoint_key, settings.checkpoint_key_path, None)
-    personal.create_secret(settings.pseudonym_secret_path)
-    personal_keys.create_kek(settings.personal_kek_path)
-    ledger = Ledger(settings, checkpoint_key, personal.read_secret(settings.pseudonym_secret_path))
+    checkpoint_key = wiring.prepare_files(settings, plain_checkpoint_key=True)
     registrar = Signer(settings.origin, "registrar", signing.generate())
-    ledger.submit(genesis_submission(settings, registrar, checkpoint_key))
-    world = World(ledger, settings, checkpoint_key, registrar, registrar)
-    world.company = world.register("pt-maju-bersama", "company")
+    company_key = signing.generate()
+    ledger, _ = wiring.create_ledger(settings, checkpoint_key, registrar, "Pemerintah Kota Jakarta Utara", [
+        Organisation("pt-maju-bersama", "PT-MAJU-BERSAMA", "company", public_key_b64(company_key))],
+        created_at="2025-01-01T00:00:00Z", registered_at="2025-01-02T00:00:00Z")
+    world = World(ledger, settings, checkpoint_key, registrar, Signer(settings.origin, "pt-maju-bersama", company_key))
     yield world
     ledger.close()

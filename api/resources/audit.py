@@ -23,7 +23,8 @@ from projections.funds import changes_in_funds
 from projections.funds_pdf import funds_pdf
 from projections.journal import MAX_JOURNAL_POSTINGS, journal_postings
 from projections.periods import parse_period
-from projections.queries import balances, funders_of_month, reconciliation, to_ranges, trace_claim, trace_receipt
+from projections.audit_queries import reconciliation, trace_claim, trace_receipt
+from projections.queries import balances, funders_of_month, to_ranges
 
 blp = Blueprint("audit", __name__, url_prefix="/api/v1", description="Auditors (bearer token of an auditor)")
 

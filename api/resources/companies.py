@@ -13,7 +13,7 @@ from api.schemas import CompanyTraceArgs, StatementArgs
 from api.signed_answers import StatementAnswer
 from ledger.errors import NotFound
 from projections import tables as t
-from projections.queries import trace_receipt
+from projections.audit_queries import trace_receipt
 
 blp = Blueprint("companies", __name__, url_prefix="/api/v1", description="A company's own statement and money")
 

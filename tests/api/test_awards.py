@@ -29,7 +29,7 @@ def amanah(world, *arguments, check=True):
                    "AMANAH_DATABASE_URL": world.settings.database_url}
     for name in ("AMANAH_KEY_PASSPHRASE", "AMANAH_CHECKPOINT_KEY_PASSPHRASE"):
         environment.pop(name, None)
-    completed = subprocess.run([sys.executable, "-m", "api.cli", *arguments], env=environment, capture_output=True,
+    completed = subprocess.run([sys.executable, "-m", "cli", *arguments], env=environment, capture_output=True,
                                text=True, timeout=300, stdin=subprocess.DEVNULL)
     if check:
         assert completed.returncode == 0, completed.stderr

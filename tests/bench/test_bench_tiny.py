@@ -5,15 +5,18 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 from tests.conftest import POSTGRES_URL
+
+REPOSITORY = Path(__file__).resolve().parents[2]
 
 
 def test_the_tiny_benchmark_reports_every_figure_beside_its_baseline(tmp_path, postgres_available):
     output, table = tmp_path / "bench.json", tmp_path / "bench.md"
-    completed = subprocess.run([sys.executable, "-m", "api.cli", "bench", "--scale", "tiny", "--postgres", POSTGRES_URL,
-                                "--output", str(output), "--markdown", str(table)],
-                               capture_output=True, text=True, timeout=900)
+    completed = subprocess.run([sys.executable, "-m", "scripts.benchmarks.bench", "--scale", "tiny",
+                                "--postgres", POSTGRES_URL, "--output", str(output), "--markdown", str(table)],
+                               cwd=REPOSITORY, capture_output=True, text=True, timeout=900)
     assert completed.returncode == 0, completed.stderr[-2000:]
     figures = json.loads(output.read_text())
     for ingest in (figures["ingest_sqlite"], figures["ingest_postgres"]):
@@ -30,6 +33,6 @@ def test_the_tiny_benchmark_reports_every_figure_beside_its_baseline(tmp_path, p
 
 
 def test_an_unknown_scale_is_refused_naming_the_scales():
-    completed = subprocess.run([sys.executable, "-m", "api.cli", "bench", "--scale", "tiny,huge"],
-                               capture_output=True, text=True, timeout=60)
+    completed = subprocess.run([sys.executable, "-m", "scripts.benchmarks.bench", "--scale", "tiny,huge"],
+                               cwd=REPOSITORY, capture_output=True, text=True, timeout=60)
     assert completed.returncode == 2 and "tiny, small, demo, large" in completed.stderr

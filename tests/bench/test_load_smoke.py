@@ -13,7 +13,7 @@ REPOSITORY = Path(__file__).resolve().parents[2]
 
 def test_a_five_second_load_reports_every_kind_of_request_without_errors(tmp_path):
     output = tmp_path / "load.json"
-    completed = subprocess.run([sys.executable, "-m", "api.load", "--seconds", "5", "--clients", "3",
+    completed = subprocess.run([sys.executable, "-m", "scripts.benchmarks.load", "--seconds", "5", "--clients", "3",
                                 "--workers", "20", "--output", str(output)],
                                cwd=REPOSITORY, capture_output=True, text=True, timeout=300)
     assert completed.returncode == 0, completed.stdout[-2000:] + completed.stderr[-2000:]
@@ -28,6 +28,6 @@ def test_a_five_second_load_reports_every_kind_of_request_without_errors(tmp_pat
 
 
 def test_the_load_script_refuses_durations_out_of_bounds():
-    completed = subprocess.run([sys.executable, "-m", "api.load", "--seconds", "99999"],
+    completed = subprocess.run([sys.executable, "-m", "scripts.benchmarks.load", "--seconds", "99999"],
                                cwd=REPOSITORY, capture_output=True, text=True, timeout=60)
     assert completed.returncode == 2 and "--seconds: must be between 1 and 3600" in completed.stderr

@@ -21,7 +21,7 @@ def demo_home(tmp_path_factory) -> Path:
     home = tmp_path_factory.mktemp("demo")
     environment = {**os.environ, "AMANAH_HOME": str(home)}
     environment.pop("AMANAH_DATABASE_URL", None)
-    completed = subprocess.run([sys.executable, "-m", "api.cli", "demo"], env=environment, capture_output=True,
+    completed = subprocess.run([sys.executable, "-m", "cli", "demo"], env=environment, capture_output=True,
                                text=True, timeout=900)
     assert completed.returncode == 0, completed.stderr[-3000:]
     return home
@@ -45,7 +45,7 @@ def demo_server(demo_home: Path):
     environment = {**os.environ, "AMANAH_HOME": str(demo_home)}
     environment.pop("AMANAH_DATABASE_URL", None)
     log = open(demo_home / "server.log", "w")
-    server = subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--bind", f"127.0.0.1:{port}",
+    server = subprocess.Popen([sys.executable, "-m", "cli", "serve", "--bind", f"127.0.0.1:{port}",
                                "--workers", "2"], env=environment, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60

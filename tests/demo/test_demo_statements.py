@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 
-from api.cli import main as amanah
+from cli.main import main as amanah
 from api.services import Services
 from ledger.application import Ledger
 from ledger.bundle import export_bundle

@@ -14,7 +14,7 @@ import sys
 import pytest
 
 from api.app import MAX_BODY_BYTES
-from api.bench import _free_port, _wait
+from scripts.benchmarks.synthetic import free_port, wait_until_up
 from ledger import payloads
 from tests.domain.conftest import PROGRAMME
 from tests.fuzz.conftest import MAJU, PROBLEM_FIELDS
@@ -24,13 +24,13 @@ from tests.fuzz.conftest import MAJU, PROBLEM_FIELDS
 def server(target):
     """Base host and port of `amanah serve` over the target's ledger."""
     settings = target.programme.world.settings
-    port = _free_port()
+    port = free_port()
     environment = {**os.environ, "AMANAH_HOME": str(settings.home), "AMANAH_DATABASE_URL": settings.database_url}
-    process = subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--bind", f"127.0.0.1:{port}",
+    process = subprocess.Popen([sys.executable, "-m", "cli", "serve", "--bind", f"127.0.0.1:{port}",
                                 "--workers", "2"], env=environment, stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL)
     try:
-        _wait(f"http://127.0.0.1:{port}")
+        wait_until_up(f"http://127.0.0.1:{port}")
         yield port
     finally:
         process.terminate()

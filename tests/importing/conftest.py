@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from api import cli
+from cli import main as cli
 from api.spreadsheets import write_csv, write_xlsx
 from ledger import signing
 from ledger.entry import parse_entry

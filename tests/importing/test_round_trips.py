@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from api.importing import template
+from cli.importing import template
 from api.spreadsheets import read_table
 from ledger import payloads
 from ledger.bundle import verify_database
@@ -27,7 +27,7 @@ def reference_of(ledger, nik: str) -> str:
 def fill(importer, kind: str, file_format: str, settings: dict[str, str], rows: list[dict]) -> Path:
     """Start from the template (its layout and header) and put our values in."""
     _, data = template(Path(f"{kind}.{file_format}"))
-    from api.importing import KINDS
+    from cli.importing import KINDS
 
     spec = KINDS[kind]
     table = read_table(data, file_format, spec.known_columns, spec.known_settings)

@@ -42,7 +42,7 @@ class Operator:
         return {**env, "AMANAH_HOME": str(self.home), "AMANAH_DATABASE_URL": self.database_url, **extra}
 
     def run(self, *arguments: str, **extra_env: str) -> Run:
-        done = subprocess.run([sys.executable, "-m", "api.cli", *arguments], cwd=REPOSITORY,
+        done = subprocess.run([sys.executable, "-m", "cli", *arguments], cwd=REPOSITORY,
                               env=self.env(**extra_env), stdin=subprocess.DEVNULL, capture_output=True,
                               text=True, timeout=120)
         return Run(done.returncode, done.stdout, done.stderr)

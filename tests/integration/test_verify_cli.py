@@ -18,7 +18,7 @@ REPOSITORY = Path(__file__).resolve().parents[2]
 def amanah_verify(log, *arguments: str) -> subprocess.CompletedProcess:
     environment = {name: value for name, value in os.environ.items() if not name.startswith("AMANAH_")}
     environment.update(AMANAH_HOME=str(log.settings.home), AMANAH_DATABASE_URL=log.settings.database_url)
-    return subprocess.run([sys.executable, "-m", "api.cli", "verify", *map(str, arguments)], cwd=REPOSITORY,
+    return subprocess.run([sys.executable, "-m", "cli", "verify", *map(str, arguments)], cwd=REPOSITORY,
                           env=environment, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120)
 
 

@@ -14,7 +14,7 @@ from pypdf import PdfReader
 from ledger import note, payloads, signing
 from ledger.documents import verify_document
 from tests.niks import nik
-from projections import render
+from projections import render, render_page  # render_page reads the font folder
 from projections.reports import Reports
 from projections.runner import ProjectionRunner
 
@@ -365,7 +365,7 @@ def test_awards_pdf_with_nobody_awarded():
 @pytest.mark.parametrize("name", NASTY_NAMES, ids=range(len(NASTY_NAMES)))
 def test_nasty_names_do_not_crash(name, unicode_fonts, monkeypatch, tmp_path):
     if not unicode_fonts:
-        monkeypatch.setattr(render, "FONT_DIR", tmp_path / "no-fonts")
+        monkeypatch.setattr(render_page, "FONT_DIR", tmp_path / "no-fonts")
     statement = example_statement(name)
     statement["by_kelurahan"] = {name: {"worker_months": 1, "premiums_funded_rupiah": 16_800}}
     _, text = read_pdf(render.statement_pdf(statement))
@@ -384,7 +384,7 @@ def test_non_latin1_names_print_with_the_shipped_font_and_degrade_without_it(mon
     statement = example_statement("PT Ω Ünïcödé 株 😀 👨")  # DejaVu has U+1F600 but no CJK or U+1F468
     _, text = read_pdf(render.statement_pdf(statement))
     assert "PT Ω Ünïcödé ? 😀 ?" in text
-    monkeypatch.setattr(render, "FONT_DIR", tmp_path / "no-fonts")
+    monkeypatch.setattr(render_page, "FONT_DIR", tmp_path / "no-fonts")
     _, text = read_pdf(render.statement_pdf(statement))
     assert "PT ? Ünïcödé ? ? ?" in text
     assert "- amanah.jakarta-utara.example/ledger" in text  # the em dash, transliterated

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import psycopg
 
-from api.bench import _free_port
+from scripts.benchmarks.synthetic import free_port
 from tests.conftest import POSTGRES_URL
 
 REPOSITORY = Path(__file__).resolve().parents[2]
@@ -43,7 +43,7 @@ def environment(home: Path, database_url: str, views_url: str | None = None) -> 
 
 def amanah(arguments: list[str], env: dict[str, str], **options) -> subprocess.Popen:
     """Start `amanah ARGUMENTS` in a process group of its own (so all of it can be killed)."""
-    return subprocess.Popen([sys.executable, "-m", "api.cli", *arguments], env=env, cwd=REPOSITORY,
+    return subprocess.Popen([sys.executable, "-m", "cli", *arguments], env=env, cwd=REPOSITORY,
                             start_new_session=True, **options)
 
 
@@ -69,7 +69,7 @@ class Server:
     @classmethod
     def start(cls, home: Path, database_url: str, workers: int = 1, env: dict[str, str] | None = None) -> Server:
         """Start the server; call `wait_ready()` before using it."""
-        port = _free_port()
+        port = free_port()
         log = home / f"server-{port}.log"
         with log.open("wb") as output:
             process = amanah(["serve", "--bind", f"127.0.0.1:{port}", "--workers", str(workers)],

@@ -10,7 +10,7 @@ import threading
 import time
 from collections import Counter
 
-from api.bench import Synthetic
+from scripts.benchmarks.synthetic import Synthetic
 from ledger.bundle import verify_database
 from tests.reliability.support import Server, kills_per_database, settle
 

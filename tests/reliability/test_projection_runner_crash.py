@@ -11,7 +11,7 @@ from collections import Counter
 
 from sqlalchemy import update
 
-from api.bench import Synthetic
+from scripts.benchmarks.synthetic import Synthetic
 from projections import tables as t
 from projections.runner import NAME, ProjectionRunner
 from tests.reliability.support import amanah, environment, kill_group, kills_per_database, settle

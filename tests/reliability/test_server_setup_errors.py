@@ -20,7 +20,7 @@ HOST = POSTGRES_URL.split("@", 1)[1].split("/", 1)[0]  # 127.0.0.1:5432
 
 
 def _amanah(arguments: list[str], database_url: str, tmp_path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "api.cli", *arguments], env=environment(tmp_path, database_url),
+    return subprocess.run([sys.executable, "-m", "cli", *arguments], env=environment(tmp_path, database_url),
                           cwd=REPOSITORY, capture_output=True, text=True, timeout=120)
 
 

@@ -96,7 +96,7 @@ def test_a_request_longer_than_the_worker_timeout_is_answered_not_cut_off(opened
 def test_a_short_load_run_on_sqlite_ends_with_a_sound_database_that_verifies():
     """scripts/load for 10 s (2 workers, 4 clients, the load process holding the database open
     too): the run that found SQLite's locks dropped by a descriptor closed while threads wrote."""
-    from api.load import run
+    from scripts.benchmarks.load import run
 
     results = run(10, 4, 50, None)
     assert results["errors"] == 0, results["error_examples"]

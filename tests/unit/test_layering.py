@@ -1,7 +1,9 @@
 """The folders are the architecture: `ledger/` (domain and log) imports only the standard
 library, eventsourcing, cryptography and rfc8785 (and psycopg, in the PostgreSQL recorder that
 eventsourcing's own PostgreSQL module runs on); `projections/` and `api/` import `ledger/`,
-never the reverse; `projections/` never imports `api/`."""
+never the reverse; `projections/` never imports `api/`. The tools are outer still: `cli/` (the
+command line, the demo, the importer) and `scripts/` (benchmarks, load) may import the layers,
+and none of `ledger/`, `projections/` and `api/` imports them."""
 
 from __future__ import annotations
 
@@ -14,10 +16,12 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 LEDGER_MAY_IMPORT = {"ledger", "eventsourcing", "cryptography", "rfc8785", "psycopg"}
+TOOLS = {"cli", "scripts"}
 FORBIDDEN = {
     "ledger": {"api", "projections", "flask", "flask_smorest", "marshmallow", "sqlalchemy", "gunicorn",
-               "fpdf", "openpyxl"},
-    "projections": {"api", "flask", "flask_smorest"},
+               "fpdf", "openpyxl"} | TOOLS,
+    "projections": {"api", "flask", "flask_smorest"} | TOOLS,
+    "api": TOOLS,
 }
 
 

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from api.app import create_app
-from api.cli import main as amanah
+from cli.main import main as amanah
 from ledger import payloads, signing
 from ledger.bundle import export_bundle
 from ledger.documents import sign_document
@@ -21,7 +21,8 @@ from ledger.entry import parse_stored_entry
 from projections import projector
 from projections import tables as t
 from projections.awards import award_list
-from projections.queries import programme_totals, reconciliation, statement_figures
+from projections.audit_queries import reconciliation
+from projections.queries import programme_totals, statement_figures
 from projections.reports import Reports
 from projections.runner import SCHEMA, ProjectionRunner, ViewsBehind
 from tests.domain.conftest import PROGRAMME

@@ -107,7 +107,7 @@ class WitnessProcess:
     def __init__(self, config: Path, pause: tuple[Path, str] | None = None, port: int = 0, script: str = ""):
         serve = ["witness", "serve", "--config", str(config), "--bind", f"127.0.0.1:{port}", "--no-passphrase"]
         command = [sys.executable, "-c", script, str(pause[0]), pause[1], *serve] if pause else \
-            [sys.executable, "-m", "api.cli", *serve]
+            [sys.executable, "-m", "cli", *serve]
         self.process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                         text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
         line = self.process.stdout.readline()

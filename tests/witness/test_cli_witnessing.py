@@ -23,7 +23,7 @@ class Shell:
     def run(self, *arguments: str) -> subprocess.CompletedProcess:
         env = {name: value for name, value in os.environ.items() if not name.startswith("AMANAH_")}
         env.update(AMANAH_HOME=str(self.home), AMANAH_WITNESSES=self.witnesses, AMANAH_WITNESS_TIMEOUT_SECONDS="2")
-        return subprocess.run([sys.executable, "-m", "api.cli", *arguments], cwd=ROOT, env=env, text=True,
+        return subprocess.run([sys.executable, "-m", "cli", *arguments], cwd=ROOT, env=env, text=True,
                               capture_output=True, stdin=subprocess.DEVNULL, timeout=120)
 
     def ok(self, *arguments: str) -> subprocess.CompletedProcess:

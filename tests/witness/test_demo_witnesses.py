@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from api.witness_demo import witness_demo
+from cli.demo.witnesses import witness_demo
 from ledger.witness_policy import WitnessPolicy, check_witnessed
 from ledger.witness_table import cosigned
 

@@ -25,7 +25,7 @@ def update(self, origin, decide):
         marker.write_text("persisted, not answered"); time.sleep(60)
     return result
 witness_store.SQLiteWitnessState.update = update
-from api.cli import main
+from cli.main import main
 sys.exit(main(sys.argv[3:]))
 """
 

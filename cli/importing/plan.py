@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from api.importing.values import CellError
+from cli.importing.values import CellError
 from api.spreadsheets import Cell, Refusal
 from ledger.client import Signer
 from ledger.errors import LedgerError

@@ -12,6 +12,7 @@ import urllib.request
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
+from cli import common
 from ledger import signing
 from ledger.canonical import canonical_bytes, parse_json_strict
 from ledger.client import Signer
@@ -112,23 +113,19 @@ def _preview(arguments: argparse.Namespace, year: int, criteria: dict | None) ->
     if arguments.url:
         base = arguments.url.rstrip("/") + f"/api/v1/awards/{year}/preview"
         return _http(base, None if criteria is None else json.dumps(criteria).encode())
-    from api.cli import _services
-
-    return _services(arguments).reports.award_preview(year, criteria)
+    return common.services(arguments).reports.award_preview(year, criteria)
 
 
 def _submit(arguments: argparse.Namespace, idempotency_key: str, event_type: str, payload: dict) -> int:
-    from api.cli import _ask_witnesses, _open, _passphrase, _post, _print_json, _settings
-
-    key = signing.read_private_key(arguments.key, _passphrase(arguments))
+    key = signing.read_private_key(arguments.key, common.passphrase(arguments))
     occurred_at = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
     events = [(event_type, occurred_at, payload)]
     if arguments.url:
-        return _post(arguments.url.rstrip("/"), arguments.actor, key, idempotency_key, events)
-    settings = _settings(arguments)
-    ledger = _open(settings)
-    _print_json(ledger.submit(Signer(ledger.origin, arguments.actor, key).submission(idempotency_key, events)))
-    _ask_witnesses(settings, ledger)
+        return common.post(arguments.url.rstrip("/"), arguments.actor, key, idempotency_key, events)
+    settings = common.settings(arguments)
+    ledger = common.open_ledger(settings)
+    common.print_json(ledger.submit(Signer(ledger.origin, arguments.actor, key).submission(idempotency_key, events)))
+    common.ask_witnesses(settings, ledger)
     return 0
 
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from api.importing import values
-from api.importing.plan import Column, Plan, Planned, at_midnight, first_row, parse_row, parse_settings
+from cli.importing import values
+from cli.importing.plan import Column, Plan, Planned, at_midnight, first_row, parse_row, parse_settings
 from api.spreadsheets import Table
 from ledger import payloads
 from ledger.errors import LedgerError

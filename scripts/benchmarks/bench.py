@@ -1,10 +1,12 @@
-"""`amanah bench` / scripts/bench: each figure beside a baseline measured in the same run.
+"""scripts/bench: each figure beside a baseline measured in the same run.
 
 Machines here are shared and noisy, so every figure is the median of several runs and is
-reported as a ratio to its baseline. Results go to stdout and to docs/benchmarks.md."""
+reported as a ratio to its baseline. Results go to stdout and to docs/benchmarks.md. Run from
+a checkout (`scripts/bench --scale tiny`); it is not part of the installed `amanah` command."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
@@ -12,108 +14,23 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-import urllib.request
 from datetime import UTC, datetime
 from dataclasses import dataclass
 from pathlib import Path
 
 from eventsourcing.domain import Aggregate, event
 
-from ledger import merkle, payloads, personal, signing
-from ledger.application import Ledger
+from ledger import merkle
 from ledger.bundle import export_bundle
-from ledger.client import Signer, public_key_b64
 from ledger.config import Settings
-from ledger import note
-
-PROGRAMME = "bench-2025"
-BATCH_LINES = 11_860  # the demo year's largest batch: North Jakarta's workers in one month
-
-
-class Synthetic:
-    """A ledger with `workers` enrolled and `months` premium batches, built through submit()."""
-
-    def __init__(self, database_url: str, home: Path):
-        self.home = home
-        self.settings = Settings.from_environment({"AMANAH_HOME": str(home), "AMANAH_DATABASE_URL": database_url})
-        self.checkpoint_key = signing.generate()
-        signing.write_private_key(self.checkpoint_key, self.settings.checkpoint_key_path, None)
-        personal.create_secret(self.settings.pseudonym_secret_path)
-        self.secret = personal.read_secret(self.settings.pseudonym_secret_path)
-        self.ledger = Ledger(self.settings, self.checkpoint_key, self.secret)
-        self.counter = 0
-        origin = self.settings.origin
-        registrar = Signer(origin, "registrar", signing.generate())
-        self.ledger.submit(registrar.one("genesis", "ledger.created", "2025-01-01T00:00:00Z", {
-            "organisation": "registrar", "legal_name": "Registrar", "public_key": public_key_b64(registrar.private_key),
-            "checkpoint_key": note.verifier_key(origin, signing.public_key_bytes(self.checkpoint_key))}))
-        self.signers = {}
-        for organisation, kind in (("city", "city"), ("baznas", "baznas"), ("bpjs", "bpjs"), ("pt-bench", "company")):
-            key = signing.generate()
-            self.ledger.submit(registrar.one(f"r-{organisation}", "organisation.registered", "2025-01-01T00:00:00Z", {
-                "organisation": organisation, "legal_name": organisation, "kind": kind,
-                "public_key": public_key_b64(key)}))
-            self.signers[organisation] = Signer(origin, organisation, key)
-        self.submit("city", "programme.opened", payloads.programme_opened(PROGRAMME, 2025))
-        self.submit("baznas", "donation.received", payloads.receipt(PROGRAMME, "rc-1", "pt-bench", 10**12 // 2,
-                                                                     "2025-01-02"))
-        self.workers: list[dict] = []
-
-    def submit(self, who: str, kind: str, payload: dict) -> dict:
-        self.counter += 1
-        return self.ledger.submit(self.signers[who].one(f"k{self.counter}", kind, "2025-01-02T00:00:00Z", payload))
-
-    def enrol(self, count: int) -> None:
-        start = len(self.workers)
-        for first in range(start, start + count, 5000):
-            chunk = []
-            for number in range(first, min(first + 5000, start + count)):
-                reference = f"{number:064x}"  # enrolled without personal data: any 64 hex digits
-                chunk.append({"worker": reference, "income_rupiah": 1_000_000, "category": "ojek_online", "jht": False})
-            self.counter += 1
-            self.ledger.submit(self.signers["bpjs"].submission(f"e{self.counter}", [
-                ("worker.enrolled", "2025-01-02T00:00:00Z", payloads.enrolment(
-                    PROGRAMME, w["worker"], w["category"], "Kelapa Gading Barat", "2025-01-02")) for w in chunk]))
-            self.workers += chunk
-
-    def grow_to(self, entries: int, batch_lines: int = BATCH_LINES) -> None:
-        """Enrol workers and pay monthly premiums, in batches of at most `batch_lines`, until the
-        log holds about `entries` entries (one programme year; about 13 entries per worker)."""
-        self.enrol(max(10, entries // 13) - len(self.workers))
-        month = 1
-        while self.ledger.size() < entries and month <= 12:
-            for first in range(0, len(self.workers), batch_lines):
-                self.ledger.submit(self.premium_submission(f"2025-{month:02d}", self.workers[first:first + batch_lines]))
-            month += 1
-
-    def premium_submission(self, month: str, workers: list[dict]) -> dict:
-        self.counter += 1
-        disbursement = f"d-{month}-{self.counter}"
-        total = 16_800 * len(workers)
-        self.submit("baznas", "disbursement.made", payloads.disbursement(
-            PROGRAMME, disbursement, "bpjs", month, "2025-01-03", [("rc-1", "pt-bench", total)]))
-        lines = payloads.premium_batch(PROGRAMME, f"b-{month}-{self.counter}", disbursement, month, workers,
-                                       paid_on=f"{month}-05")  # after the money (3 January) and the enrolment
-        return self.signers["bpjs"].submission(f"p{self.counter}", [(t, "2025-01-04T00:00:00Z", p) for t, p in lines])
+from scripts.benchmarks.bench_http import bench_http
+from scripts.benchmarks.bench_report import markdown
+from scripts.benchmarks.synthetic import Synthetic, fresh_postgres
 
 
 def _median(values: list[float]) -> float:
     return statistics.median(values)
-
-
-def _fresh_postgres(url: str) -> str:
-    """A new schema for one run, so runs and baselines never share tables."""
-    import uuid
-
-    import psycopg
-
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    plain = url.split("?")[0]
-    with psycopg.connect(plain, autocommit=True) as connection:
-        connection.execute(f'CREATE SCHEMA "{schema}"')
-    return f"{plain}?schema={schema}"
 
 
 def bench_ingest(database_url: str, lines: int, runs: int) -> dict:
@@ -122,7 +39,7 @@ def bench_ingest(database_url: str, lines: int, runs: int) -> dict:
     for run in range(runs):
         with tempfile.TemporaryDirectory() as directory:
             postgres = database_url.startswith("postgres")
-            url = _fresh_postgres(database_url) if postgres else database_url.replace("{dir}", directory)
+            url = fresh_postgres(database_url) if postgres else database_url.replace("{dir}", directory)
             world = Synthetic(url, Path(directory))
             world.enrol(lines)
             document = world.premium_submission("2025-01", world.workers)
@@ -130,7 +47,7 @@ def bench_ingest(database_url: str, lines: int, runs: int) -> dict:
             world.ledger.submit(document)
             ours.append(lines / (time.perf_counter() - started))
             world.ledger.close()
-            base.append(_baseline_save(_fresh_postgres(database_url) if postgres else
+            base.append(_baseline_save(fresh_postgres(database_url) if postgres else
                                        f"sqlite:///{directory}/baseline.db", lines))
     return {"lines": lines, "ours_lines_per_s": _median(ours), "baseline_lines_per_s": _median(base),
             "ratio": _median(ours) / _median(base)}
@@ -271,91 +188,6 @@ def bench_proofs(leaves: int, samples: int) -> dict:
             "consistency_p50_ms": quantiles(consistency)[0], "consistency_p99_ms": quantiles(consistency)[1]}
 
 
-def bench_http(world: Synthetic, submissions: int, load_seconds: float) -> dict:
-    """Single submissions through the production server, then a company statement under load
-    beside /health on the same server (gunicorn, 2 workers; the load from this process)."""
-    from api.services import Services
-
-    services = Services.build(world.settings)
-    started = time.perf_counter()
-    caught_up = services.runner.run()
-    views_seconds = time.perf_counter() - started
-    token, _ = services.tokens.issue("pt-bench")
-    services.close()
-    port = _free_port()
-    environment = {**os.environ, "AMANAH_HOME": str(world.home), "AMANAH_DATABASE_URL": world.settings.database_url}
-    server = subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--bind", f"127.0.0.1:{port}",
-                               "--workers", "2"], env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _wait(base)
-        latencies = [_submit_pledge(world, base, number) for number in range(submissions)]
-        statement = _load(base + "/api/v1/companies/pt-bench/statement?year=2025", token, load_seconds)
-        health = _load(base + "/api/v1/health", None, load_seconds)
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-    return {"entries": world.ledger.size(), "views_caught_up": caught_up, "views_seconds": views_seconds,
-            "submission_p50_ms": statistics.median(latencies),
-            "submission_p99_ms": statistics.quantiles(latencies, n=100)[98],
-            "statement": statement, "health": health}
-
-
-def _submit_pledge(world: Synthetic, base: str, number: int) -> float:
-    body = json.dumps(world.signers["pt-bench"].one(f"http-{number}", "pledge.made", "2025-02-01T00:00:00Z",
-                                                    payloads.pledge(PROGRAMME, f"pl-{number}", 1_000_000))).encode()
-    request = urllib.request.Request(base + "/api/v1/submissions", data=body, headers={"Content-Type": "application/json"})
-    started = time.perf_counter()
-    with urllib.request.urlopen(request, timeout=30) as response:
-        assert response.status == 201, response.status
-    return (time.perf_counter() - started) * 1000
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _wait(base: str) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(base + "/api/v1/health", timeout=2).close()
-            return
-        except OSError:
-            time.sleep(0.3)
-    raise RuntimeError("server did not start")
-
-
-def _load(url: str, token: str | None, seconds: float, threads: int = 4) -> dict:
-    latencies: list[float] = []
-    errors = [0]
-    stop = time.monotonic() + seconds
-    headers = {"Accept": "application/json", **({"Authorization": f"Bearer {token}"} if token else {})}
-
-    def worker() -> None:
-        while time.monotonic() < stop:
-            started = time.perf_counter()
-            try:
-                with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=30) as response:
-                    response.read()
-                latencies.append((time.perf_counter() - started) * 1000)
-            except OSError:
-                errors[0] += 1
-
-    pool = [threading.Thread(target=worker) for _ in range(threads)]
-    for thread in pool:
-        thread.start()
-    for thread in pool:
-        thread.join()
-    return {"requests_per_s": len(latencies) / seconds, "p50_ms": statistics.median(latencies),
-            "p99_ms": statistics.quantiles(latencies, n=100)[98] if len(latencies) > 2 else max(latencies),
-            "errors": errors[0]}
-
-
 @dataclass(frozen=True)
 class Scale:
     ingest_lines: int
@@ -402,7 +234,7 @@ def run(scale_name: str, postgres_url: str | None, output: Path | None) -> dict:
     if postgres_url:
         with tempfile.TemporaryDirectory() as directory:
             _step(scale_name, f"building a {scale.entries:,}-entry ledger on PostgreSQL")
-            world = Synthetic(_fresh_postgres(postgres_url), Path(directory))
+            world = Synthetic(fresh_postgres(postgres_url), Path(directory))
             world.grow_to(scale.entries)
             _step(scale_name, "HTTP on PostgreSQL")
             results["http_postgres"] = bench_http(world, scale.submissions, scale.load_seconds)
@@ -417,3 +249,32 @@ def _step(scale: str, what: str) -> None:
     print(f"bench [{scale}] {datetime.now(UTC).strftime('%H:%M:%S')} {what}", file=sys.stderr, flush=True)
 
 
+def _scales(text: str) -> list[str]:
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    unknown = [name for name in names if name not in SCALES]
+    if not names or unknown:
+        raise argparse.ArgumentTypeError(f"--scale takes {', '.join(SCALES)} (joined by commas), not {text!r}")
+    return names
+
+
+def main(argv: list[str] | None = None) -> int:
+    """scripts/bench: every scale asked for, then the JSON figures and the Markdown table if asked."""
+    parser = argparse.ArgumentParser(prog="scripts/bench", description="benchmarks, each beside its baseline "
+                                     "(docs/benchmarks.md)")
+    parser.add_argument("--scale", type=_scales, default=["tiny"],
+                        help="tiny, small, demo or large, or several joined by commas (default tiny)")
+    parser.add_argument("--postgres", help="also measure ingest and reads on this PostgreSQL URL")
+    parser.add_argument("--output", type=Path, help="write the figures as JSON here")
+    parser.add_argument("--markdown", type=Path, help="write the table (for docs/benchmarks.md) here")
+    arguments = parser.parse_args(argv)
+    results = [run(scale, arguments.postgres, None) for scale in arguments.scale]
+    if arguments.output:
+        arguments.output.write_text(json.dumps(results if len(results) > 1 else results[0], indent=2) + "\n")
+    if arguments.markdown:
+        arguments.markdown.write_text(markdown(results))
+        print(f"wrote {arguments.markdown}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from api.importing.kinds import DISBURSEMENTS, PREMIUMS, RECEIPTS, Kind, People, plan_rows
-from api.importing.plan import Plan, file_digest
-from api.importing.registration import ENROLMENTS
+from cli.importing.kinds import DISBURSEMENTS, PREMIUMS, RECEIPTS, Kind, People, plan_rows
+from cli.importing.plan import Plan, file_digest
+from cli.importing.registration import ENROLMENTS
 from api.spreadsheets import format_of, read_table, write_csv, write_xlsx
 from ledger.errors import InvalidInput
 

@@ -9,7 +9,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from api.importing import People, Plan, kind_named, plan_file, template
+from cli.importing import People, Plan, kind_named, plan_file, template
 from api.spreadsheets import Refusal
 from ledger import personal
 from ledger.client import Signer

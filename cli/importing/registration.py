@@ -3,9 +3,9 @@ travel beside the signed envelopes (sealed, erasable); the log gets only the wor
 
 from __future__ import annotations
 
-from api.importing import values
-from api.importing.kinds import PROGRAMME, Kind, People, nik_ok
-from api.importing.plan import Column, Plan, Planned, at_midnight, first_row
+from cli.importing import values
+from cli.importing.kinds import PROGRAMME, Kind, People, nik_ok
+from cli.importing.plan import Column, Plan, Planned, at_midnight, first_row
 from ledger import payloads
 from ledger.errors import LedgerError
 from ledger.personal import check_fields

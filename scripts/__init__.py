@@ -1,0 +1,1 @@
+"""Tools run from a checkout, never shipped in the wheel."""

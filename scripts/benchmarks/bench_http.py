@@ -1,0 +1,82 @@
+"""The HTTP figures of the benchmark: signed submissions through the real server (gunicorn), and
+reads under load, on the synthetic ledger."""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+
+from ledger import payloads
+from scripts.benchmarks.synthetic import PROGRAMME, Synthetic, free_port, wait_until_up
+
+
+def bench_http(world: Synthetic, submissions: int, load_seconds: float) -> dict:
+    """Single submissions through the production server, then a company statement under load
+    beside /health on the same server (gunicorn, 2 workers; the load from this process)."""
+    from api.services import Services
+
+    services = Services.build(world.settings)
+    started = time.perf_counter()
+    caught_up = services.runner.run()
+    views_seconds = time.perf_counter() - started
+    token, _ = services.tokens.issue("pt-bench")
+    services.close()
+    port = free_port()
+    environment = {**os.environ, "AMANAH_HOME": str(world.home), "AMANAH_DATABASE_URL": world.settings.database_url}
+    server = subprocess.Popen([sys.executable, "-m", "cli", "serve", "--bind", f"127.0.0.1:{port}",
+                               "--workers", "2"], env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(base)
+        latencies = [_submit_pledge(world, base, number) for number in range(submissions)]
+        statement = _load(base + "/api/v1/companies/pt-bench/statement?year=2025", token, load_seconds)
+        health = _load(base + "/api/v1/health", None, load_seconds)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    return {"entries": world.ledger.size(), "views_caught_up": caught_up, "views_seconds": views_seconds,
+            "submission_p50_ms": statistics.median(latencies),
+            "submission_p99_ms": statistics.quantiles(latencies, n=100)[98],
+            "statement": statement, "health": health}
+
+
+def _submit_pledge(world: Synthetic, base: str, number: int) -> float:
+    body = json.dumps(world.signers["pt-bench"].one(f"http-{number}", "pledge.made", "2025-02-01T00:00:00Z",
+                                                    payloads.pledge(PROGRAMME, f"pl-{number}", 1_000_000))).encode()
+    request = urllib.request.Request(base + "/api/v1/submissions", data=body, headers={"Content-Type": "application/json"})
+    started = time.perf_counter()
+    with urllib.request.urlopen(request, timeout=30) as response:
+        assert response.status == 201, response.status
+    return (time.perf_counter() - started) * 1000
+
+
+def _load(url: str, token: str | None, seconds: float, threads: int = 4) -> dict:
+    latencies: list[float] = []
+    errors = [0]
+    stop = time.monotonic() + seconds
+    headers = {"Accept": "application/json", **({"Authorization": f"Bearer {token}"} if token else {})}
+
+    def worker() -> None:
+        while time.monotonic() < stop:
+            started = time.perf_counter()
+            try:
+                with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=30) as response:
+                    response.read()
+                latencies.append((time.perf_counter() - started) * 1000)
+            except OSError:
+                errors[0] += 1
+
+    pool = [threading.Thread(target=worker) for _ in range(threads)]
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join()
+    return {"requests_per_s": len(latencies) / seconds, "p50_ms": statistics.median(latencies),
+            "p99_ms": statistics.quantiles(latencies, n=100)[98] if len(latencies) > 2 else max(latencies),
+            "errors": errors[0]}
