@@ -12,7 +12,7 @@ import psycopg
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from ledger import note, signing, wiring
+from ledger import signing, wiring
 from ledger.application import Ledger
 from ledger.client import Signer, public_key_b64
 from ledger.config import Settings
@@ -82,11 +82,8 @@ class World:
 
 
 def genesis_submission(settings: Settings, registrar: Signer, checkpoint_key: Ed25519PrivateKey) -> dict:
-    return registrar.one("genesis", "ledger.created", "2025-01-01T00:00:00Z", {
-        "organisation": registrar.actor, "legal_name": "Pemerintah Kota Jakarta Utara",
-        "public_key": public_key_b64(registrar.private_key),
-        "checkpoint_key": note.verifier_key(settings.origin, signing.public_key_bytes(checkpoint_key)),
-    })
+    """The tests' genesis: the city as registrar, on 1 January 2025."""
+    return wiring.genesis(settings, registrar, "Pemerintah Kota Jakarta Utara", checkpoint_key, "2025-01-01T00:00:00Z")
 
 
 @pytest.fixture
