@@ -26,7 +26,8 @@ from ledger.bundle import export_bundle
 from ledger.config import Settings
 from scripts.benchmarks.bench_http import bench_http
 from scripts.benchmarks.bench_report import markdown
-from scripts.benchmarks.synthetic import Synthetic, fresh_postgres
+from scripts.benchmarks.bench_volume import bench_sustained, storage_figures
+from scripts.benchmarks.synthetic import Synthetic, drop_created_schemas, fresh_postgres
 
 
 def _median(values: list[float]) -> float:
@@ -196,19 +197,22 @@ class Scale:
     submissions: int
     load_seconds: float
     runs: int
+    sustained_lines: int  # premium lines ingested batch after batch (on PostgreSQL when given)
 
 
 SCALES = {
-    "tiny": Scale(500, 3_000, 100_000, 30, 3.0, 2),
-    "small": Scale(2_000, 20_000, 1_000_000, 100, 15.0, 3),
-    "demo": Scale(11_860, 160_000, 3_000_000, 200, 30.0, 3),
-    "large": Scale(19_999, 1_000_000, 10_000_000, 200, 30.0, 2),  # a batch holds at most 20,000 envelopes
+    "tiny": Scale(500, 3_000, 100_000, 30, 3.0, 2, 1_000),
+    "small": Scale(2_000, 20_000, 1_000_000, 100, 15.0, 3, 0),
+    "demo": Scale(11_860, 160_000, 3_000_000, 200, 30.0, 3, 0),
+    "large": Scale(19_999, 1_000_000, 10_000_000, 200, 30.0, 2, 1_000_000),  # a batch holds at most 20,000 envelopes
 }
 
 
-def run(scale_name: str, postgres_url: str | None, output: Path | None) -> dict:
-    """Every measurement at one scale (see SCALES), on SQLite and, given a URL, on PostgreSQL."""
+def run(scale_name: str, postgres_url: str | None, output: Path | None, sustained: int | None = None) -> dict:
+    """Every measurement at one scale (see SCALES), on SQLite and, given a URL, on PostgreSQL;
+    `sustained` premium lines (default: the scale's) ingested batch after batch."""
     scale = SCALES[scale_name]
+    sustained = scale.sustained_lines if sustained is None else sustained
     results: dict = {"scale": scale_name, "machine": f"{platform.node()} {platform.machine()} {os.cpu_count()} cores",
                      "python": platform.python_version(), "date": datetime.now(UTC).isoformat(timespec="seconds"),
                      "command": " ".join(sys.argv)}
@@ -217,6 +221,9 @@ def run(scale_name: str, postgres_url: str | None, output: Path | None) -> dict:
     if postgres_url:
         _step(scale_name, "ingest on PostgreSQL")
         results["ingest_postgres"] = bench_ingest(postgres_url, scale.ingest_lines, scale.runs)
+    if sustained:
+        _step(scale_name, f"sustained ingest of {sustained:,} lines on {'PostgreSQL' if postgres_url else 'SQLite'}")
+        results["sustained"] = bench_sustained(postgres_url or "sqlite:///{dir}/ledger.db", sustained)
     _step(scale_name, "proofs")
     results["proofs"] = bench_proofs(scale.proof_leaves, 2000)
     with tempfile.TemporaryDirectory() as directory:
@@ -224,6 +231,7 @@ def run(scale_name: str, postgres_url: str | None, output: Path | None) -> dict:
         world = Synthetic(f"sqlite:///{directory}/ledger.db", Path(directory))
         world.grow_to(scale.entries)
         export_bundle(world.ledger, Path(directory) / "bundle")
+        results["storage_sqlite"] = storage_figures(world, Path(directory) / "bundle")
         _step(scale_name, "verify")
         results["verify"] = bench_verify(Path(directory) / "bundle", world.ledger.size(), scale.runs)
         _step(scale_name, "views rebuild")
@@ -236,6 +244,7 @@ def run(scale_name: str, postgres_url: str | None, output: Path | None) -> dict:
             _step(scale_name, f"building a {scale.entries:,}-entry ledger on PostgreSQL")
             world = Synthetic(fresh_postgres(postgres_url), Path(directory))
             world.grow_to(scale.entries)
+            results["storage_postgres"] = storage_figures(world)
             _step(scale_name, "HTTP on PostgreSQL")
             results["http_postgres"] = bench_http(world, scale.submissions, scale.load_seconds)
             world.ledger.close()
@@ -257,6 +266,16 @@ def _scales(text: str) -> list[str]:
     return names
 
 
+def _lines(text: str) -> int:
+    try:
+        lines = int(text.replace(",", "").replace("_", ""))
+    except ValueError:
+        lines = -1
+    if not 0 <= lines <= 100_000_000:
+        raise argparse.ArgumentTypeError(f"--sustained takes a number of lines from 0 to 100,000,000, not {text!r}")
+    return lines
+
+
 def main(argv: list[str] | None = None) -> int:
     """scripts/bench: every scale asked for, then the JSON figures and the Markdown table if asked."""
     parser = argparse.ArgumentParser(prog="scripts/bench", description="benchmarks, each beside its baseline "
@@ -264,10 +283,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale", type=_scales, default=["tiny"],
                         help="tiny, small, demo or large, or several joined by commas (default tiny)")
     parser.add_argument("--postgres", help="also measure ingest and reads on this PostgreSQL URL")
+    parser.add_argument("--sustained", type=_lines, metavar="LINES",
+                        help="premium lines to ingest batch after batch, on PostgreSQL if given (default: "
+                        "the scale's: 1,000 at tiny, 1,000,000 at large, none otherwise; 0 for none)")
     parser.add_argument("--output", type=Path, help="write the figures as JSON here")
     parser.add_argument("--markdown", type=Path, help="write the table (for docs/benchmarks.md) here")
     arguments = parser.parse_args(argv)
-    results = [run(scale, arguments.postgres, None) for scale in arguments.scale]
+    try:
+        results = [run(scale, arguments.postgres, None, arguments.sustained) for scale in arguments.scale]
+    finally:
+        drop_created_schemas()
     if arguments.output:
         arguments.output.write_text(json.dumps(results if len(results) > 1 else results[0], indent=2) + "\n")
     if arguments.markdown:

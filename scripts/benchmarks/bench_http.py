@@ -18,7 +18,9 @@ from scripts.benchmarks.synthetic import PROGRAMME, Synthetic, free_port, wait_u
 
 def bench_http(world: Synthetic, submissions: int, load_seconds: float) -> dict:
     """Single submissions through the production server, then a company statement under load
-    beside /health on the same server (gunicorn, 2 workers; the load from this process)."""
+    beside /health on the same server (gunicorn, 2 workers; the load from this process). Also
+    how long the server took from its start to its first healthy answer, and the first
+    submission's latency (a cold cache shows there)."""
     from api.services import Services
 
     services = Services.build(world.settings)
@@ -32,8 +34,10 @@ def bench_http(world: Synthetic, submissions: int, load_seconds: float) -> dict:
     server = subprocess.Popen([sys.executable, "-m", "cli", "serve", "--bind", f"127.0.0.1:{port}",
                                "--workers", "2"], env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
+    started = time.perf_counter()
     try:
         wait_until_up(base)
+        ready_seconds = time.perf_counter() - started
         latencies = [_submit_pledge(world, base, number) for number in range(submissions)]
         statement = _load(base + "/api/v1/companies/pt-bench/statement?year=2025", token, load_seconds)
         health = _load(base + "/api/v1/health", None, load_seconds)
@@ -41,6 +45,7 @@ def bench_http(world: Synthetic, submissions: int, load_seconds: float) -> dict:
         server.terminate()
         server.wait(timeout=30)
     return {"entries": world.ledger.size(), "views_caught_up": caught_up, "views_seconds": views_seconds,
+            "ready_seconds": ready_seconds, "first_submission_ms": latencies[0],
             "submission_p50_ms": statistics.median(latencies),
             "submission_p99_ms": statistics.quantiles(latencies, n=100)[98],
             "statement": statement, "health": health}

@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from scripts.benchmarks.synthetic import Synthetic, free_port, fresh_postgres, wait_until_up
+from scripts.benchmarks.synthetic import Synthetic, drop_created_schemas, free_port, fresh_postgres, wait_until_up
 from scripts.benchmarks.load_traffic import Client, Tally, Workload, client_loop
 from scripts.benchmarks.load_watch import MemorySampler, SlowClients
 
@@ -187,8 +187,11 @@ def main(argv: list[str] | None = None) -> int:
                              f"(at most {MAX_SLOW_CLIENTS}; default 0)")
     parser.add_argument("--output", type=Path, help="also write the figures as JSON here")
     arguments = parser.parse_args(argv)
-    results = run(arguments.seconds, arguments.clients, arguments.workers, arguments.database_url,
-                  arguments.slow_clients)
+    try:
+        results = run(arguments.seconds, arguments.clients, arguments.workers, arguments.database_url,
+                      arguments.slow_clients)
+    finally:
+        drop_created_schemas()
     print(table(results))
     if arguments.output:
         arguments.output.write_text(json.dumps(results, indent=2) + "\n")

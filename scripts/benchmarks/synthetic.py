@@ -76,8 +76,12 @@ class Synthetic:
         return self.signers["bpjs"].submission(f"p{self.counter}", [(t, "2025-01-04T00:00:00Z", p) for t, p in lines])
 
 
+CREATED_SCHEMAS: list[tuple[str, str]] = []  # (server URL, schema) made by fresh_postgres
+
+
 def fresh_postgres(url: str) -> str:
-    """A new schema for one run, so runs and baselines never share tables."""
+    """A new schema for one run, so runs and baselines never share tables (dropped again by
+    `drop_created_schemas`)."""
     import uuid
 
     import psycopg
@@ -86,7 +90,18 @@ def fresh_postgres(url: str) -> str:
     plain = url.split("?")[0]
     with psycopg.connect(plain, autocommit=True) as connection:
         connection.execute(f'CREATE SCHEMA "{schema}"')
+    CREATED_SCHEMAS.append((plain, schema))
     return f"{plain}?schema={schema}"
+
+
+def drop_created_schemas() -> None:
+    """Drop every schema this process made, so benchmarks leave the database as they found it."""
+    import psycopg
+
+    while CREATED_SCHEMAS:
+        plain, schema = CREATED_SCHEMAS.pop()
+        with psycopg.connect(plain, autocommit=True) as connection:
+            connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
 def free_port() -> int:
