@@ -8,6 +8,7 @@ from uuid import UUID
 
 if TYPE_CHECKING:
     from ledger.domain.batch_work import PremiumBatchWork
+    from ledger.entry import LogEntry
 
 A = TypeVar("A")
 
@@ -70,6 +71,11 @@ class Decision:
         assert aggregate.id not in self._aggregates or self._aggregates[aggregate.id] is None
         self._missing.discard(aggregate.id)
         self._aggregates[aggregate.id] = aggregate
+
+    def record(self, aggregate: Any, entry: LogEntry) -> None:
+        """Apply a checked entry to `aggregate` as its event, which the writer stores. The
+        verifier's decision (ledger/verify.py) applies the same change without the event."""
+        aggregate.record(entry)
 
     def touched(self) -> list[Any]:
         """Every aggregate loaded or created, as changed so far."""

@@ -66,8 +66,9 @@ class _OpenSubmission:
 
 
 class _Replay(Decision):
-    """A decision whose events are dropped as soon as they are applied: the verifier keeps the
-    aggregates' state, never their events, so memory does not grow with a batch's size."""
+    """A decision that keeps the aggregates' state, never their events, so memory does not grow
+    with a batch's size: a change is applied by the aggregate's mutator without building the
+    event the writer stores, and the events of created aggregates are dropped once applied."""
 
     def __init__(self, load: Callable[[UUID], Any], premium_amounts: Callable[[int, int], list[int]]):
         super().__init__(load)
@@ -83,6 +84,9 @@ class _Replay(Decision):
     def add(self, aggregate: Any) -> None:
         super().add(aggregate)
         self.recent.append(aggregate)
+
+    def record(self, aggregate: Any, entry: LogEntry) -> None:
+        aggregate.apply_recorded(entry)  # the same change as the writer's event, without the object
 
     def drop_events(self) -> None:
         for aggregate in self.recent:
