@@ -22,7 +22,7 @@ from ledger.entry import LogEntry, entry_from_json
 from ledger.errors import LedgerError
 from ledger.organisations import GENESIS_TYPE, Organisation, organisation_uuid
 from ledger.parallel import prechecked_in_parallel
-from ledger.precheck import Precheck, precheck
+from ledger.precheck import BatchPaths, Precheck, precheck
 
 from ledger.domain import kernel  # the rules; importing it registers the domain's event types
 
@@ -118,6 +118,7 @@ class Verifier:
         self.checkpoint_root: Callable[[int], str | None] = self.checkpoint_roots.get  # for award decisions
         self.decision = self._new_decision()
         self.verified_batches: set[tuple[str, str, str]] = set()
+        self.batch_paths = BatchPaths()  # for `feed`: remembers the last line's batch audit path
         self.last_recorded_at = ""
         self.on_nodes: Callable[[list[tuple[int, bytes]]], None] | None = None
         # Called with each entry in log order once it is checked (None when it does not parse):
@@ -137,7 +138,7 @@ class Verifier:
 
     def feed(self, position: int, leaf: bytes) -> None:
         """Check the entry at `position` (its place in the stream) and add its leaf to the tree."""
-        self.accept(position, leaf, precheck(position, leaf, self.origin if position else None))
+        self.accept(position, leaf, precheck(position, leaf, self.origin if position else None, self.batch_paths))
 
     def feed_stream(self, leaves: Iterable[bytes], jobs: int = 1) -> Iterator[int]:
         """Feed `leaves` in order, yielding each position once it is checked.
