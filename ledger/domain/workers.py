@@ -24,7 +24,7 @@ from ledger.domain.common import (
 )
 from ledger.domain.money import BPJS, programme_of
 from ledger.domain.rates import (
-    CATEGORIES, check_bracket, month_of, months_between, premium_for, previous_months,
+    CATEGORIES, check_bracket, month_of, months_between, previous_months,
 )
 from ledger.entry import LogEntry
 from ledger.errors import AlreadyExists, InvalidInput, NotFound, RuleViolation
@@ -287,8 +287,7 @@ def _pay(decision: Decision, entry: LogEntry) -> None:
     worker = existing_worker(decision, entry)
     membership = worker.membership(payload["programme"])
     check_payable(worker, membership, payload["month"], payload["paid_on"], programme.rules)
-    expected = premium_for(programme.rules, membership.income_rupiah, membership.category, payload["month"],
-                           membership.jht)
+    expected = work.premium(programme.rules, membership.income_rupiah, membership.category, membership.jht)
     for name in ("jkk_rupiah", "jkm_rupiah", "jht_rupiah", "amount_rupiah"):
         if payload[name] != getattr(expected, name):
             raise RuleViolation(f"must be Rp{getattr(expected, name):,} under the rate table for this "
