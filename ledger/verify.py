@@ -296,16 +296,16 @@ class Verifier:
     def _check_signature(self, position: int, entry: LogEntry, checked: Precheck) -> None:
         try:
             public = self._signing_key(position, entry)
+            batch_key = (entry.key_id, entry.batch["root"], entry.signature) if entry.batch is not None \
+                and checked.signed_error is None and isinstance(entry.signature, str) else None
+            if batch_key in self.verified_batches:  # decoded and checked on an earlier line of its batch
+                return
             signature = signing.b64decode(entry.signature, "signature", signing.SIGNATURE_BYTES)
             if checked.signed_error is not None:
                 raise LedgerError(checked.signed_error, field="batch")
-            if entry.batch is None:
-                signing.verify(public, signature, checked.signed)
-                return
-            cache_key = (entry.key_id, entry.batch["root"], entry.signature)
-            if cache_key not in self.verified_batches:
-                signing.verify(public, signature, checked.signed)
-                self.verified_batches.add(cache_key)
+            signing.verify(public, signature, checked.signed)
+            if batch_key is not None:
+                self.verified_batches.add(batch_key)
         except LedgerError as error:
             self.fail(position, "signature", str(error))
 
