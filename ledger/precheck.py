@@ -4,6 +4,7 @@ the verifier can spread them over worker processes (ledger/parallel.py)."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 from ledger import merkle, signing
@@ -35,7 +36,7 @@ def precheck(position: int, leaf: bytes, origin: str | None, paths: BatchPaths |
     (genesis declares it). `paths` checks batch audit paths, faster when it saw the lines before."""
     checked = Precheck(merkle.leaf_hash(leaf))
     try:
-        value = parse_json_strict(leaf, "log entry")
+        value, canonical = _parsed(leaf)
         entry = entry_from_json(value, leaf)
     except LedgerError as error:
         checked.failures.append(("entry", f"not a log entry: {error}"))
@@ -44,7 +45,7 @@ def precheck(position: int, leaf: bytes, origin: str | None, paths: BatchPaths |
         checked.failures.append(("order", f"entry says index {entry.index} but stands at {position} "
                                  "(an entry was inserted, deleted or moved)"))
     try:
-        canonical = canonical_bytes_checked_domain(value) == leaf
+        canonical = canonical or canonical_bytes_checked_domain(value) == leaf
     except LedgerError as error:
         checked.failures.append(("canonical", str(error)))
         return checked
@@ -63,6 +64,21 @@ def precheck(position: int, leaf: bytes, origin: str | None, paths: BatchPaths |
     except LedgerError as error:
         checked.payload_error = f"{entry.type}: {error}"
     return checked
+
+
+def _parsed(leaf: bytes) -> tuple[object, bool]:
+    """The leaf's value as the strict parser reads it, and True when the leaf is canonical.
+
+    A leaf that the C parser's value encodes back to byte for byte holds no duplicate key and
+    no NaN or Infinity, so that value is the strict parser's; any other leaf (False) goes
+    through the strict parser, which names what is wrong with it."""
+    try:
+        value = json.loads(leaf)
+        if canonical_bytes_checked_domain(value) == leaf:
+            return value, True
+    except (ValueError, RecursionError, LedgerError):
+        pass
+    return parse_json_strict(leaf, "log entry"), False
 
 
 def _precheck_signed(checked: Precheck, entry: LogEntry, leaf: bytes, canonical: bool, paths: BatchPaths) -> None:
