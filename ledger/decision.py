@@ -46,14 +46,14 @@ class Decision:
 
     def get(self, aggregate_class: type[A], aggregate_id: UUID) -> A | None:
         """The aggregate as changed so far in this submission, or None if it does not exist."""
-        if aggregate_id in self._missing:
-            return None
-        if aggregate_id not in self._aggregates:
-            loaded = self._load(aggregate_id)
-            if loaded is None:
+        aggregate = self._aggregates.get(aggregate_id)  # one lookup: hashing a UUID runs Python code
+        if aggregate is None:
+            if aggregate_id in self._missing:
                 return None
-            self._aggregates[aggregate_id] = loaded
-        aggregate = self._aggregates[aggregate_id]
+            aggregate = self._load(aggregate_id)
+            if aggregate is None:
+                return None
+            self._aggregates[aggregate_id] = aggregate
         assert isinstance(aggregate, aggregate_class), (aggregate_id, aggregate_class)
         return aggregate
 
