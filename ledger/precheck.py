@@ -107,9 +107,12 @@ class BatchPaths:
         same_batch = last is not None and last[0] == batch["root"] and last[1] == batch["size"]
         root = last[2] if same_batch else signing.b64decode(batch["root"], "batch.root", 32)
         texts = batch["path"]
-        known_texts, known_nodes = (last[3], last[4]) if same_batch else ((), ())
-        path = [known_nodes[k] if k < len(known_texts) and node == known_texts[k] else
-                signing.b64decode(node, "batch.path", 32) for k, node in enumerate(texts)]
+        shared = len(texts)  # from here on the path is the last line's, decoded already
+        if same_batch and len(last[3]) == shared:
+            shared = next(k for k in range(shared + 1) if texts[k:] == last[3][k:])
+        path = [signing.b64decode(node, "batch.path", 32) for node in texts[:shared]]
+        if shared < len(texts):
+            path += last[4][shared:]
         walk = None
         if batch["size"] >= 2:
             walk = merkle.inclusion_walk(merkle.leaf_hash(envelope_bytes), entry.envelope["sequence"],
