@@ -8,6 +8,7 @@ from uuid import UUID
 
 if TYPE_CHECKING:
     from ledger.domain.batch_work import PremiumBatchWork
+    from ledger.entry import LogEntry
 
 A = TypeVar("A")
 
@@ -45,14 +46,14 @@ class Decision:
 
     def get(self, aggregate_class: type[A], aggregate_id: UUID) -> A | None:
         """The aggregate as changed so far in this submission, or None if it does not exist."""
-        if aggregate_id in self._missing:
-            return None
-        if aggregate_id not in self._aggregates:
-            loaded = self._load(aggregate_id)
-            if loaded is None:
+        aggregate = self._aggregates.get(aggregate_id)  # one lookup: hashing a UUID runs Python code
+        if aggregate is None:
+            if aggregate_id in self._missing:
                 return None
-            self._aggregates[aggregate_id] = loaded
-        aggregate = self._aggregates[aggregate_id]
+            aggregate = self._load(aggregate_id)
+            if aggregate is None:
+                return None
+            self._aggregates[aggregate_id] = aggregate
         assert isinstance(aggregate, aggregate_class), (aggregate_id, aggregate_class)
         return aggregate
 
@@ -70,6 +71,11 @@ class Decision:
         assert aggregate.id not in self._aggregates or self._aggregates[aggregate.id] is None
         self._missing.discard(aggregate.id)
         self._aggregates[aggregate.id] = aggregate
+
+    def record(self, aggregate: Any, entry: LogEntry) -> None:
+        """Apply a checked entry to `aggregate` as its event, which the writer stores. The
+        verifier's decision (ledger/verify.py) applies the same change without the event."""
+        aggregate.record(entry)
 
     def touched(self) -> list[Any]:
         """Every aggregate loaded or created, as changed so far."""

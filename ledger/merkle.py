@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 
 LEAF_PREFIX = b"\x00"
 NODE_PREFIX = b"\x01"
@@ -200,12 +201,40 @@ def verify_inclusion(
     leaf_digest: bytes, index: int, size: int, proof: Sequence[bytes], root: bytes
 ) -> bool:
     """RFC 9162 section 2.1.3.2."""
+    walk = inclusion_walk(leaf_digest, index, size, proof)
+    return walk is not None and walk.ends_at(root)
+
+
+@dataclass(frozen=True)
+class InclusionWalk:
+    """The states (fn, sn, result) of RFC 9162's inclusion check, before and after each hash of
+    `proof`; `ends_at(root)` is the check's answer."""
+
+    proof: Sequence[bytes]
+    states: list[tuple[int, int, bytes]]
+
+    def ends_at(self, root: bytes) -> bool:
+        _, sn, result = self.states[-1]
+        return sn == 0 and result == root
+
+
+def inclusion_walk(leaf_digest: bytes, index: int, size: int, proof: Sequence[bytes],
+                   known: InclusionWalk | None = None) -> InclusionWalk | None:
+    """RFC 9162 section 2.1.3.2's walk up an audit path, or None where it fails before its end.
+
+    `known` is an earlier walk: once this one reaches the state that one had at the same step,
+    with the same proof hashes left, the rest is the same computation, so it is taken from
+    `known` (the lines of a batch share all but the first few steps of their paths)."""
     if index < 0 or index >= size:
-        return False
+        return None
     fn, sn, result = index, size - 1, leaf_digest
-    for sibling in proof:
+    states = [(fn, sn, result)]
+    shared = known.states if known is not None and len(known.proof) == len(proof) else ()
+    for step, sibling in enumerate(proof):
+        if step < len(shared) and shared[step] == states[-1] and proof[step:] == known.proof[step:]:
+            return InclusionWalk(proof, states + shared[step + 1:])
         if sn == 0:
-            return False
+            return None
         if fn & 1 or fn == sn:
             result = node_hash(sibling, result)
             if not fn & 1:
@@ -214,7 +243,8 @@ def verify_inclusion(
         else:
             result = node_hash(result, sibling)
         fn, sn = fn >> 1, sn >> 1
-    return sn == 0 and result == root
+        states.append((fn, sn, result))
+    return InclusionWalk(proof, states)
 
 
 def verify_consistency(

@@ -13,7 +13,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from itertools import islice
 from typing import Any
 
-from ledger.precheck import precheck
+from ledger.precheck import BatchPaths, precheck
 
 CHUNK_ENTRIES = 2000
 CHUNKS_IN_FLIGHT_PER_JOB = 3
@@ -42,8 +42,9 @@ def prechecked_in_parallel(leaves: Iterable[bytes], first_position: int, origin:
 
 def _precheck_chunk(start: int, leaves: list[bytes], origin: str) -> list[Any]:
     results = []
+    paths = BatchPaths()
     for offset, leaf in enumerate(leaves):
-        checked = precheck(start + offset, leaf, origin)
+        checked = precheck(start + offset, leaf, origin, paths)
         checked.entry = None  # cheaper to parse again over there than to pickle
         results.append(checked)
     return results

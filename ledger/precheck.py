@@ -4,6 +4,7 @@ the verifier can spread them over worker processes (ledger/parallel.py)."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 from ledger import merkle, signing
@@ -30,12 +31,12 @@ class Precheck:
     payload_error: str | None = None
 
 
-def precheck(position: int, leaf: bytes, origin: str | None) -> Precheck:
+def precheck(position: int, leaf: bytes, origin: str | None, paths: BatchPaths | None = None) -> Precheck:
     """The history-free checks of the leaf at `position`; `origin` None takes the entry's own
-    (genesis declares it)."""
+    (genesis declares it). `paths` checks batch audit paths, faster when it saw the lines before."""
     checked = Precheck(merkle.leaf_hash(leaf))
     try:
-        value = parse_json_strict(leaf, "log entry")
+        value, canonical = _parsed(leaf)
         entry = entry_from_json(value, leaf)
     except LedgerError as error:
         checked.failures.append(("entry", f"not a log entry: {error}"))
@@ -44,7 +45,7 @@ def precheck(position: int, leaf: bytes, origin: str | None) -> Precheck:
         checked.failures.append(("order", f"entry says index {entry.index} but stands at {position} "
                                  "(an entry was inserted, deleted or moved)"))
     try:
-        canonical = canonical_bytes_checked_domain(value) == leaf
+        canonical = canonical or canonical_bytes_checked_domain(value) == leaf
     except LedgerError as error:
         checked.failures.append(("canonical", str(error)))
         return checked
@@ -57,7 +58,7 @@ def precheck(position: int, leaf: bytes, origin: str | None) -> Precheck:
         checked.failures.append(("envelope", str(error)))
         return checked
     checked.usable = True
-    _precheck_signed(checked, entry, leaf, canonical)
+    _precheck_signed(checked, entry, leaf, canonical, paths or BatchPaths())
     try:
         lookup(entry.type, "type").check_payload(entry.payload, "payload")
     except LedgerError as error:
@@ -65,22 +66,58 @@ def precheck(position: int, leaf: bytes, origin: str | None) -> Precheck:
     return checked
 
 
-def _precheck_signed(checked: Precheck, entry: LogEntry, leaf: bytes, canonical: bool) -> None:
+def _parsed(leaf: bytes) -> tuple[object, bool]:
+    """The leaf's value as the strict parser reads it, and True when the leaf is canonical.
+
+    A leaf that the C parser's value encodes back to byte for byte holds no duplicate key and
+    no NaN or Infinity, so that value is the strict parser's; any other leaf (False) goes
+    through the strict parser, which names what is wrong with it."""
+    try:
+        value = json.loads(leaf)
+        if canonical_bytes_checked_domain(value) == leaf:
+            return value, True
+    except (ValueError, RecursionError, LedgerError):
+        pass
+    return parse_json_strict(leaf, "log entry"), False
+
+
+def _precheck_signed(checked: Precheck, entry: LogEntry, leaf: bytes, canonical: bool, paths: BatchPaths) -> None:
     try:
         envelope_bytes = envelope_span(leaf, entry.index) if canonical else canonical_bytes(entry.envelope, check=False)
-        checked.signed = envelope_bytes if entry.batch is None else _batch_root(entry, envelope_bytes)
+        checked.signed = envelope_bytes if entry.batch is None else paths.root(entry, envelope_bytes)
     except LedgerError as error:
         checked.signed_error = str(error)
 
 
-def _batch_root(entry: LogEntry, envelope_bytes: bytes) -> bytes:
-    batch = entry.batch
-    if not isinstance(batch, dict) or set(batch) != {"root", "size", "path"} \
-            or not isinstance(batch["size"], int) or not isinstance(batch["path"], list):
-        raise LedgerError("batch proof must have root, size and path", field="batch")
-    root = signing.b64decode(batch["root"], "batch.root", 32)
-    path = [signing.b64decode(node, "batch.path", 32) for node in batch["path"]]
-    if batch["size"] < 2 or not merkle.verify_inclusion(
-            merkle.leaf_hash(envelope_bytes), entry.envelope["sequence"], batch["size"], path, root):
-        raise LedgerError("batch audit path does not lead to the signed batch root", field="batch")
-    return root
+class BatchPaths:
+    """Checks batch audit paths, remembering the last one that led to its signed root: the next
+    line of the same batch decodes and hashes only the part of its path not shared with it."""
+
+    def __init__(self) -> None:
+        # the last good line's (root text, size, root, path texts, path hashes, walk)
+        self.last: tuple[str, int, bytes, list[str], list[bytes], merkle.InclusionWalk] | None = None
+
+    def root(self, entry: LogEntry, envelope_bytes: bytes) -> bytes:
+        """The batch root the line's signature covers, once its audit path leads there."""
+        batch = entry.batch
+        if not isinstance(batch, dict) or set(batch) != {"root", "size", "path"} \
+                or not isinstance(batch["size"], int) or not isinstance(batch["path"], list):
+            raise LedgerError("batch proof must have root, size and path", field="batch")
+        last = self.last
+        same_batch = last is not None and last[0] == batch["root"] and last[1] == batch["size"]
+        root = last[2] if same_batch else signing.b64decode(batch["root"], "batch.root", 32)
+        texts = batch["path"]
+        shared = len(texts)  # from here on the path is the last line's, decoded already
+        if same_batch and len(last[3]) == shared:
+            shared = next(k for k in range(shared + 1) if texts[k:] == last[3][k:])
+        path = [signing.b64decode(node, "batch.path", 32) for node in texts[:shared]]
+        if shared < len(texts):
+            path += last[4][shared:]
+        walk = None
+        if batch["size"] >= 2:
+            walk = merkle.inclusion_walk(merkle.leaf_hash(envelope_bytes), entry.envelope["sequence"],
+                                         batch["size"], path, last[5] if same_batch else None)
+        if walk is None or not walk.ends_at(root):
+            raise LedgerError("batch audit path does not lead to the signed batch root", field="batch")
+        self.last = (batch["root"], batch["size"], root, texts, path, walk)
+        return root

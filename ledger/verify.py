@@ -22,7 +22,7 @@ from ledger.entry import LogEntry, entry_from_json
 from ledger.errors import LedgerError
 from ledger.organisations import GENESIS_TYPE, Organisation, organisation_uuid
 from ledger.parallel import prechecked_in_parallel
-from ledger.precheck import Precheck, precheck
+from ledger.precheck import BatchPaths, Precheck, precheck
 
 from ledger.domain import kernel  # the rules; importing it registers the domain's event types
 
@@ -66,8 +66,9 @@ class _OpenSubmission:
 
 
 class _Replay(Decision):
-    """A decision whose events are dropped as soon as they are applied: the verifier keeps the
-    aggregates' state, never their events, so memory does not grow with a batch's size."""
+    """A decision that keeps the aggregates' state, never their events, so memory does not grow
+    with a batch's size: a change is applied by the aggregate's mutator without building the
+    event the writer stores, and the events of created aggregates are dropped once applied."""
 
     def __init__(self, load: Callable[[UUID], Any], premium_amounts: Callable[[int, int], list[int]]):
         super().__init__(load)
@@ -83,6 +84,9 @@ class _Replay(Decision):
     def add(self, aggregate: Any) -> None:
         super().add(aggregate)
         self.recent.append(aggregate)
+
+    def record(self, aggregate: Any, entry: LogEntry) -> None:
+        aggregate.apply_recorded(entry)  # the same change as the writer's event, without the object
 
     def drop_events(self) -> None:
         for aggregate in self.recent:
@@ -114,6 +118,7 @@ class Verifier:
         self.checkpoint_root: Callable[[int], str | None] = self.checkpoint_roots.get  # for award decisions
         self.decision = self._new_decision()
         self.verified_batches: set[tuple[str, str, str]] = set()
+        self.batch_paths = BatchPaths()  # for `feed`: remembers the last line's batch audit path
         self.last_recorded_at = ""
         self.on_nodes: Callable[[list[tuple[int, bytes]]], None] | None = None
         # Called with each entry in log order once it is checked (None when it does not parse):
@@ -133,7 +138,7 @@ class Verifier:
 
     def feed(self, position: int, leaf: bytes) -> None:
         """Check the entry at `position` (its place in the stream) and add its leaf to the tree."""
-        self.accept(position, leaf, precheck(position, leaf, self.origin if position else None))
+        self.accept(position, leaf, precheck(position, leaf, self.origin if position else None, self.batch_paths))
 
     def feed_stream(self, leaves: Iterable[bytes], jobs: int = 1) -> Iterator[int]:
         """Feed `leaves` in order, yielding each position once it is checked.
@@ -291,16 +296,16 @@ class Verifier:
     def _check_signature(self, position: int, entry: LogEntry, checked: Precheck) -> None:
         try:
             public = self._signing_key(position, entry)
+            batch_key = (entry.key_id, entry.batch["root"], entry.signature) if entry.batch is not None \
+                and checked.signed_error is None and isinstance(entry.signature, str) else None
+            if batch_key in self.verified_batches:  # decoded and checked on an earlier line of its batch
+                return
             signature = signing.b64decode(entry.signature, "signature", signing.SIGNATURE_BYTES)
             if checked.signed_error is not None:
                 raise LedgerError(checked.signed_error, field="batch")
-            if entry.batch is None:
-                signing.verify(public, signature, checked.signed)
-                return
-            cache_key = (entry.key_id, entry.batch["root"], entry.signature)
-            if cache_key not in self.verified_batches:
-                signing.verify(public, signature, checked.signed)
-                self.verified_batches.add(cache_key)
+            signing.verify(public, signature, checked.signed)
+            if batch_key is not None:
+                self.verified_batches.add(batch_key)
         except LedgerError as error:
             self.fail(position, "signature", str(error))
 

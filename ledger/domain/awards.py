@@ -251,6 +251,10 @@ class AwardYear(Aggregate):
 
     @event("Recorded")
     def record(self, entry: LogEntry) -> None:
+        self.apply_recorded(entry)
+
+    def apply_recorded(self, entry: LogEntry) -> None:
+        """What `record` changes, without an event object (the verifier's replay)."""
         target = self.criteria if entry.type == "award.criteria_published" else self.decisions
         target.append(Published(entry.index, entry.actor, entry.payload))
 
@@ -267,7 +271,7 @@ def _publish_criteria(decision: Decision, entry: LogEntry) -> None:
     if year is None:
         decision.add(AwardYear(entry))
     else:
-        year.record(entry)
+        decision.record(year, entry)
 
 
 def _decide(decision: Decision, entry: LogEntry) -> None:
@@ -290,7 +294,7 @@ def _decide(decision: Decision, entry: LogEntry) -> None:
         if item["tier"] not in tiers:
             raise RuleViolation(f"{item['tier']!r} is not a tier of the criteria (entry {payload['criteria_entry']})",
                                 field=f"payload.awarded[{position}].tier")
-    year.record(entry)
+    decision.record(year, entry)
 
 
 def _check_supersedes(year: AwardYear, payload: dict) -> None:

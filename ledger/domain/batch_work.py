@@ -5,8 +5,9 @@ submission's `Decision` (`decision.premium_batch`) and check its control totals 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from ledger.domain.rates import Premium, premium_for
 from ledger.errors import InvalidInput, RuleViolation
 
 
@@ -24,6 +25,16 @@ class PremiumBatchWork:
     promised_total_rupiah: int
     lines: int = 0
     total_rupiah: int = 0
+    premiums: dict[tuple[int, str, bool], Premium] = field(default_factory=dict, repr=False)
+
+    def premium(self, rules: dict, income_rupiah: int, category: str, with_jht: bool) -> Premium:
+        """`premium_for` the batch's month, worked out once per bracket, category and JHT choice
+        (a batch's lines share the programme's rules and the month, checked against the header)."""
+        key = (income_rupiah, category, with_jht)
+        premium = self.premiums.get(key)
+        if premium is None:
+            premium = self.premiums[key] = premium_for(rules, income_rupiah, category, self.month, with_jht)
+        return premium
 
     def add_line(self, amount_rupiah: int, field: str | None = None) -> None:
         """Count a line; with `field`, refuse it at once when the lines exceed the header's total."""

@@ -44,6 +44,10 @@ class Claim(Aggregate):
 
     @event("Recorded")
     def record(self, entry: LogEntry) -> None:
+        self.apply_recorded(entry)
+
+    def apply_recorded(self, entry: LogEntry) -> None:
+        """What `record` changes, without an event object (the verifier's replay)."""
         self.state = next_claim_state(self.state, entry)
 
 
@@ -93,7 +97,7 @@ def _file(decision: Decision, entry: LogEntry) -> None:
                             "stands for this death", field="payload.claim")
     _check_cover(worker, payload, programme_of(decision, entry).rules)
     if fatal:
-        worker.record(entry)
+        decision.record(worker, entry)
         return
     if decision.get(Claim, claim_uuid(payload["claim"])) is not None:
         raise AlreadyExists("claim exists already", field="payload.claim")
@@ -132,7 +136,7 @@ def _approve(decision: Decision, entry: LogEntry) -> None:
     if payload["deadline_on"] != deadline:
         raise RuleViolation(f"must be {deadline}: {days} working days after the complete claim",
                             field="payload.deadline_on")
-    holder.record(entry)
+    decision.record(holder, entry)
 
 
 def _pay(decision: Decision, entry: LogEntry) -> None:
@@ -140,13 +144,13 @@ def _pay(decision: Decision, entry: LogEntry) -> None:
     if entry.payload["amount_rupiah"] != claim.approved_rupiah:
         raise RuleViolation(f"the approved amount is Rp{claim.approved_rupiah:,}", field="payload.amount_rupiah")
     not_before(entry.payload["paid_on"], claim.approved_on, "payload.paid_on", "the claim was approved")
-    holder.record(entry)
+    decision.record(holder, entry)
 
 
 def _reject(decision: Decision, entry: LogEntry) -> None:
     holder, claim = _in_status(decision, entry, "filed")
     not_before(entry.payload["rejected_on"], claim.filed_on, "payload.rejected_on", "the claim was filed")
-    holder.record(entry)
+    decision.record(holder, entry)
 
 
 CLAIM = {"programme": fields.identifier, "claim": fields.identifier, "worker": worker_ref,

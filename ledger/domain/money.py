@@ -48,7 +48,7 @@ def _invite(decision: Decision, entry: LogEntry) -> None:
     if entry.payload["company"] in programme.invited:
         raise AlreadyExists(f"{entry.payload['company']} was invited on {programme.invited[entry.payload['company']]}",
                             field="payload.company")
-    programme.record(entry)
+    decision.record(programme, entry)
 
 
 def _pledge(decision: Decision, entry: LogEntry, field: str = "payload.pledge"):
@@ -63,7 +63,7 @@ def _make_pledge(decision: Decision, entry: LogEntry) -> None:
     programme = programme_of(decision, entry)
     if entry.payload["pledge"] in programme.pledges:
         raise AlreadyExists(f"pledge {entry.payload['pledge']!r} exists already", field="payload.pledge")
-    programme.record(entry)
+    decision.record(programme, entry)
 
 
 def _amend_pledge(decision: Decision, entry: LogEntry) -> None:
@@ -76,7 +76,7 @@ def _amend_pledge(decision: Decision, entry: LogEntry) -> None:
     if entry.payload["amount_rupiah"] < pledge.received_rupiah:
         raise RuleViolation(f"Rp{pledge.received_rupiah:,} was received already; a pledge cannot "
                             "fall below it", field="payload.amount_rupiah")
-    programme.record(entry)
+    decision.record(programme, entry)
 
 
 def _cancel_pledge(decision: Decision, entry: LogEntry) -> None:
@@ -87,7 +87,7 @@ def _cancel_pledge(decision: Decision, entry: LogEntry) -> None:
     if entry.payload["outstanding_rupiah"] != pledge.outstanding_rupiah:
         raise RuleViolation(f"the outstanding amount is Rp{pledge.outstanding_rupiah:,}",
                             field="payload.outstanding_rupiah")
-    programme.record(entry)
+    decision.record(programme, entry)
 
 
 def _own(owner: str, entry: LogEntry, what: str) -> None:
@@ -112,7 +112,7 @@ def _receive(decision: Decision, entry: LogEntry) -> None:
         if payload["amount_rupiah"] > pledge.outstanding_rupiah:
             raise RuleViolation(f"only Rp{pledge.outstanding_rupiah:,} of the pledge is outstanding; "
                                 "amend the pledge first", field="payload.amount_rupiah")
-    programme.record(entry)
+    decision.record(programme, entry)
 
 
 def _receipt(programme: Programme, payload: dict, field: str = "payload.receipt"):
@@ -138,7 +138,7 @@ def _set_aside_amil(decision: Decision, entry: LogEntry) -> None:
     if amount > receipt.available_rupiah:
         raise RuleViolation(f"only Rp{receipt.available_rupiah:,} of the receipt is undisbursed",
                             field="payload.amount_rupiah")
-    programme.record(entry)
+    decision.record(programme, entry)
 
 
 def _disburse(decision: Decision, entry: LogEntry) -> None:
@@ -163,7 +163,7 @@ def _disburse(decision: Decision, entry: LogEntry) -> None:
         if source["amount_rupiah"] > receipt.available_rupiah:
             raise RuleViolation(f"receipt {source['receipt']!r} has Rp{receipt.available_rupiah:,} left "
                                 "after its amil share and earlier draws", field=f"{where}.amount_rupiah")
-    programme.record(entry)
+    decision.record(programme, entry)
 
 
 def _disbursement(programme: Programme, entry: LogEntry):
@@ -185,7 +185,7 @@ def _acknowledge(decision: Decision, entry: LogEntry) -> None:
     if entry.payload["amount_rupiah"] != disbursement.amount_rupiah:
         raise RuleViolation(f"the disbursement was Rp{disbursement.amount_rupiah:,}", field="payload.amount_rupiah")
     not_before(entry.payload["received_on"], disbursement.made_on, "payload.received_on", "the disbursement was made")
-    programme.record(entry)
+    decision.record(programme, entry)
 
 
 def _premium_header(decision: Decision, entry: LogEntry, refund: bool) -> None:
@@ -204,7 +204,7 @@ def _premium_header(decision: Decision, entry: LogEntry, refund: bool) -> None:
         raise RuleViolation("refund exceeds the premiums charged", field="payload.total_rupiah")
     if not refund:
         _check_batch_dates(programme, disbursement, payload)
-    programme.record(entry)
+    decision.record(programme, entry)
     work = PremiumBatchWork(payload["batch"], payload["programme"], payload["disbursement"], payload.get("month"),
                             payload.get("paid_on"), refund, payload["lines"], payload["total_rupiah"])
     decision.begin_premium_batch(work)

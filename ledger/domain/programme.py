@@ -101,6 +101,10 @@ class Programme(Aggregate):
     @event("Recorded")
     def record(self, entry: LogEntry) -> None:
         """Apply a money event that the handlers already checked (replay runs no rules)."""
+        self.apply_recorded(entry)
+
+    def apply_recorded(self, entry: LogEntry) -> None:
+        """What `record` changes, without an event object (the verifier's replay)."""
         _MUTATORS[entry.type](self, entry)
 
 

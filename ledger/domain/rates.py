@@ -7,6 +7,7 @@ import calendar
 import json
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 from importlib import resources
 
 from ledger.errors import InvalidInput, RuleViolation
@@ -147,8 +148,9 @@ def months_between(first: str, last: str) -> int:
     return (int(last[:4]) - int(first[:4])) * 12 + int(last[5:]) - int(first[5:])
 
 
-def previous_months(month: str, count: int) -> list[str]:
-    """The `count` months before `month`, nearest first."""
+@lru_cache(maxsize=1024)
+def previous_months(month: str, count: int) -> tuple[str, ...]:
+    """The `count` months before `month`, nearest first (asked for every premium line)."""
     year, number = int(month[:4]), int(month[5:])
     result = []
     for _ in range(count):
@@ -156,4 +158,4 @@ def previous_months(month: str, count: int) -> list[str]:
         if number == 0:
             year, number = year - 1, 12
         result.append(f"{year:04d}-{number:02d}")
-    return result
+    return tuple(result)

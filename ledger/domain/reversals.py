@@ -59,7 +59,7 @@ def _reverse_enrolment(decision: Decision, entry: LogEntry) -> None:
     _same(membership.enrolled_at, membership.enrolled_by, entry)
     if any(paid.live and paid.programme == membership.programme for paid in worker.paid.values()):
         raise RuleViolation("premiums were paid for this worker; reverse them first", field="payload.entry")
-    worker.record(entry)
+    decision.record(worker, entry)
 
 
 def _reverse_pledge(decision: Decision, entry: LogEntry) -> None:
@@ -73,7 +73,7 @@ def _reverse_pledge(decision: Decision, entry: LogEntry) -> None:
     if pledge.cancelled or pledge.amended:
         raise RuleViolation("the pledge was amended or cancelled since; correct it with pledge.amended",
                             field="payload.entry")
-    programme.record(entry)
+    decision.record(programme, entry)
 
 
 def _reverse_receipt(decision: Decision, entry: LogEntry) -> None:
@@ -87,7 +87,7 @@ def _reverse_receipt(decision: Decision, entry: LogEntry) -> None:
     if receipt.pledge and programme.pledges[receipt.pledge].cancelled:
         raise RuleViolation("the receipt's pledge was cancelled since; its books would not balance",
                             field="payload.entry")
-    programme.record(entry)
+    decision.record(programme, entry)
 
 
 def _reverse_amil(decision: Decision, entry: LogEntry) -> None:
@@ -96,7 +96,7 @@ def _reverse_amil(decision: Decision, entry: LogEntry) -> None:
     _exists(receipt, "receipt")
     if entry.payload["entry"] not in receipt.amil_entries or receipt.recorded_by != entry.actor:
         raise RuleViolation("that entry is not an amil share of this receipt by you", field="payload.entry")
-    programme.record(entry)
+    decision.record(programme, entry)
 
 
 def _reverse_disbursement(decision: Decision, entry: LogEntry) -> None:
@@ -107,7 +107,7 @@ def _reverse_disbursement(decision: Decision, entry: LogEntry) -> None:
     if disbursement.charged_rupiah:
         raise RuleViolation("premiums were charged to this disbursement; refund them first",
                             field="payload.entry")
-    programme.record(entry)
+    decision.record(programme, entry)
 
 
 def _exists(state: object, what: str) -> None:
@@ -128,7 +128,7 @@ def _reverse_premium(decision: Decision, entry: LogEntry) -> None:
         raise RuleViolation("the premium was charged to another disbursement than the refund's",
                             field="payload.reference")
     work.add_line(paid.amount_rupiah)
-    worker.record(entry)
+    decision.record(worker, entry)
 
 
 def _reverse_claim(decision: Decision, entry: LogEntry) -> None:
@@ -140,7 +140,7 @@ def _reverse_claim(decision: Decision, entry: LogEntry) -> None:
     if claim.status != status:
         raise RuleViolation(f"the claim is {claim.status}, not {status}", field="payload.reference.claim")
     _same(index, claim.decided_by, entry)
-    holder.record(entry)
+    decision.record(holder, entry)
 
 
 def _referenced_worker(decision: Decision, entry: LogEntry):

@@ -24,7 +24,7 @@ from ledger.domain.common import (
 )
 from ledger.domain.money import BPJS, programme_of
 from ledger.domain.rates import (
-    CATEGORIES, check_bracket, month_of, months_between, premium_for, previous_months,
+    CATEGORIES, check_bracket, month_of, months_between, previous_months,
 )
 from ledger.entry import LogEntry
 from ledger.errors import AlreadyExists, InvalidInput, NotFound, RuleViolation
@@ -92,7 +92,11 @@ class Worker(Aggregate):
 
     @event("Recorded")
     def record(self, entry: LogEntry) -> None:
-        """Apply an already-checked worker event."""
+        """Apply an already-checked worker event, recorded as this aggregate's event."""
+        self.apply_recorded(entry)
+
+    def apply_recorded(self, entry: LogEntry) -> None:
+        """What `record` changes, without an event object (the verifier's replay)."""
         _mutate(self, entry)
 
     @property
@@ -229,7 +233,7 @@ def _enrol(decision: Decision, entry: LogEntry) -> None:
         decision.add(Worker(entry))
         return
     _check_enrol_again(worker, entry, programme.rules["membership"]["max_arrears_months"])
-    worker.record(entry)
+    decision.record(worker, entry)
 
 
 def _check_enrol_again(worker: Worker, entry: LogEntry, unpaid_limit: int) -> None:
@@ -254,7 +258,7 @@ def _update(decision: Decision, entry: LogEntry) -> None:
         check_bracket(programme_of(decision, entry).rules, entry.payload["income_rupiah"], "payload.income_rupiah")
     if worker.membership(entry.payload["programme"]).withdrawn_on:
         raise RuleViolation("the worker was withdrawn", field="payload.worker")
-    worker.record(entry)
+    decision.record(worker, entry)
 
 
 def _withdraw(decision: Decision, entry: LogEntry) -> None:
@@ -269,7 +273,7 @@ def _withdraw(decision: Decision, entry: LogEntry) -> None:
     if paid_after:
         raise RuleViolation(f"premiums were paid for {', '.join(sorted(paid_after))}; reverse them first",
                             field="payload.withdrawn_on")
-    worker.record(entry)
+    decision.record(worker, entry)
 
 
 def _pay(decision: Decision, entry: LogEntry) -> None:
@@ -283,14 +287,13 @@ def _pay(decision: Decision, entry: LogEntry) -> None:
     worker = existing_worker(decision, entry)
     membership = worker.membership(payload["programme"])
     check_payable(worker, membership, payload["month"], payload["paid_on"], programme.rules)
-    expected = premium_for(programme.rules, membership.income_rupiah, membership.category, payload["month"],
-                           membership.jht)
+    expected = work.premium(programme.rules, membership.income_rupiah, membership.category, membership.jht)
     for name in ("jkk_rupiah", "jkm_rupiah", "jht_rupiah", "amount_rupiah"):
         if payload[name] != getattr(expected, name):
             raise RuleViolation(f"must be Rp{getattr(expected, name):,} under the rate table for this "
                                 "worker's bracket, category and month", field=f"payload.{name}")
     work.add_line(payload["amount_rupiah"], "payload.amount_rupiah")
-    worker.record(entry)
+    decision.record(worker, entry)
 
 
 def check_payable(worker: Worker, membership: Membership, month_text: str, paid_on: str, rules: dict) -> None:
@@ -339,7 +342,7 @@ def _refund(decision: Decision, entry: LogEntry) -> None:
     if named != list(funders):
         expected = ", ".join(f"{company} Rp{amount:,} from {receipt}" for receipt, company, amount in funders)
         raise RuleViolation(f"the premium was funded by {expected}", field="payload.funders")
-    worker.record(entry)
+    decision.record(worker, entry)
 
 
 def funders_of(decision: Decision, programme, paid: PaidMonth) -> tuple[Share, ...]:
