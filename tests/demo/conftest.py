@@ -1,11 +1,17 @@
-"""The demo year, built once per test session on SQLite and served by the real server."""
+"""The demo year, built once per test session on SQLite and served by the real server.
+
+The build (`amanah demo`, about a minute of one core) starts in the background as soon as the
+session has collected a test that needs it, so it runs on the other core while the tests
+collected before the demo's run; the first demo test waits for it to finish."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -14,17 +20,52 @@ import pytest
 
 from ledger.config import Settings
 
+BUILD_TIMEOUT_S = 900
+_build: dict = {}  # "directory", "home", "log", "process" of the session's one build
 
-@pytest.fixture(scope="session")
-def demo_home(tmp_path_factory) -> Path:
-    """AMANAH_HOME of a freshly built demo ledger (views caught up, demo tokens issued)."""
-    home = tmp_path_factory.mktemp("demo")
+
+def pytest_collection_finish(session) -> None:
+    if session.config.option.collectonly:
+        return
+    if any("demo_home" in getattr(item, "fixturenames", ()) for item in session.items):
+        _start_build()
+
+
+def pytest_sessionfinish(session) -> None:
+    if not _build:
+        return
+    if _build["process"].poll() is None:  # the session ended (-x, Ctrl-C) before a demo test
+        _build["process"].kill()
+        _build["process"].wait(timeout=30)
+    shutil.rmtree(_build["directory"], ignore_errors=True)
+    _build.clear()
+
+
+def _start_build() -> None:
+    directory = Path(tempfile.mkdtemp(prefix="amanah-demo-"))
+    home, log = directory / "home", directory / "build.log"
+    home.mkdir()
     environment = {**os.environ, "AMANAH_HOME": str(home)}
     environment.pop("AMANAH_DATABASE_URL", None)
-    completed = subprocess.run([sys.executable, "-m", "cli", "demo"], env=environment, capture_output=True,
-                               text=True, timeout=900)
-    assert completed.returncode == 0, completed.stderr[-3000:]
-    return home
+    with log.open("wb") as output:
+        process = subprocess.Popen([sys.executable, "-m", "cli", "demo"], env=environment,
+                                   stdout=subprocess.DEVNULL, stderr=output)
+    _build.update(directory=directory, home=home, log=log, process=process)
+
+
+@pytest.fixture(scope="session")
+def demo_home() -> Path:
+    """AMANAH_HOME of a freshly built demo ledger (views caught up, demo tokens issued)."""
+    if not _build:  # a session that collected no demo test but still asks for the fixture
+        _start_build()
+    process = _build["process"]
+    try:
+        process.wait(timeout=BUILD_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=30)
+    assert process.returncode == 0, _build["log"].read_text()[-3000:]
+    return _build["home"]
 
 
 @pytest.fixture(scope="session")

@@ -19,6 +19,7 @@ import psycopg
 
 from scripts.benchmarks.synthetic import free_port
 from tests.conftest import POSTGRES_URL
+from tests.reliability.prepared import GO
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 START_TIMEOUT_S = 180  # a loaded 2-core machine starts four workers slowly
@@ -47,6 +48,27 @@ def amanah(arguments: list[str], env: dict[str, str], **options) -> subprocess.P
                             start_new_session=True, **options)
 
 
+def prepare(arguments: list[str], env: dict[str, str], **options) -> subprocess.Popen:
+    """Start `amanah ARGUMENTS` ahead of time, imported and waiting (tests/reliability/prepared.py):
+    `go(process)` runs it, `dismiss(process)` lets it exit unused. Like `amanah()`, in a process
+    group of its own."""
+    return subprocess.Popen([sys.executable, "-m", "tests.reliability.prepared", *arguments], env=env,
+                            cwd=REPOSITORY, start_new_session=True, stdin=subprocess.PIPE, text=True, **options)
+
+
+def go(process: subprocess.Popen) -> subprocess.Popen:
+    """Let a prepared process run its command."""
+    process.stdin.write(GO)
+    process.stdin.close()
+    return process
+
+
+def dismiss(process: subprocess.Popen) -> None:
+    """Let a prepared process that was not needed exit (it runs nothing)."""
+    process.stdin.close()
+    process.wait(timeout=60)
+
+
 def kill_group(process: subprocess.Popen) -> bool:
     """SIGKILL the process and all its children; False if it had exited already."""
     alive = process.poll() is None
@@ -67,14 +89,26 @@ class Server:
     log: Path
 
     @classmethod
-    def start(cls, home: Path, database_url: str, workers: int = 1, env: dict[str, str] | None = None) -> Server:
-        """Start the server; call `wait_ready()` before using it."""
+    def start(cls, home: Path, database_url: str, workers: int = 1, env: dict[str, str] | None = None,
+              prepared: bool = False) -> Server:
+        """Start the server (prepared: imported and waiting for `go()`, see `prepare`); call
+        `wait_ready()` before using it."""
         port = free_port()
         log = home / f"server-{port}.log"
         with log.open("wb") as output:
-            process = amanah(["serve", "--bind", f"127.0.0.1:{port}", "--workers", str(workers)],
-                             env or environment(home, database_url), stdout=output, stderr=subprocess.STDOUT)
+            process = (prepare if prepared else amanah)(
+                ["serve", "--bind", f"127.0.0.1:{port}", "--workers", str(workers)],
+                env or environment(home, database_url), stdout=output, stderr=subprocess.STDOUT)
         return cls(process, port, log)
+
+    def go(self) -> Server:
+        """Let a server started prepared serve."""
+        go(self.process)
+        return self
+
+    def dismiss(self) -> None:
+        """Let a server started prepared and never needed exit."""
+        dismiss(self.process)
 
     def wait_ready(self) -> Server:
         deadline = time.monotonic() + START_TIMEOUT_S

@@ -26,16 +26,22 @@ def test_a_server_killed_during_a_large_batch_stores_it_whole_or_not_at_all(data
     for first in range(0, kills, KILLS_PER_LEDGER):
         url = database_url if first == 0 else databases.new(f"ledger-{first}")
         world = Synthetic(url, tmp_path / f"ledger-{first}")
+        # Servers start prepared (imported, waiting): this ledger's first, and the one that
+        # restarts after the first kill, import while the workers enrol.
+        server = Server.start(world.home, url, prepared=True)
+        following = Server.start(world.home, url, prepared=True)
         world.enrol(LINES)
-        server = Server.start(world.home, url).wait_ready()
+        server = server.go().wait_ready()
         if duration_s is None:  # a whole request on a freshly started server, as each killed one is
             duration_s = _post_whole(world, server, "2025-01")
         # Months in order from the second (or the first, on a later ledger): a membership lapses
         # after 3 unpaid months, so a batch may not jump ahead.
         start = 2 if first == 0 else 1
         for month in range(start, start + min(KILLS_PER_LEDGER, kills - first)):
-            server = _kill_during_batch(world, server, f"2025-{month:02d}", rng.uniform(0, duration_s), tally)
+            server, following = _kill_during_batch(world, server, following, f"2025-{month:02d}",
+                                                   rng.uniform(0, duration_s), tally)
         server.stop()
+        following.dismiss()
         assert verify_database(world.ledger).ok
         world.ledger.close()
     print(f"\ncrash during a {ENTRIES}-entry batch, {database_url.split(':')[0]}: {kills} kills over "
@@ -51,15 +57,19 @@ def _post_whole(world: Synthetic, server: Server, month: str) -> float:
     return time.perf_counter() - begun
 
 
-def _kill_during_batch(world: Synthetic, server: Server, month: str, delay_s: float, tally: Counter) -> Server:
-    """Post a batch, kill the server after `delay_s`, restart it, check, send the batch again."""
+def _kill_during_batch(world: Synthetic, server: Server, following: Server, month: str, delay_s: float,
+                       tally: Counter) -> tuple[Server, Server]:
+    """Post a batch, kill the server after `delay_s`, restart it (`following`, prepared before),
+    check, send the batch again; returns the server and the prepared one that follows it."""
     body = json.dumps(world.premium_submission(month, world.workers)).encode()
     before = world.ledger.size()
     answered = _post_in_background(server, body)
     time.sleep(delay_s)
     server.kill()
     tally["killed"] += 1
-    restarted = Server.start(world.home, world.settings.database_url)  # checked while it starts
+    restarted = following.go()  # checked while it starts
+    # the next restart's server imports while this one is checked, not during the next batch
+    following = Server.start(world.home, world.settings.database_url, prepared=True)
     settle(world.settings.database_url, "amanah_events")
     after = world.ledger.size()
     assert after in (before, before + ENTRIES), f"a partial batch: {after - before} of {ENTRIES} entries"
@@ -71,7 +81,7 @@ def _kill_during_batch(world: Synthetic, server: Server, month: str, delay_s: fl
     status, result, _ = restarted.wait_ready().post(body)
     assert (status, result["first_index"], result["count"]) == (200 if after > before else 201, before, ENTRIES)
     assert world.ledger.size() == before + ENTRIES
-    return restarted
+    return restarted, following
 
 
 def _post_in_background(server: Server, body: bytes) -> list:

@@ -13,15 +13,27 @@ from projections.queries import balances, programme_totals
 from projections.runner import ProjectionRunner
 from tests.niks import nik
 
-RUNNER = """
-import sys
+# Imports once, then forks one runner process per line read (each the test's to kill), so a kill
+# costs no interpreter start-up. A runner is reaped only when the next line (or the end) comes,
+# after the test has killed it, so its pid is never reused before the kill.
+RUNNERS = """
+import os, sys
 from ledger.application import Ledger
 from ledger.config import Settings
 from projections.runner import ProjectionRunner
-runner = ProjectionRunner(Ledger(Settings.from_environment()), batch_size=int(sys.argv[1]))
-print("ready", flush=True)
-runner.run()
-print("done", flush=True)
+child = None
+for _ in sys.stdin:
+    if child:
+        os.waitpid(child, 0)
+    child = os.fork()
+    if child == 0:
+        runner = ProjectionRunner(Ledger(Settings.from_environment()), batch_size=int(sys.argv[1]))
+        print(f"ready {os.getpid()}", flush=True)
+        runner.run()
+        print("done", flush=True)
+        break
+else:  # the parent exits as its last runner did
+    sys.exit(os.waitstatus_to_exitcode(os.waitpid(child, 0)[1]) if child else 0)
 """
 
 
@@ -75,17 +87,30 @@ def test_kill_9_at_random_moments_loses_and_repeats_nothing(programme):
     target = programme.ledger.latest_checkpoint()["tree_size"]
     observer = ProjectionRunner(programme.ledger)
     kills = 0
+    runners = subprocess.Popen([sys.executable, "-c", RUNNERS, "3"], env=environment, stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE, text=True)
     while kills < 20 and observer.position() < target:
-        process = subprocess.Popen([sys.executable, "-c", RUNNER, "3"], env=environment, stdout=subprocess.PIPE, text=True)
-        assert process.stdout.readline().strip() == "ready"
+        runners.stdin.write("run\n")
+        runners.stdin.flush()
+        pid = _ready(runners.stdout)
         time.sleep(rng.uniform(0.0, 0.15))
-        process.send_signal(signal.SIGKILL)
-        process.wait(timeout=30)
-        process.stdout.close()
+        os.kill(pid, signal.SIGKILL)  # unreaped until the next line, even if it finished first
         kills += 1
-    subprocess.run([sys.executable, "-c", RUNNER, "3"], env=environment, check=True, capture_output=True, timeout=300)
+    runners.stdin.close()
+    runners.wait(timeout=60)  # its last runner was killed
+    runners.stdout.close()
+    subprocess.run([sys.executable, "-c", RUNNERS, "3"], env=environment, input="run\n", text=True, check=True,
+                   capture_output=True, timeout=300)
     assert kills >= 1 and observer.position() == target
     survived = observer.dump()
     observer.rebuild()
     assert observer.dump() == survived
     observer.close()
+
+
+def _ready(output) -> int:
+    """The pid of the runner just forked (skipping the "done" of one that finished before its kill)."""
+    for line in output:
+        if line.startswith("ready "):
+            return int(line.split()[1])
+    raise AssertionError("the runners' parent exited")
