@@ -118,4 +118,5 @@ failures = _table("failures", Column("name", String(64), primary_key=True),
                   Column("error", Text, nullable=False), Column("attempts", Integer, nullable=False))
 
 VIEW_TABLES = [table for table in metadata.sorted_tables if table not in (tracking, failures)]
+SECONDARY_INDEXES = [index for table in VIEW_TABLES for index in sorted(table.indexes, key=lambda index: index.name)]
 SCHEMA_VERSION = 3  # bump when a table changes: the runner then drops the views and rebuilds them

@@ -41,20 +41,22 @@ def _worker_withdrawn(batch: Batch, entry: LogEntry) -> None:
     batch.update(t.workers, _membership(entry.payload), withdrawn_on=entry.payload["withdrawn_on"])
 
 
+PREMIUM_COLUMNS = ("entry_index", "programme", "worker", "month", "disbursement", "batch", "amount_rupiah",
+                   "jkk_rupiah", "jkm_rupiah", "jht_rupiah", "category", "kelurahan", "primary_company", "reversed",
+                   "refunded")
+SHARE_COLUMNS = ("entry_index", "receipt", "company", "amount_rupiah")
+
+
 def _premium(batch: Batch, entry: LogEntry) -> None:
-    p = entry.payload
+    p, index = entry.payload, entry.index
     category, kelurahan = _profile(batch, p["programme"], p["worker"])
     load_batch(batch, p["batch"])
     shares = batch.projector.attribution.feed(entry.type, p)
-    batch.insert(t.premiums, {"entry_index": entry.index, "programme": p["programme"], "worker": p["worker"],
-                              "month": p["month"], "disbursement": p["disbursement"], "batch": p["batch"],
-                              "amount_rupiah": p["amount_rupiah"], "jkk_rupiah": p["jkk_rupiah"],
-                              "jkm_rupiah": p["jkm_rupiah"], "jht_rupiah": p["jht_rupiah"], "category": category,
-                              "kelurahan": kelurahan, "primary_company": primary_funder(shares), "reversed": False,
-                              "refunded": False})
+    batch.insert_values(t.premiums, PREMIUM_COLUMNS, (
+        index, p["programme"], p["worker"], p["month"], p["disbursement"], p["batch"], p["amount_rupiah"],
+        p["jkk_rupiah"], p["jkm_rupiah"], p["jht_rupiah"], category, kelurahan, primary_funder(shares), False, False))
     for receipt, company, share in shares:
-        batch.insert(t.premium_shares, {"entry_index": entry.index, "receipt": receipt, "company": company,
-                                        "amount_rupiah": share})
+        batch.insert_values(t.premium_shares, SHARE_COLUMNS, (index, receipt, company, share))
 
 
 def _premium_refunded(batch: Batch, entry: LogEntry) -> None:
