@@ -229,7 +229,7 @@ class Ledger(Application):
     def _checkpoint_key_after(self, submission: Submission, decision: Decision) -> Ed25519PrivateKey | None:
         """The checkpoint key in force once this submission is stored (a rotation in it takes
         effect at once), if this process signs checkpoints."""
-        registrar_id = self._registrar_id() or submission.actor
+        registrar_id = self.registrar_id() or submission.actor
         registrar = decision.get(Organisation, organisation_uuid(registrar_id))
         record = registrar.checkpoint_keys[-1]
         rotates = any(envelope["type"] == ROTATION_TYPE for envelope in submission.envelopes)
@@ -241,7 +241,8 @@ class Ledger(Application):
             return None
         return self.keyring.key_for(record)
 
-    def _registrar_id(self) -> str | None:
+    def registrar_id(self) -> str | None:
+        """The registrar's organisation id (genesis's signer), or None before genesis."""
         genesis = self.genesis() if self._registrar is None else None
         if genesis is not None:
             self._registrar = genesis.actor
@@ -253,7 +254,7 @@ class Ledger(Application):
 
     def checkpoint_key_history(self) -> tuple:
         """Every checkpoint key the log declared (CheckpointKeyRecord), oldest first."""
-        registrar_id = self._registrar_id()
+        registrar_id = self.registrar_id()
         registrar = self.organisation(registrar_id) if registrar_id else None
         return registrar.checkpoint_keys if registrar is not None else ()
 
