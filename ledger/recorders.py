@@ -58,8 +58,7 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
         """The events in one executemany, then the log rows. eventsourcing inserts row by row to
         return each event's notification id (its rowid); nothing here reads eventsourcing's
         notification log (the log's own tables are the record), so none are returned."""
-        c.executemany(self.insert_events_statement, [
-            (event.originator_id.hex, event.originator_version, event.topic, event.state) for event in stored_events])
+        log_store.insert_events(c, self.dialect, stored_events)
         log_store.append(c, self.dialect, stored_events, kwargs["append_request"])
 
     def read(self, query: Callable[[Any, Dialect], T]) -> T:
