@@ -8,6 +8,7 @@ thread), so clients that open connections and never finish their request hold no
 
 from __future__ import annotations
 
+import logging
 import resource
 
 from gunicorn.app.base import BaseApplication
@@ -31,7 +32,11 @@ class _Server(BaseApplication):
             self.cfg.set(name, value)
 
     def load(self):
-        return create_app({"SETTINGS": self.settings})
+        """Each worker's app, warmed before the worker accepts its first connection (gunicorn
+        loads the app first), so no request pays for a cold cache."""
+        app = create_app({"SETTINGS": self.settings})
+        logging.getLogger("gunicorn.error").info(app.extensions["amanah"].warm().describe())
+        return app
 
 
 def options(bind: str, workers: int, threads: int = DEFAULT_THREADS, worker_timeout_s: int = 120) -> dict:

@@ -5,10 +5,14 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 
+from sqlalchemy import select
+
 from ledger.application import Ledger
 from ledger.config import Settings
+from ledger.warming import Warmth, warm
 from ledger.wiring import open_ledger
 from ledger.witness_client import Witnessing, WitnessWorker
+from projections import tables
 from projections.reports import Reports
 from projections.runner import ProjectionRunner
 from api.sessions import SessionStore
@@ -44,6 +48,14 @@ class Services:
     def catch_up(self) -> None:
         """Bring the views up to the latest checkpoint (readers see their own writes)."""
         self.runner.run()
+
+    def warm(self) -> Warmth:
+        """Warm the ledger before the first request: the organisations and programmes the views
+        know of (the views may lag the log; a name they miss loads on first use)."""
+        with self.runner.engine.connect() as connection:
+            organisations = connection.execute(select(tables.organisations.c.organisation)).scalars().all()
+            programmes = connection.execute(select(tables.programmes.c.programme)).scalars().all()
+        return warm(self.ledger, organisations, programmes)
 
     def close(self) -> None:
         """Stop the witness worker, then close the engines, the views and the ledger; once."""

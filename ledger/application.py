@@ -166,12 +166,19 @@ class Ledger(Application):
             range(first_index, first_index + len(submission.envelopes))), "one event per entry"
         record = SubmissionRecord(submission.actor, submission.idempotency_key, digest,
                                   first_index, len(events))
-        self.save(*events, append_request=AppendRequest(
+        self._put(events, AppendRequest(
             record, recorded_at, self._seal_personal(submission), self._checkpoint_signer(checkpoint_key),
             self.settings.checkpoint_every_entries, self.settings.checkpoint_every_seconds))
         self.cache.committed(decision.touched(), first_index + len(events))
         self.checkpoint_key = checkpoint_key or self.checkpoint_key
         return self._result(record, replayed=False)
+
+    def _put(self, events: list[Any], append_request: AppendRequest) -> None:
+        """Store the events and their log rows in one transaction. `Application.save` would first
+        test each event against a typing Protocol (a slow isinstance) and then do nothing more
+        here: this application takes no snapshots and keeps no repository cache."""
+        assert self.snapshots is None and self.repository.cache is None, "Application.save would be needed"
+        self.events.put(events, append_request=append_request)
 
     def _check_genesis_checkpoint_key(self, submission: Submission) -> None:
         """Genesis must declare the checkpoint key this server signs with, if it signs."""
@@ -229,7 +236,7 @@ class Ledger(Application):
     def _checkpoint_key_after(self, submission: Submission, decision: Decision) -> Ed25519PrivateKey | None:
         """The checkpoint key in force once this submission is stored (a rotation in it takes
         effect at once), if this process signs checkpoints."""
-        registrar_id = self._registrar_id() or submission.actor
+        registrar_id = self.registrar_id() or submission.actor
         registrar = decision.get(Organisation, organisation_uuid(registrar_id))
         record = registrar.checkpoint_keys[-1]
         rotates = any(envelope["type"] == ROTATION_TYPE for envelope in submission.envelopes)
@@ -241,7 +248,8 @@ class Ledger(Application):
             return None
         return self.keyring.key_for(record)
 
-    def _registrar_id(self) -> str | None:
+    def registrar_id(self) -> str | None:
+        """The registrar's organisation id (genesis's signer), or None before genesis."""
         genesis = self.genesis() if self._registrar is None else None
         if genesis is not None:
             self._registrar = genesis.actor
@@ -253,7 +261,7 @@ class Ledger(Application):
 
     def checkpoint_key_history(self) -> tuple:
         """Every checkpoint key the log declared (CheckpointKeyRecord), oldest first."""
-        registrar_id = self._registrar_id()
+        registrar_id = self.registrar_id()
         registrar = self.organisation(registrar_id) if registrar_id else None
         return registrar.checkpoint_keys if registrar is not None else ()
 

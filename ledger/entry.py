@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 from ledger.canonical import join_members, parse_json_strict
 from ledger.errors import InvalidInput
@@ -63,12 +64,18 @@ def build_entry(
     members = [
         ("envelope", envelope_bytes),
         ("index", str(index).encode()),
-        ("recorded_at", json.dumps(recorded_at).encode()),
-        ("signature", json.dumps(signature).encode()),
+        ("recorded_at", _json_string(recorded_at)),
+        ("signature", _json_string(signature)),
     ]
     if batch is not None:
         members.append(("batch", _batch_bytes(batch)))
     return LogEntry(index, recorded_at, envelope, signature, batch, join_members(members))
+
+
+@lru_cache(maxsize=16)
+def _json_string(text: str) -> bytes:
+    """A JSON string's bytes; every entry of a submission has the same time and signature."""
+    return json.dumps(text).encode()
 
 
 def envelope_span(leaf: bytes, index: int) -> bytes | None:

@@ -54,10 +54,12 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
         with busy_is_named():
             return super().insert_events(stored_events, **kwargs)
 
-    def _insert_events(self, c: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Any:
-        notification_ids = super()._insert_events(c, stored_events, **kwargs)
+    def _insert_events(self, c: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
+        """The events in one executemany, then the log rows. eventsourcing inserts row by row to
+        return each event's notification id (its rowid); nothing here reads eventsourcing's
+        notification log (the log's own tables are the record), so none are returned."""
+        log_store.insert_events(c, self.dialect, stored_events)
         log_store.append(c, self.dialect, stored_events, kwargs["append_request"])
-        return notification_ids
 
     def read(self, query: Callable[[Any, Dialect], T]) -> T:
         """Run `query(cursor, dialect)` in a read transaction."""

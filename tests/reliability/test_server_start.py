@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 
+from api.services import Services
 from tests.reliability.support import REPOSITORY, Server, environment
 
 
@@ -45,3 +46,20 @@ def test_processes_creating_the_event_store_at_the_same_moment_all_succeed(datab
                                     stderr=subprocess.PIPE, text=True) for _ in range(6)]
         failures = [process.communicate(timeout=120)[1] for process in openers]
         assert [process.returncode for process in openers] == [0] * 6, [f[-1500:] for f in failures if f]
+
+
+def test_each_worker_warms_the_ledger_before_it_answers(world, tmp_path):
+    """The production server's workers load what the first submission needs before they accept
+    a connection, and say so: the warming line is written by the time the first request is answered."""
+    services = Services.build(world.settings)
+    services.catch_up()  # the views name the organisations to warm
+    services.close()
+    size = world.ledger.size()
+    server = Server.start(tmp_path, world.settings.database_url, workers=1)
+    try:
+        server.wait_ready()
+        log = server.log.read_text()
+        warmed = f"warmed the ledger at {size} entries: 2 organisations and 0 programmes cached in"
+        assert warmed in log, log[-3000:]
+    finally:
+        server.stop()
