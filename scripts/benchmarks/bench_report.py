@@ -16,8 +16,8 @@ def _rows(results: dict) -> list[tuple[str, str, str, str, str, bool]]:
     if "sustained" in results:
         sustained = results["sustained"]
         where = "PostgreSQL" if sustained["postgres"] else "SQLite"
-        rows.append((f"sustained ingest, {sustained['lines']:,} premium lines in batches of up to "
-                     f"{sustained['batch_lines']:,}, {where}",
+        rows.append((f"sustained ingest, {sustained['lines']:,} premium lines in {sustained['batches']:,} batches of up "
+                     f"to {sustained['batch_lines']:,}, {where}",
                      f"{sustained['lines_per_s']:,.0f} lines/s (first batch {sustained['first_batch_lines_per_s']:,.0f}, "
                      f"slowest {sustained['slowest_batch_lines_per_s']:,.0f})", "-", "-", ">= 8,400 lines/s",
                      sustained["lines_per_s"] >= 8_400))

@@ -30,6 +30,7 @@ def test_the_tiny_benchmark_reports_every_figure_beside_its_baseline(tmp_path, p
         assert http["statement"]["requests_per_s"] > 0
     sustained = figures["sustained"]
     assert sustained["postgres"] and sustained["lines"] == 1_000 and sustained["lines_per_s"] > 0
+    assert (sustained["workers"], sustained["batches"], sustained["batch_lines"]) == (84, 12, 84)  # a batch a month
     assert sustained["entries_after"] > 1_000 and sustained["slowest_batch_lines_per_s"] > 0
     for storage in (figures["storage_sqlite"], figures["storage_postgres"]):
         assert storage["entries"] >= 3_000 and storage["ledger_bytes_per_entry"] > storage["stored_events_bytes_per_entry"] > 0
@@ -39,7 +40,7 @@ def test_the_tiny_benchmark_reports_every_figure_beside_its_baseline(tmp_path, p
         assert http["ready_seconds"] > 0 and http["first_submission_ms"] > 0
     markdown = table.read_text()
     assert markdown.count("| **no** |") + markdown.count("| yes |") == 15  # every row has its verdict
-    assert "sustained ingest, 1,000 premium lines in batches of up to 19,999, PostgreSQL" in markdown
+    assert "sustained ingest, 1,000 premium lines in 12 batches of up to 84, PostgreSQL" in markdown
 
 
 def test_an_unknown_scale_is_refused_naming_the_scales():
