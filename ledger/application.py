@@ -55,7 +55,7 @@ class Ledger(Application):
         self.checkpoint_key = checkpoint_key
         self.pseudonym_secret = pseudonym_secret
         self.personal_keys = KeyEncryptionKey(settings.personal_kek_path)
-        self.cache = AggregateCache(self.recorder)
+        self.cache = AggregateCache(self.recorder, settings.aggregate_cache)
         self._origin: str | None = None
         self._registrar: str | None = None
         self.keyring = Keyring(self.origin, settings.checkpoint_key_path, settings.checkpoint_key_passphrase)

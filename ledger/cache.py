@@ -13,12 +13,12 @@ from typing import Any
 from uuid import UUID
 
 from ledger import log_store
+from ledger.config import DEFAULT_AGGREGATE_CACHE
 
-MAX_AGGREGATES = 50_000
 
 
 class AggregateCache:
-    def __init__(self, recorder: Any, limit: int = MAX_AGGREGATES):
+    def __init__(self, recorder: Any, limit: int = DEFAULT_AGGREGATE_CACHE):
         self.recorder = recorder
         self.limit = limit
         self.aggregates: OrderedDict[UUID, Any] = OrderedDict()

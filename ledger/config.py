@@ -12,6 +12,7 @@ from ledger.private_files import private_database_file
 from ledger.witness_client import parse_witnesses
 
 DEFAULT_ORIGIN = "amanah.jakarta-utara.example/ledger"
+DEFAULT_AGGREGATE_CACHE = 50_000  # see docs/operations.md: set it above the number of workers
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,7 @@ class Settings:
     head_timeout_s: float = 30.0  # the server's wait for a request line and headers (then 408)
     stall_timeout_s: float = 30.0  # the server's wait when a body or a reader pauses (then 408, or closed)
     worker_timeout_s: int = 120  # a server worker whose event loop stops this long is restarted
+    aggregate_cache: int = DEFAULT_AGGREGATE_CACHE  # aggregates the writer keeps in memory per process (workers, mostly)
 
     @classmethod
     def from_environment(cls, environ: dict[str, str] | None = None, **overrides: object) -> Settings:
@@ -57,6 +59,7 @@ class Settings:
         values["head_timeout_s"] = _positive_float(env, "AMANAH_HEAD_TIMEOUT_S", 30.0) or 30.0
         values["stall_timeout_s"] = _positive_float(env, "AMANAH_STALL_TIMEOUT_S", 30.0) or 30.0
         values["worker_timeout_s"] = _positive_int(env, "AMANAH_WORKER_TIMEOUT_S", 120)
+        values["aggregate_cache"] = _positive_int(env, "AMANAH_AGGREGATE_CACHE", DEFAULT_AGGREGATE_CACHE)
         values.update({key: value for key, value in overrides.items() if value is not None})
         return cls(**values)
 

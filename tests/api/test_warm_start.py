@@ -3,10 +3,15 @@ reads no more than later ones do (at 1,000,000 entries a cold one took 2 s)."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from api.app import create_app
 from ledger import log_store, payloads
+from ledger.application import Ledger
+from ledger.config import DEFAULT_AGGREGATE_CACHE, Settings
+from ledger.errors import ConfigurationError
 from ledger.domain.common import aggregate_uuid
 from ledger.organisations import organisation_uuid
 from tests.domain.conftest import PROGRAMME
@@ -86,3 +91,23 @@ def test_a_warm_cache_still_forgets_what_another_process_wrote(programme, spied)
         assert {"pl-1", "pl-9", "pl-10"} <= set(pledges)
     finally:
         ledger.close()
+
+
+def test_the_writer_keeps_at_most_the_configured_number_of_aggregates(programme):
+    settings = dataclasses.replace(programme.world.settings, aggregate_cache=2)
+    ledger = Ledger(settings, programme.world.checkpoint_key, programme.world.ledger.pseudonym_secret)
+    try:
+        ledger.submit(programme.companies["pt-sinar-laut"].one(
+            "small-cache-1", "pledge.made", "2025-06-01T08:00:00Z", payloads.pledge(PROGRAMME, "pl-3", 5_000_000)))
+        assert len(ledger.cache.aggregates) == 2  # the submission touched more: the oldest were dropped
+        assert programme.world.ledger.cache.limit == DEFAULT_AGGREGATE_CACHE
+    finally:
+        ledger.close()
+
+
+@pytest.mark.parametrize("value, reason", [("0", "must be at least 1"), ("many", "must be a whole number")])
+def test_a_bad_aggregate_cache_setting_is_refused_naming_it(value, reason):
+    with pytest.raises(ConfigurationError) as raised:
+        Settings.from_environment({"AMANAH_AGGREGATE_CACHE": value})
+    assert raised.value.field == "AMANAH_AGGREGATE_CACHE" and reason in str(raised.value)
+    assert Settings.from_environment({"AMANAH_AGGREGATE_CACHE": "120000"}).aggregate_cache == 120_000
