@@ -17,7 +17,8 @@ def _rows(results: dict) -> list[tuple[str, str, str, str, str, bool]]:
         sustained = results["sustained"]
         where = "PostgreSQL" if sustained["postgres"] else "SQLite"
         rows.append((f"sustained ingest, {sustained['lines']:,} premium lines in {sustained['batches']:,} batches of up "
-                     f"to {sustained['batch_lines']:,}, {where}",
+                     f"to {sustained['batch_lines']:,}, {where}, aggregate cache "
+                     f"{sustained.get('aggregate_cache', 50_000):,}",
                      f"{sustained['lines_per_s']:,.0f} lines/s (first batch {sustained['first_batch_lines_per_s']:,.0f}, "
                      f"slowest {sustained['slowest_batch_lines_per_s']:,.0f})", "-", "-", ">= 8,400 lines/s",
                      sustained["lines_per_s"] >= 8_400))

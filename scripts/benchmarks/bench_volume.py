@@ -97,4 +97,4 @@ def bench_sustained(database_url: str, lines: int, batch_lines: int = MAX_BATCH_
             "enrol_seconds": enrol_seconds, "seconds": seconds, "submit_seconds": submit_seconds,
             "lines_per_s": lines / submit_seconds, "wall_lines_per_s": lines / seconds,
             "first_batch_lines_per_s": rates[0], "slowest_batch_lines_per_s": min(rates),
-            "entries_after": entries, "postgres": postgres}
+            "entries_after": entries, "postgres": postgres, "aggregate_cache": world.settings.aggregate_cache}

@@ -3,6 +3,7 @@ batches paid through `Ledger.submit`; and the helpers that start a server on a f
 
 from __future__ import annotations
 
+import os
 import time
 import urllib.request
 from pathlib import Path
@@ -14,6 +15,7 @@ from ledger.wiring import Organisation
 
 PROGRAMME = "bench-2025"
 ORGANISATIONS = (("city", "city"), ("baznas", "baznas"), ("bpjs", "bpjs"), ("pt-bench", "company"))
+TUNING = ("AMANAH_AGGREGATE_CACHE",)  # settings the benchmark's ledgers take from its environment
 BATCH_LINES = 11_860  # the demo year's largest batch: North Jakarta's workers in one month
 
 
@@ -22,7 +24,9 @@ class Synthetic:
 
     def __init__(self, database_url: str, home: Path):
         self.home = home
-        self.settings = Settings.from_environment({"AMANAH_HOME": str(home), "AMANAH_DATABASE_URL": database_url})
+        tuning = {name: os.environ[name] for name in TUNING if name in os.environ}  # e.g. a larger cache
+        self.settings = Settings.from_environment({"AMANAH_HOME": str(home), "AMANAH_DATABASE_URL": database_url,
+                                                   **tuning})
         self.checkpoint_key = wiring.prepare_files(self.settings, plain_checkpoint_key=True)
         self.secret = personal.read_secret(self.settings.pseudonym_secret_path)
         self.counter = 0

@@ -40,7 +40,7 @@ def test_the_tiny_benchmark_reports_every_figure_beside_its_baseline(tmp_path, p
         assert http["ready_seconds"] > 0 and http["first_submission_ms"] > 0
     markdown = table.read_text()
     assert markdown.count("| **no** |") + markdown.count("| yes |") == 15  # every row has its verdict
-    assert "sustained ingest, 1,000 premium lines in 12 batches of up to 84, PostgreSQL" in markdown
+    assert "sustained ingest, 1,000 premium lines in 12 batches of up to 84, PostgreSQL, aggregate cache 50,000" in markdown
 
 
 def test_an_unknown_scale_is_refused_naming_the_scales():
