@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ledger.config import DEFAULT_AGGREGATE_CACHE
+
 
 def _rows(results: dict) -> list[tuple[str, str, str, str, str, bool]]:
     """(what, figure, baseline, ratio, target, met) for one scale's results."""
@@ -18,7 +20,7 @@ def _rows(results: dict) -> list[tuple[str, str, str, str, str, bool]]:
         where = "PostgreSQL" if sustained["postgres"] else "SQLite"
         rows.append((f"sustained ingest, {sustained['lines']:,} premium lines in {sustained['batches']:,} batches of up "
                      f"to {sustained['batch_lines']:,}, {where}, aggregate cache "
-                     f"{sustained.get('aggregate_cache', 50_000):,}",
+                     f"{sustained.get('aggregate_cache', DEFAULT_AGGREGATE_CACHE):,}",
                      f"{sustained['lines_per_s']:,.0f} lines/s (first batch {sustained['first_batch_lines_per_s']:,.0f}, "
                      f"slowest {sustained['slowest_batch_lines_per_s']:,.0f})", "-", "-", ">= 8,400 lines/s",
                      sustained["lines_per_s"] >= 8_400))
