@@ -8,7 +8,7 @@ named in an error: the writer names `envelopes[0].actor`, the verifier an entry'
 from __future__ import annotations
 
 from ledger import signing
-from ledger.errors import LedgerAlreadyInitialised, NotPermitted, UnknownActor, UnknownKey
+from ledger.errors import LedgerAlreadyInitialised, NotPermitted, RevokedKey, UnknownActor, UnknownKey
 from ledger.event_types import lookup
 from ledger.organisations import GENESIS_TYPE, KeyRecord, Organisation
 
@@ -26,9 +26,10 @@ def registered_key(signer: Organisation | None, actor: str, key_id: str, where: 
 
 def signer_key(signer: Organisation | None, actor: str, key_id: str, index: int, where: str = "") -> KeyRecord:
     """The key that may sign entry `index`: registered to the actor and not revoked by then."""
-    if signer is None:
-        raise UnknownActor(f"{actor!r} is not a registered organisation", field=f"{where}actor")
-    return signer.signing_key(key_id, index, f"{where}key_id")
+    record = registered_key(signer, actor, key_id, where)
+    if not record.valid_at(index):
+        raise RevokedKey(f"key {key_id} of {actor} was revoked at entry {record.revoked_at}", field=f"{where}key_id")
+    return record
 
 
 def permit(kind: str | None, type_name: str, field: str) -> None:

@@ -19,9 +19,9 @@ from ledger.decision import Decision
 from ledger.entry import LogEntry
 from ledger.errors import AlreadyExists, BadSignature, ConfigurationError, InvalidInput, RuleViolation
 from ledger.event_types import EventType, register
-from ledger.organisations import CheckpointKeyRecord, Organisation, organisation_uuid
+from ledger.organisations import CHECKPOINT_KEY_ROTATED, CheckpointKeyRecord, Organisation, organisation_uuid
 
-ROTATION_TYPE = "ledger.checkpoint_key_rotated"
+ROTATION_TYPE = CHECKPOINT_KEY_ROTATED
 CONTEXT = b"amanah/checkpoint-key-rotation/v1\n"
 
 
@@ -93,7 +93,7 @@ def _rotate(decision: Decision, entry: LogEntry) -> None:
     if not signing.is_valid(old_public, signature, rotation_message(origin, current, payload["checkpoint_key"])):
         raise BadSignature(f"the cross-signature is not by the checkpoint key in force ({current}) over "
                            "this rotation", field="payload.cross_signature")
-    registrar.rotate_checkpoint_key(entry)
+    decision.record(registrar, entry)
 
 
 register(EventType(ROTATION_TYPE, frozenset({"registrar"}), _check_payload, _rotate,

@@ -16,7 +16,7 @@ from eventsourcing.domain import Aggregate, event
 from ledger import fields, signing
 from ledger.decision import Decision
 from ledger.entry import LogEntry
-from ledger.errors import AlreadyExists, NotFound, RevokedKey, RuleViolation, UnknownKey
+from ledger.errors import AlreadyExists, NotFound, RuleViolation
 from ledger.event_types import ORGANISATION_KINDS, EventType, register
 
 NAMESPACE = uuid.UUID("6f1c5a8e-0b7d-5e47-9a55-616d616e6168")
@@ -52,7 +52,12 @@ class CheckpointKeyRecord:
 
 
 class Organisation(Aggregate):
-    """An actor of the ledger with its kind and keys."""
+    """An actor of the ledger with its kind and keys.
+
+    Like `Programme` and `Worker`, its state changes only through the mutator table below,
+    applied by the writer's stored events and, without event objects, by the verifier's replay
+    (`apply_recorded`). Each change keeps its own event class (`KeyAdded`, ...), so the stored
+    events' topics are those of every existing ledger."""
 
     @staticmethod
     def create_id(entry: LogEntry) -> UUID:
@@ -60,59 +65,96 @@ class Organisation(Aggregate):
 
     @event("Registered")
     def __init__(self, entry: LogEntry):
-        payload = entry.payload
-        self.organisation_id: str = payload["organisation"]
-        self.legal_name: str = payload["legal_name"]
-        self.kind: str = payload.get("kind", "registrar")
-        self.registered_at: int = entry.index
-        public = signing.b64decode(payload["public_key"], "public_key")
-        first_valid = entry.index if entry.type == GENESIS_TYPE else entry.index + 1
-        self.keys: dict[str, KeyRecord] = {
-            signing.key_id(public): KeyRecord(signing.key_id(public), public, first_valid)
-        }
-        # Only the registrar, declared by genesis, holds the ledger's checkpoint keys.
-        self.checkpoint_keys: tuple[CheckpointKeyRecord, ...] = (
-            (CheckpointKeyRecord(payload["checkpoint_key"], entry.index),) if entry.type == GENESIS_TYPE else ())
+        _registered(self, entry)
 
-    @event("KeyAdded")
-    def add_key(self, entry: LogEntry) -> None:
-        public = signing.b64decode(entry.payload["public_key"], "public_key")
-        record = KeyRecord(signing.key_id(public), public, entry.index + 1)
-        self.keys = {**self.keys, record.key_id: record}
+    class Changed(Aggregate.Event):
+        """A checked key change; its class names the change in the store."""
 
-    @event("KeyRevoked")
-    def revoke_key(self, entry: LogEntry) -> None:
-        self.keys = _revoked(self.keys, entry.payload["key_id"], entry)
+        entry: LogEntry
 
-    @event("KeyRotated")
-    def rotate_key(self, entry: LogEntry) -> None:
-        public = signing.b64decode(entry.payload["public_key"], "public_key")
-        record = KeyRecord(signing.key_id(public), public, entry.index + 1)
-        self.keys = {**_revoked(self.keys, entry.payload["replaces"], entry), record.key_id: record}
+        def apply(self, aggregate: Organisation) -> None:
+            aggregate.apply_recorded(self.entry)
 
-    @event("CheckpointKeyRotated")
-    def rotate_checkpoint_key(self, entry: LogEntry) -> None:
-        record = CheckpointKeyRecord(entry.payload["checkpoint_key"], entry.index)
-        self.checkpoint_keys = (*self.checkpoint_keys, record)
+    class KeyAdded(Changed):
+        pass
 
-    def signing_key(self, key_id: str, index: int, field: str) -> KeyRecord:
-        """The key that may sign entry `index`, or a named error."""
-        record = self.keys.get(key_id)
-        if record is None:
-            raise UnknownKey(f"key {key_id} is not registered to {self.organisation_id}", field=field)
-        if not record.valid_at(index):
-            raise RevokedKey(f"key {key_id} of {self.organisation_id} was revoked at entry "
-                             f"{record.revoked_at}", field=field)
-        return record
+    class KeyRevoked(Changed):
+        pass
+
+    class KeyRotated(Changed):
+        pass
+
+    class CheckpointKeyRotated(Changed):
+        pass
+
+    def record(self, entry: LogEntry) -> None:
+        """Apply a checked entry, recorded as this aggregate's event of the entry's type."""
+        self.trigger_event(_EVENT_CLASSES[entry.type], entry=entry)
+
+    def apply_recorded(self, entry: LogEntry) -> None:
+        """What `record` changes, without an event object (the verifier's replay)."""
+        _MUTATORS[entry.type](self, entry)
 
     def active_key_ids(self) -> list[str]:
         return [key.key_id for key in self.keys.values() if key.revoked_at is None]
+
+
+# ---- state: each entry type's change, a plain function of (organisation, entry) ------------
+
+def _registered(organisation: Organisation, entry: LogEntry) -> None:
+    payload = entry.payload
+    organisation.organisation_id = payload["organisation"]
+    organisation.legal_name = payload["legal_name"]
+    organisation.kind = payload.get("kind", "registrar")
+    organisation.registered_at = entry.index
+    public = signing.b64decode(payload["public_key"], "public_key")
+    first_valid = entry.index if entry.type == GENESIS_TYPE else entry.index + 1
+    organisation.keys = {signing.key_id(public): KeyRecord(signing.key_id(public), public, first_valid)}
+    # Only the registrar, declared by genesis, holds the ledger's checkpoint keys.
+    organisation.checkpoint_keys = (
+        (CheckpointKeyRecord(payload["checkpoint_key"], entry.index),) if entry.type == GENESIS_TYPE else ())
+
+
+def _key_added(organisation: Organisation, entry: LogEntry) -> None:
+    record = _new_key(entry)
+    organisation.keys = {**organisation.keys, record.key_id: record}
+
+
+def _key_revoked(organisation: Organisation, entry: LogEntry) -> None:
+    organisation.keys = _revoked(organisation.keys, entry.payload["key_id"], entry)
+
+
+def _key_rotated(organisation: Organisation, entry: LogEntry) -> None:
+    record = _new_key(entry)
+    organisation.keys = {**_revoked(organisation.keys, entry.payload["replaces"], entry), record.key_id: record}
+
+
+def _checkpoint_key_rotated(organisation: Organisation, entry: LogEntry) -> None:
+    record = CheckpointKeyRecord(entry.payload["checkpoint_key"], entry.index)
+    organisation.checkpoint_keys = (*organisation.checkpoint_keys, record)
+
+
+def _new_key(entry: LogEntry) -> KeyRecord:
+    """A key an entry declares: it signs from the next entry on."""
+    public = signing.b64decode(entry.payload["public_key"], "public_key")
+    return KeyRecord(signing.key_id(public), public, entry.index + 1)
 
 
 def _revoked(keys: dict[str, KeyRecord], key_id: str, entry: LogEntry) -> dict[str, KeyRecord]:
     old = keys[key_id]
     reason = entry.payload.get("reason", "rotated")
     return {**keys, key_id: KeyRecord(old.key_id, old.public_key, old.valid_from, entry.index, reason)}
+
+
+CHECKPOINT_KEY_ROTATED = "ledger.checkpoint_key_rotated"  # registered by ledger/checkpoint_keys.py
+_MUTATORS = {
+    "key.added": _key_added, "key.revoked": _key_revoked, "key.rotated": _key_rotated,
+    CHECKPOINT_KEY_ROTATED: _checkpoint_key_rotated,
+}
+_EVENT_CLASSES = {
+    "key.added": Organisation.KeyAdded, "key.revoked": Organisation.KeyRevoked,
+    "key.rotated": Organisation.KeyRotated, CHECKPOINT_KEY_ROTATED: Organisation.CheckpointKeyRotated,
+}
 
 
 # ---- event types ---------------------------------------------------------------------------
@@ -136,7 +178,7 @@ def _create(decision: Decision, entry: LogEntry) -> None:
 def _add_key(decision: Decision, entry: LogEntry) -> None:
     organisation = _existing(decision, entry)
     _refuse_known_key(organisation, entry.payload["public_key"])
-    organisation.add_key(entry)
+    decision.record(organisation, entry)
 
 
 def _revoke_key(decision: Decision, entry: LogEntry) -> None:
@@ -145,14 +187,14 @@ def _revoke_key(decision: Decision, entry: LogEntry) -> None:
     if organisation.active_key_ids() == [entry.payload["key_id"]]:
         raise RuleViolation("cannot revoke an organisation's last active key; rotate it instead",
                             field="payload.key_id")
-    organisation.revoke_key(entry)
+    decision.record(organisation, entry)
 
 
 def _rotate_key(decision: Decision, entry: LogEntry) -> None:
     organisation = _existing(decision, entry)
     _require_active(organisation, entry.payload["replaces"], "payload.replaces")
     _refuse_known_key(organisation, entry.payload["public_key"])
-    organisation.rotate_key(entry)
+    decision.record(organisation, entry)
 
 
 def _require_active(organisation: Organisation, key_id: str, field: str) -> None:
