@@ -99,13 +99,18 @@ class Organisation(Aggregate):
         return [key.key_id for key in self.keys.values() if key.revoked_at is None]
 
 
+def organisation_kind(payload: dict) -> str:
+    """The kind a registration declares; genesis declares none: it creates the registrar."""
+    return payload.get("kind", "registrar")
+
+
 # ---- state: each entry type's change, a plain function of (organisation, entry) ------------
 
 def _registered(organisation: Organisation, entry: LogEntry) -> None:
     payload = entry.payload
     organisation.organisation_id = payload["organisation"]
     organisation.legal_name = payload["legal_name"]
-    organisation.kind = payload.get("kind", "registrar")
+    organisation.kind = organisation_kind(payload)
     organisation.registered_at = entry.index
     public = signing.b64decode(payload["public_key"], "public_key")
     first_valid = entry.index if entry.type == GENESIS_TYPE else entry.index + 1

@@ -7,7 +7,9 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
+from ledger.domain.programme import pledged_on
 from ledger.entry import LogEntry
+from ledger.organisations import organisation_kind
 from projections import tables as t
 
 if TYPE_CHECKING:
@@ -21,7 +23,7 @@ def _day(entry: LogEntry) -> str:
 def _organisation(batch: Batch, entry: LogEntry) -> None:
     payload = entry.payload
     batch.insert(t.organisations, {"organisation": payload["organisation"], "legal_name": payload["legal_name"],
-                                   "kind": payload.get("kind", "registrar")})
+                                   "kind": organisation_kind(payload)})
 
 
 def _programme(batch: Batch, entry: LogEntry) -> None:
@@ -50,7 +52,7 @@ def _pledge(batch: Batch, entry: LogEntry) -> None:
     batch.insert(t.pledges, {"pledge": p["pledge"], "programme": p["programme"], "company": entry.actor,
                              "amount_rupiah": p["amount_rupiah"], "original_rupiah": p["amount_rupiah"],
                              "received_rupiah": 0, "cancelled": False, "cancelled_on": None, "reversed": False,
-                             "pledged_on": p.get("pledged_on", _day(entry)), "entry_index": entry.index})
+                             "pledged_on": pledged_on(entry), "entry_index": entry.index})
 
 
 def _pledge_amended(batch: Batch, entry: LogEntry) -> None:
@@ -155,6 +157,38 @@ def load_batch(batch: Batch, batch_id: str) -> None:
     attribution.quotas[batch_id] = [[row.receipt, row.company, row.left_rupiah] for row in rows]
 
 
+def _pledge_reversed(batch: Batch, entry: LogEntry) -> None:
+    batch.update(t.pledges, t.pledges.c.pledge == entry.payload["reference"]["pledge"], reversed=True)
+
+
+def _receipt_reversed(batch: Batch, entry: LogEntry) -> None:
+    receipt = entry.payload["reference"]["receipt"]
+    row = batch.scalar(select(t.receipts).where(t.receipts.c.receipt == receipt))
+    batch.update(t.receipts, t.receipts.c.receipt == receipt, reversed=True)
+    if row.pledge:
+        batch.update(t.pledges, t.pledges.c.pledge == row.pledge,
+                     received_rupiah=t.pledges.c.received_rupiah - row.amount_rupiah)
+
+
+def _amil_reversed(batch: Batch, entry: LogEntry) -> None:
+    index = entry.payload["entry"]
+    row = batch.scalar(select(t.amil).where(t.amil.c.entry_index == index))
+    batch.update(t.amil, t.amil.c.entry_index == index, reversed=True)
+    batch.update(t.receipts, t.receipts.c.receipt == row.receipt,
+                 amil_rupiah=t.receipts.c.amil_rupiah - row.amount_rupiah)
+
+
+def _disbursement_reversed(batch: Batch, entry: LogEntry) -> None:
+    name = entry.payload["reference"]["disbursement"]
+    batch.update(t.disbursements, t.disbursements.c.disbursement == name, reversed=True)
+    batch.flush()
+    for row in batch.connection.execute(select(t.disbursement_sources).where(
+            t.disbursement_sources.c.disbursement == name)).all():
+        batch.update(t.receipts, t.receipts.c.receipt == row.receipt,
+                     drawn_rupiah=t.receipts.c.drawn_rupiah - row.amount_rupiah)
+    batch.projector.attribution.feed(entry.type, entry.payload)
+
+
 MONEY_HANDLERS = {
     "ledger.created": _organisation, "organisation.registered": _organisation, "programme.opened": _programme,
     "company.invited": _invited, "pledge.made": _pledge, "pledge.amended": _pledge_amended,
@@ -162,3 +196,7 @@ MONEY_HANDLERS = {
     "disbursement.made": _disbursement, "disbursement.acknowledged": _acknowledged,
     "premium.batch": _premium_header, "premium.refund": _premium_header,
 }
+# What `entry.reversed` undoes in these views, by the type it reverses (beside the domain's
+# `programme._REVERSALS`).
+MONEY_REVERSALS = {"pledge.made": _pledge_reversed, "donation.received": _receipt_reversed,
+                   "amil.set_aside": _amil_reversed, "disbursement.made": _disbursement_reversed}

@@ -10,11 +10,12 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
 
 from ledger.domain.attribution import Attribution
-from ledger.domain.postings import Posting, postings
+from ledger.domain.postings import Posting, postings, reversal_postings
 from ledger.entry import LogEntry
 from projections import tables as t
-from projections.money_views import MONEY_HANDLERS
-from projections.worker_views import WORKER_HANDLERS
+from ledger.domain.reversals import REVERSAL_RULES
+from projections.money_views import MONEY_HANDLERS, MONEY_REVERSALS
+from projections.worker_views import WORKER_HANDLERS, WORKER_REVERSALS
 
 
 class Projector:
@@ -121,8 +122,7 @@ class Batch:
 
     def post(self, entry: LogEntry) -> None:
         if entry.type == "entry.reversed":
-            row_list = self._original_postings(entry.payload["entry"])
-            items = [Posting(account, -amount) for account, amount in row_list]
+            items = reversal_postings(self._original_postings(entry.payload["entry"]))
         else:
             items = postings(entry)
         day, index, rows, deltas = entry.envelope["occurred_at"][:10], entry.index, self.value_rows, self.balance_deltas
@@ -130,12 +130,12 @@ class Batch:
             rows[t.postings, POSTING_COLUMNS].append((index, seq, item.account, item.amount_rupiah, day))
             deltas[item.account] += item.amount_rupiah
 
-    def _original_postings(self, index: int) -> list[tuple[str, int]]:
+    def _original_postings(self, index: int) -> list[Posting]:
         self.flush()
         rows = self.connection.execute(select(t.postings.c.account, t.postings.c.amount_rupiah)
                                        .where(t.postings.c.entry_index == index)
                                        .order_by(t.postings.c.seq)).all()
-        return [(row.account, row.amount_rupiah) for row in rows]
+        return [Posting(row.account, row.amount_rupiah) for row in rows]
 
     def write_attribution(self) -> None:
         """Persist the attribution state that changed (charged per source, quotas left), so a
@@ -171,4 +171,11 @@ class Batch:
                                     .values(amount_rupiah=t.balances.c.amount_rupiah + self.balance_deltas[account]))
 
 
-HANDLERS = {**MONEY_HANDLERS, **WORKER_HANDLERS}  # event type -> how it changes the views
+def _reversal(batch: Batch, entry: LogEntry) -> None:
+    REVERSALS[entry.payload["reverses"]](batch, entry)
+
+
+REVERSALS = {**MONEY_REVERSALS, **WORKER_REVERSALS}  # reversed type -> what its reversal undoes
+# Every reversal the rules allow changes the views, so a new one cannot be forgotten here.
+assert set(REVERSALS) == set(REVERSAL_RULES), set(REVERSALS) ^ set(REVERSAL_RULES)
+HANDLERS = {**MONEY_HANDLERS, **WORKER_HANDLERS, "entry.reversed": _reversal}  # event type -> how it changes the views

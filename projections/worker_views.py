@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 
 from ledger.domain.attribution import primary_funder
+from ledger.domain.claims_state import CLAIM_REVERSALS, ClaimState, next_claim_state
 from ledger.entry import LogEntry
 from projections import tables as t
 from projections.money_views import load_batch
@@ -80,74 +81,50 @@ def _profile(batch: Batch, programme: str, worker: str) -> tuple[str, str]:
 
 
 def _claim(batch: Batch, entry: LogEntry) -> None:
-    p = entry.payload
-    key = (t.claims.c.benefit == p["benefit"]) & (t.claims.c.claim == p["claim"])
-    if entry.type == "claim.filed":
-        batch.insert(t.claims, {"benefit": p["benefit"], "claim": p["claim"], "programme": p["programme"],
-                                "worker": p["worker"], "status": "filed", "incident_on": p["incident_on"],
-                                "filed_on": p["filed_on"], "filed_index": entry.index, "amount_rupiah": None,
-                                "complete_on": None, "deadline_on": None, "paid_on": None, "paid_index": None,
-                                "rejection_reason": None, "fatal": p["benefit"] == "jkm" or bool(p.get("fatal")),
-                                "approved_index": None})
-    elif entry.type == "claim.approved":
-        batch.update(t.claims, key, status="approved", amount_rupiah=p["amount_rupiah"],
-                     complete_on=p["complete_on"], deadline_on=p["deadline_on"], approved_index=entry.index)
-    elif entry.type == "claim.paid":
-        batch.update(t.claims, key, status="paid", paid_on=p["paid_on"], paid_index=entry.index)
-    else:
-        batch.update(t.claims, key, status="rejected", rejection_reason=p["reason"])
-
-
-def _reversal(batch: Batch, entry: LogEntry) -> None:
-    p, reference = entry.payload, entry.payload["reference"]
-    kind = p["reverses"]
-    if kind == "pledge.made":
-        batch.update(t.pledges, t.pledges.c.pledge == reference["pledge"], reversed=True)
-    elif kind == "donation.received":
-        row = batch.scalar(select(t.receipts).where(t.receipts.c.receipt == reference["receipt"]))
-        batch.update(t.receipts, t.receipts.c.receipt == reference["receipt"], reversed=True)
-        if row.pledge:
-            batch.update(t.pledges, t.pledges.c.pledge == row.pledge,
-                         received_rupiah=t.pledges.c.received_rupiah - row.amount_rupiah)
-    elif kind == "amil.set_aside":
-        row = batch.scalar(select(t.amil).where(t.amil.c.entry_index == p["entry"]))
-        batch.update(t.amil, t.amil.c.entry_index == p["entry"], reversed=True)
-        batch.update(t.receipts, t.receipts.c.receipt == row.receipt,
-                     amil_rupiah=t.receipts.c.amil_rupiah - row.amount_rupiah)
-    elif kind == "disbursement.made":
-        _reverse_disbursement(batch, entry)
-    elif kind == "premium.paid":
-        batch.update(t.premiums, t.premiums.c.entry_index == p["entry"], reversed=True)
-    elif kind == "worker.enrolled":
-        batch.update(t.workers, (t.workers.c.programme == p["programme"]) & (t.workers.c.worker == reference["worker"]),
-                     reversed=True)
-    elif kind in ("claim.approved", "claim.paid"):
-        _reverse_claim(batch, kind, reference)
-
-
-def _reverse_disbursement(batch: Batch, entry: LogEntry) -> None:
-    name = entry.payload["reference"]["disbursement"]
-    batch.update(t.disbursements, t.disbursements.c.disbursement == name, reversed=True)
-    batch.flush()
-    for row in batch.connection.execute(select(t.disbursement_sources).where(
-            t.disbursement_sources.c.disbursement == name)).all():
-        batch.update(t.receipts, t.receipts.c.receipt == row.receipt,
-                     drawn_rupiah=t.receipts.c.drawn_rupiah - row.amount_rupiah)
-    batch.projector.attribution.feed(entry.type, entry.payload)
-
-
-def _reverse_claim(batch: Batch, kind: str, reference: dict) -> None:
-    """A reversed payment puts the claim back to approved; a reversed approval back to filed."""
+    """A claim event, or the reversal of one, moves the claim's row as the kernel moves its
+    state (`next_claim_state`): the views hold no claim rule of their own."""
+    reference = entry.payload["reference"] if entry.type == "entry.reversed" else entry.payload
     key = (t.claims.c.benefit == reference["benefit"]) & (t.claims.c.claim == reference["claim"])
-    if kind == "claim.paid":
-        batch.update(t.claims, key, status="approved", paid_on=None, paid_index=None)
-    else:
-        batch.update(t.claims, key, status="filed", amount_rupiah=None, complete_on=None, deadline_on=None,
-                     approved_index=None)
+    if entry.type == "claim.filed":
+        state = next_claim_state(None, entry)
+        batch.insert(t.claims, {"benefit": state.benefit, "claim": state.claim_id, "programme": state.programme,
+                                "worker": state.worker, "incident_on": state.incident_on, "filed_on": state.filed_on,
+                                "filed_index": state.filed_at, "fatal": state.fatal, **_claim_columns(state)})
+        return
+    row = batch.scalar(select(t.claims).where(key))
+    batch.update(t.claims, key, **_claim_columns(next_claim_state(_claim_state(row), entry)))
+
+
+def _claim_state(row) -> ClaimState:
+    """A claim's state as its row holds it (who decided it is not a view's concern)."""
+    return ClaimState(row.claim, row.worker, row.programme, row.benefit, row.fatal, row.incident_on, row.filed_on,
+                      row.filed_index, row.status, approved_rupiah=row.amount_rupiah, approved_at=row.approved_index,
+                      complete_on=row.complete_on, deadline_on=row.deadline_on, paid_on=row.paid_on,
+                      paid_at=row.paid_index, rejection_reason=row.rejection_reason)
+
+
+def _claim_columns(state: ClaimState) -> dict:
+    """The row's columns that claim events change."""
+    return {"status": state.status, "amount_rupiah": state.approved_rupiah, "complete_on": state.complete_on,
+            "deadline_on": state.deadline_on, "paid_on": state.paid_on, "paid_index": state.paid_at,
+            "rejection_reason": state.rejection_reason, "approved_index": state.approved_at}
+
+
+def _premium_reversed(batch: Batch, entry: LogEntry) -> None:
+    batch.update(t.premiums, t.premiums.c.entry_index == entry.payload["entry"], reversed=True)
+
+
+def _enrolment_reversed(batch: Batch, entry: LogEntry) -> None:
+    batch.update(t.workers, _membership({"programme": entry.payload["programme"],
+                                         "worker": entry.payload["reference"]["worker"]}), reversed=True)
 
 
 WORKER_HANDLERS = {
     "worker.enrolled": _worker, "worker.updated": _worker_updated, "worker.withdrawn": _worker_withdrawn,
     "premium.paid": _premium, "premium.refunded": _premium_refunded, "claim.filed": _claim,
-    "claim.approved": _claim, "claim.paid": _claim, "claim.rejected": _claim, "entry.reversed": _reversal,
+    "claim.approved": _claim, "claim.paid": _claim, "claim.rejected": _claim,
 }
+# What `entry.reversed` undoes in these views, by the type it reverses (beside the domain's
+# `_WORKER_REVERSALS`; the claims' through the kernel's `CLAIM_REVERSALS`).
+WORKER_REVERSALS = {"premium.paid": _premium_reversed, "worker.enrolled": _enrolment_reversed,
+                    **{kind: _claim for kind in CLAIM_REVERSALS}}

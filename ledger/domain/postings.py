@@ -19,6 +19,7 @@ Money in equals money out plus balances: donations = amil + restricted + premium
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ledger.entry import LogEntry
@@ -68,8 +69,14 @@ def postings(entry: LogEntry, original: LogEntry | None = None) -> list[Posting]
         return _pair(f"claims:paid:{payload['benefit']}", "bpjs:insurance_fund", payload["amount_rupiah"])
     if kind == "entry.reversed":
         assert original is not None and original.index == payload["entry"], "a reversal needs its original"
-        return [Posting(posting.account, -posting.amount_rupiah) for posting in postings(original)]
+        return reversal_postings(postings(original))
     return []
+
+
+def reversal_postings(original: Iterable[Posting]) -> list[Posting]:
+    """A reversal's postings: its original's, each with the opposite sign (a reader that kept
+    the original's postings, such as the views, needs no original entry)."""
+    return [Posting(posting.account, -posting.amount_rupiah) for posting in original]
 
 
 def is_balanced(items: list[Posting]) -> bool:

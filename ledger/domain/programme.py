@@ -108,6 +108,11 @@ class Programme(Aggregate):
         _MUTATORS[entry.type](self, entry)
 
 
+def pledged_on(entry: LogEntry) -> str:
+    """The day a pledge was made: as its payload states, else the day its entry occurred."""
+    return entry.payload.get("pledged_on", entry.envelope["occurred_at"][:10])
+
+
 def _pledge_made(programme: Programme, entry: LogEntry) -> None:
     payload = entry.payload
     programme.pledges[payload["pledge"]] = PledgeState(
