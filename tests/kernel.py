@@ -18,7 +18,7 @@ from uuid import UUID
 import pytest
 from eventsourcing.application import AggregateNotFoundError
 
-from ledger import authorisation, personal, personal_rules, signing
+from ledger import authorisation, merkle, personal, personal_rules, signing
 from ledger.bundle import Report
 from ledger.client import Signer
 from ledger.config import Settings
@@ -119,8 +119,13 @@ class KernelLedger:
     def size(self) -> int:
         return len(self.log)
 
-    def latest_checkpoint(self) -> None:
-        return None
+    def latest_checkpoint(self) -> dict | None:
+        """The log's current tree head, unsigned (no checkpoint is signed in memory): what a
+        refused submission must leave as it was."""
+        if not self.log:
+            return None
+        root = merkle.root_of([merkle.leaf_hash(entry.leaf) for entry in self.log])
+        return {"tree_size": len(self.log), "root": signing.b64encode(root)}
 
     def entries(self, start: int, limit: int) -> list[tuple[int, bytes]]:
         return [(entry.index, entry.leaf) for entry in self.log[start:start + limit]]
