@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from ledger.domain.attribution import primary_funder
 from ledger.domain.claims_state import CLAIM_REVERSALS, ClaimState, next_claim_state
+from ledger.domain.workers import PROFILE
 from ledger.entry import LogEntry
 from projections import tables as t
 from projections.money_views import load_batch
@@ -32,7 +33,7 @@ def _membership(payload: dict):
 
 def _worker_updated(batch: Batch, entry: LogEntry) -> None:
     p = entry.payload
-    values = {name: p[name] for name in ("category", "kelurahan", "income_rupiah", "jht") if name in p}
+    values = {name: p[name] for name in PROFILE if name in p}  # what worker.updated may change
     if values:
         batch.update(t.workers, _membership(p), **values)
     batch.projector.worker_profiles.pop((p["programme"], p["worker"]), None)
