@@ -1,4 +1,6 @@
-"""Bearer tokens for reads. Writes need none: a submission is authenticated by its signature."""
+"""Bearer tokens for reads. Writes need none: a submission is authenticated by its signature.
+A missing or bad token raises an Unauthenticated error (401 with a WWW-Authenticate challenge), a
+token without the right a Forbidden one (403); api/problems.py renders both as problem+json."""
 
 from __future__ import annotations
 
@@ -7,7 +9,7 @@ from functools import wraps
 
 from flask import current_app, g, request
 
-from api.problems import problem
+from ledger.errors import Forbidden, Unauthenticated
 
 AUDITORS = frozenset({"auditor", "registrar"})
 
@@ -34,19 +36,36 @@ def caller() -> tuple[str, str] | None:
     return result
 
 
-def _unauthorised():
+class TokenRequired(Unauthenticated):
+    """No bearer token, or one that is malformed, unknown, revoked or held by an organisation that
+    is not registered."""
+
+    code = "unauthorized"
+    title = "Unauthorized"
+    challenge = 'Bearer realm="amanah"'
+
+
+class TokenExpired(Unauthenticated):
+    """The bearer token expired (the detail names the moment)."""
+
+    code = "token-expired"
+    title = "Unauthorized"
+    challenge = 'Bearer realm="amanah", error="invalid_token", error_description="the token expired"'
+
+
+class TokenLacksRight(Forbidden):
+    """A valid token whose organisation may not read this."""
+
+    code = "forbidden"
+    title = "Forbidden"
+
+
+def _unauthenticated() -> Unauthenticated:
     expired_at = g.get("token_expired_at")
     if expired_at is not None:
-        return problem(401, "Unauthorized", f"the bearer token expired at {expired_at}; ask the registrar "
-                       "for a new one (amanah token issue)", "token-expired",
-                       headers={"WWW-Authenticate": 'Bearer realm="amanah", error="invalid_token", '
-                                                    'error_description="the token expired"'})
-    return problem(401, "Unauthorized", "a valid bearer token is required: Authorization: Bearer amanah_...",
-                   "unauthorized", headers={"WWW-Authenticate": 'Bearer realm="amanah"'})
-
-
-def _forbidden(detail: str):
-    return problem(403, "Forbidden", detail, "forbidden")
+        return TokenExpired(f"the bearer token expired at {expired_at}; ask the registrar for a new one "
+                            "(amanah token issue)")
+    return TokenRequired("a valid bearer token is required: Authorization: Bearer amanah_...")
 
 
 def require(*kinds: str, own_company: bool = False) -> Callable:
@@ -59,13 +78,13 @@ def require(*kinds: str, own_company: bool = False) -> Callable:
         def wrapper(*args, **kwargs):
             who = caller()
             if who is None:
-                return _unauthorised()
+                raise _unauthenticated()
             organisation, kind = who
             if kind in allowed:
                 return view(*args, **kwargs)
             if own_company and kind == "company" and kwargs.get("company") == organisation:
                 return view(*args, **kwargs)
-            return _forbidden(f"a {kind} token may not read this")
+            raise TokenLacksRight(f"a {kind} token may not read this")
 
         return wrapper
 

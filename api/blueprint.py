@@ -1,9 +1,14 @@
-"""flask-smorest blueprints whose query arguments refuse unknown parameters too."""
+"""flask-smorest blueprints whose query arguments refuse unknown parameters too, and that document
+a route's error answers by the public bases of ledger/errors.py."""
 
 from __future__ import annotations
 
+import http
+
 import flask_smorest
 from webargs.flaskparser import FlaskParser
+
+from api.problems import status_of_kind
 
 
 class StrictParser(FlaskParser):
@@ -15,3 +20,15 @@ class StrictParser(FlaskParser):
 
 class Blueprint(flask_smorest.Blueprint):
     ARGUMENTS_PARSER = StrictParser()
+
+    def errors(self, *kinds: type | int):
+        """Document the error answers a route gives: one problem+json response per status of the
+        given public bases (ledger/errors.py), or plain statuses (413, 415)."""
+        statuses = sorted({kind if isinstance(kind, int) else status_of_kind(kind) for kind in kinds})
+
+        def decorate(view):
+            for status in statuses:
+                view = self.alt_response(status, response=http.HTTPStatus(status).name)(view)
+            return view
+
+        return decorate

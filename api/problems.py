@@ -42,6 +42,26 @@ class ProblemSchema(ma.Schema):
     errors = ma.fields.List(ma.fields.Nested(FieldErrorSchema))
 
 
+# What each documented error status means, by the public bases answered with it.
+ERROR_STATUS_MEANING = {
+    400: "Invalid: malformed input or a proof that cannot be made; `errors` names the field",
+    401: "Unauthenticated: no valid bearer token (code `unauthorized`, or `token-expired`)",
+    403: "Forbidden: the signer or the token's holder may not do this",
+    404: "NotFound: the thing referred to does not exist",
+    409: "Conflict: contradicts what is stored (idempotency key reused, already exists)",
+    413: "the body is over the limit",
+    415: "the body is not application/json",
+    422: "RuleViolation: well formed and signed, but against a domain rule",
+    503: "Busy (send the same request again after Retry-After) or Unavailable (not yet: no genesis, "
+         "views behind)",
+}
+ERROR_HEADERS = {
+    401: {"WWW-Authenticate": {"description": "the bearer scheme", "schema": {"type": "string"}}},
+    503: {"Retry-After": {"description": "seconds to wait before sending it again (Busy)",
+                          "schema": {"type": "integer"}}},
+}
+
+
 def document_error_responses(spec, default_name: str) -> None:
     """Document every error response as application/problem+json, the type it is sent with."""
     # flask-smorest registers a response per status name (BAD_REQUEST, ...) and its default error
@@ -49,10 +69,19 @@ def document_error_responses(spec, default_name: str) -> None:
     # apispec's public components replaces them before any operation refers to them.
     for status in http.HTTPStatus:
         if status >= 400:
-            spec.components.response(status.name, {"description": status.phrase, "content": {
-                MEDIA_TYPE: {"schema": ProblemSchema}}}, lazy=True)
+            meaning = ERROR_STATUS_MEANING.get(status.value)
+            component = {"description": f"{status.phrase}. {meaning}" if meaning else status.phrase,
+                         "content": {MEDIA_TYPE: {"schema": ProblemSchema}}}
+            if status.value in ERROR_HEADERS:
+                component["headers"] = ERROR_HEADERS[status.value]
+            spec.components.response(status.name, component, lazy=True)
     spec.components.response(default_name, {"description": "Default error response", "content": {
         MEDIA_TYPE: {"schema": ProblemSchema}}}, lazy=True)
+
+
+def status_of_kind(kind: type[errors.LedgerError]) -> int:
+    """The HTTP status of a kind of ledger error: its nearest public base's; 400 for a bare LedgerError."""
+    return next((STATUS_BY_BASE[base] for base in kind.__mro__ if base in STATUS_BY_BASE), 400)
 
 
 def problem(status: int, title: str, detail: str, code: str, field_errors: list[dict] | None = None,
@@ -70,23 +99,35 @@ def problem(status: int, title: str, detail: str, code: str, field_errors: list[
 
 def status_of(error: errors.LedgerError) -> int:
     """The HTTP status of a ledger error: its nearest public base's; 400 for a bare LedgerError."""
-    return next((STATUS_BY_BASE[kind] for kind in type(error).__mro__ if kind in STATUS_BY_BASE), 400)
+    return status_of_kind(type(error))
 
 
 def from_ledger_error(error: errors.LedgerError) -> Response:
     status = status_of(error)
+    if isinstance(error, errors.Unauthenticated):  # RFC 9110: a 401 names its scheme
+        challenge = getattr(error, "challenge", 'Bearer realm="amanah"')
+        return problem(status, _title(error), str(error), error.code, headers={"WWW-Authenticate": challenge})
     if isinstance(error, errors.Busy):
         return problem(status, "Service Unavailable", str(error), error.code,
                        headers={"Retry-After": str(error.retry_after_s)})
-    if status >= 500:
+    if isinstance(error, errors.Unavailable):  # not yet: no genesis, a checkpoint not yet witnessed
+        return problem(status, "Service Unavailable", str(error), error.code)
+    if isinstance(error, errors.Misconfigured):  # the detail may name paths and settings: log it only
         logger.error("configuration problem: %s", error)
         return problem(status, "Server misconfigured", "the server cannot do this now; the operator was told",
                        error.code)
     field_errors = [{"field": error.field, "detail": error.detail}] if error.field is not None else None
     if field_errors and error.index is not None:
         field_errors[0]["envelope"] = error.index
-    return problem(status, type(error).__doc__.split("\n")[0].rstrip(".") if type(error).__doc__ else error.code,
-                   str(error), error.code, field_errors)
+    return problem(status, _title(error), str(error), error.code, field_errors)
+
+
+def _title(error: errors.LedgerError) -> str:
+    """The error's `title`, else the first line of its docstring, else its code."""
+    title = getattr(error, "title", None)
+    if title:
+        return title
+    return type(error).__doc__.split("\n")[0].rstrip(".") if type(error).__doc__ else error.code
 
 
 def from_http_exception(error: HTTPException) -> Response:

@@ -16,7 +16,7 @@ from pathlib import Path
 from flask import Flask, Response, jsonify, request
 
 from ledger import note, signing
-from ledger.errors import InvalidInput, KeyFileError, LedgerError
+from ledger.errors import ConfigurationError, InvalidInput, KeyFileError, LedgerError
 from ledger.witness import (
     MAX_REQUEST_BYTES, InconsistentCheckpoint, StaleOldSize, UnknownLog, UntrustedCheckpoint, Witness,
     cosign, with_signature_lines,
@@ -54,7 +54,8 @@ def read_config(path: Path) -> WitnessConfig:
             raise ValueError("name is a key name: no spaces and no '+'")
         return WitnessConfig(name, base / raw["key"], base / raw.get("database", "witness.db"), logs)
     except (OSError, ValueError, KeyError, TypeError, InvalidInput) as error:
-        raise InvalidInput(f"{path}: not a witness configuration: {error}", field="config") from None
+        # The operator's file, not a client's request: a set-up problem (exit code 3).
+        raise ConfigurationError(f"{path}: not a witness configuration: {error}", field="config") from None
 
 
 def open_witness(config: WitnessConfig, passphrase: bytes | None) -> tuple[Witness, SQLiteWitnessState]:

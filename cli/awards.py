@@ -17,7 +17,7 @@ from ledger import signing
 from ledger.canonical import canonical_bytes, parse_json_strict
 from ledger.client import Signer
 from ledger.domain.awards import check_criteria, criteria_of
-from ledger.errors import InvalidInput, LedgerError
+from ledger.errors import InvalidInput
 
 WIB = timezone(timedelta(hours=7))
 MAX_CRITERIA_FILE_BYTES = 256 * 1024
@@ -137,10 +137,10 @@ def _http(url: str, body: bytes | None) -> dict:
             return json.loads(response.read())
     except urllib.error.HTTPError as error:
         problem = json.loads(error.read() or b"{}")
-        raise LedgerError(f"{url}: {error.code} {problem.get('detail', error.reason)}",
-                          field=problem.get("field")) from error
+        raise common.server_refusal(error.code, f"{url}: {error.code} {problem.get('detail', error.reason)}",
+                                    problem.get("code")) from error
     except (urllib.error.URLError, OSError, ValueError) as error:
-        raise LedgerError(f"cannot reach {url}: {error}", field="url") from error
+        raise common.ServerUnavailable(f"cannot reach {url}: {error}", field="url") from error
 
 
 def _print_preview(preview: dict) -> None:

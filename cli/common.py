@@ -14,11 +14,40 @@ from ledger import signing
 from ledger.application import Ledger
 from ledger.client import Signer
 from ledger.config import Settings
-from ledger.errors import KeyFileError, LedgerNotInitialised
+from ledger.errors import (
+    Conflict, Forbidden, Invalid, InvalidInput, KeyFileError, LedgerError, LedgerNotInitialised, NotFound,
+    RuleViolation, Unauthenticated, Unavailable,
+)
 from ledger.witness_client import Witnessing
 from ledger.wiring import open_ledger  # noqa: F401 (the commands' way to open the ledger)
 
 EXIT_OK, EXIT_VERIFY_FAILED, EXIT_REFUSED, EXIT_SETUP, EXIT_PENDING = 0, 1, 2, 3, 4
+
+
+class FileExists(Conflict):
+    """A file the command would write exists already: it is never written over."""
+
+    code = "file-exists"
+
+
+class ServerUnavailable(Unavailable):
+    """The server the command talks to cannot be reached, or failed (5xx): a set-up problem."""
+
+    code = "server-unavailable"
+
+
+# A server's refusal, by status, as the public base the server raised it from (api/problems.py).
+BASE_BY_STATUS = {400: InvalidInput, 401: Unauthenticated, 403: Forbidden, 404: NotFound, 409: Conflict,
+                  413: InvalidInput, 415: InvalidInput, 422: RuleViolation}
+
+
+def server_refusal(status: int, detail: str, code: str | None, *, field: str | None = None,
+                   index: int | None = None) -> LedgerError:
+    """A server's problem+json answer as an error of the same base, keeping the server's code."""
+    kind = ServerUnavailable if status >= 500 else BASE_BY_STATUS.get(status, Invalid)
+    error = kind(detail, field=field, index=index)
+    error.code = code or kind.code
+    return error
 
 
 def passphrase_flag(parser: argparse.ArgumentParser) -> None:

@@ -6,7 +6,7 @@ import argparse
 
 from cli import common
 from cli.common import EXIT_OK
-from ledger.errors import LedgerError
+from ledger.errors import LedgerAlreadyInitialised
 
 
 def add_parsers(commands) -> None:
@@ -25,8 +25,8 @@ def command_demo(arguments: argparse.Namespace) -> int:
     exists = ledger.size() > 0
     ledger.close()
     if exists and not arguments.if_missing:
-        raise LedgerError(f"{settings.database_url} holds a ledger already; use --if-missing or another "
-                          "AMANAH_HOME", field="AMANAH_HOME")
+        raise LedgerAlreadyInitialised(f"{settings.database_url} holds a ledger already; use --if-missing or "
+                                       "another AMANAH_HOME", field="AMANAH_HOME")
     if not exists:
         bar, update = common.progress("building the demo year")
         bar.unit = "steps"

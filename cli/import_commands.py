@@ -9,7 +9,7 @@ from pathlib import Path
 from cli import common
 from cli.common import EXIT_OK, EXIT_REFUSED
 from ledger import signing
-from ledger.errors import LedgerError, LedgerNotInitialised
+from ledger.errors import InvalidInput, LedgerNotInitialised
 
 
 def add_parsers(commands) -> None:
@@ -38,9 +38,9 @@ def command_import(arguments: argparse.Namespace) -> int:
     if arguments.template:
         return command.write_template(arguments.template)
     if not arguments.kind or not arguments.file:
-        raise LedgerError("give the kind of file and the file (or --template FILE)", field="file")
+        raise InvalidInput("give the kind of file and the file (or --template FILE)", field="file")
     if arguments.submit and not (arguments.key and arguments.actor):
-        raise LedgerError("--submit needs --key and --actor", field="--key" if not arguments.key else "--actor")
+        raise InvalidInput("--submit needs --key and --actor", field="--key" if not arguments.key else "--actor")
     settings = common.settings(arguments)
     # The local ledger answers NIK look-ups when this machine holds one; a dry run creates nothing.
     ledger = None

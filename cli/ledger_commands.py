@@ -15,7 +15,9 @@ from ledger import signing, wiring
 from ledger.bundle import export_bundle
 from ledger.checkpoint_keys import ROTATION_TYPE, rotation_payload, verifier_key_of
 from ledger.client import Signer
-from ledger.errors import ConfigurationError, KeyFileError, LedgerError, LedgerNotInitialised
+from ledger.errors import (
+    ConfigurationError, InvalidInput, KeyFileError, LedgerAlreadyInitialised, LedgerNotInitialised,
+)
 from ledger.private_files import private_folder
 from ledger.witness_table import cosigned
 
@@ -110,7 +112,7 @@ def command_init(arguments: argparse.Namespace) -> int:
         if arguments.if_missing:
             print(f"ledger exists: {ledger.size()} entries, origin {ledger.origin}")
             return EXIT_OK
-        raise LedgerError("the ledger exists already (use --if-missing to accept that)")
+        raise LedgerAlreadyInitialised("the ledger exists already (use --if-missing to accept that)")
     if not (settings.checkpoint_key_passphrase or arguments.no_passphrase or settings.checkpoint_key_path.exists()):
         raise KeyFileError("the checkpoint key would be written unencrypted: set AMANAH_CHECKPOINT_KEY_PASSPHRASE, "
                            "or pass --no-passphrase deliberately (demo only)")
@@ -173,8 +175,8 @@ def command_submit(arguments: argparse.Namespace) -> int:
         events = [(item["type"], item["occurred_at"], item["payload"]) for item in document["events"]]
         idempotency_key = document["idempotency_key"]
     except (OSError, ValueError, KeyError, TypeError) as error:
-        raise LedgerError(f"{arguments.file}: expected {{\"idempotency_key\", \"events\": [{{type, "
-                          f"occurred_at, payload}}]}} ({error})", field="file") from error
+        raise InvalidInput(f"{arguments.file}: expected {{\"idempotency_key\", \"events\": [{{type, "
+                           f"occurred_at, payload}}]}} ({error})", field="file") from error
     key = signing.read_private_key(arguments.key, common.passphrase(arguments))
     if arguments.url:
         return common.post(arguments.url.rstrip("/"), arguments.actor, key, idempotency_key, events)

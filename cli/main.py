@@ -1,6 +1,8 @@
 """The `amanah` command line: the parser and the dispatch; each area of commands lives in its own
-module beside this one. Exit codes: 0 ok, 1 verification failed, 2 refused or bad input,
-3 configuration or set-up problem, 4 pending."""
+module beside this one. Exit codes: 0 ok, 1 verification failed, 2 refused or bad input (any
+other LedgerError: Invalid, Forbidden, NotFound, Conflict, Busy...), 3 configuration or set-up
+problem (Misconfigured, a ledger not initialised, a server or database that cannot be used),
+4 pending."""
 
 from __future__ import annotations
 
@@ -10,9 +12,11 @@ from collections.abc import Sequence
 
 from cli import (awards, common, demo_commands, import_commands, ledger_commands,
                  personal_commands, verify_commands, view_commands, witness)
-from cli.common import EXIT_REFUSED, EXIT_SETUP
-from ledger.errors import ConfigurationError, KeyFileError, LedgerError, LedgerNotInitialised
+from cli.common import EXIT_REFUSED, EXIT_SETUP, ServerUnavailable
+from ledger.errors import LedgerError, LedgerNotInitialised, Misconfigured
 
+# What an operator must fix before the command can work (exit code 3), not a refused request.
+SETUP_ERRORS = (Misconfigured, LedgerNotInitialised, ServerUnavailable)
 SERVER_ONLY_MODULES = {"flask", "flask_smorest", "marshmallow", "gunicorn", "werkzeug", "fpdf", "openpyxl",
                        "psycopg", "psycopg_pool", "sqlalchemy"}
 
@@ -42,7 +46,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_REFUSED
     try:
         return arguments.handler(arguments)
-    except (ConfigurationError, KeyFileError, LedgerNotInitialised) as error:
+    except SETUP_ERRORS as error:
         print(f"amanah: {error}", file=sys.stderr)
         return EXIT_SETUP
     except _DATABASE_UNAVAILABLE as error:  # a database that fails at start: a set-up problem, in one line

@@ -8,7 +8,7 @@ import argparse
 from cli import common
 from cli.common import EXIT_OK, EXIT_PENDING
 from ledger import personal, personal_keys
-from ledger.errors import LedgerError
+from ledger.errors import InvalidInput
 
 MAX_WAIT_S = 3600
 
@@ -52,7 +52,7 @@ def command_forget(arguments: argparse.Namespace) -> int:
     elif arguments.subject:
         subject = arguments.subject if ":" in arguments.subject else f"worker:{arguments.subject}"
     else:
-        raise LedgerError("give a worker reference, worker:<ref>, heir:<claim> or --nik", field="subject")
+        raise InvalidInput("give a worker reference, worker:<ref>, heir:<claim> or --nik", field="subject")
     erasure = ledger.forget(subject, arguments.wait)
     print(f"erased the personal data of {subject} (its wrapped key, record and NIK index row); the log and its "
           "proofs are unchanged" if erasure.erased else f"nothing stored for {subject} (unknown, or erased before)")

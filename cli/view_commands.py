@@ -10,7 +10,7 @@ from pathlib import Path
 
 from cli import common
 from cli.common import EXIT_OK, EXIT_REFUSED
-from ledger.errors import LedgerError
+from ledger.errors import InvalidInput, NotFound
 
 
 def add_parsers(commands) -> None:
@@ -61,7 +61,7 @@ def command_token(arguments: argparse.Namespace) -> int:
     services = common.services(arguments)
     if arguments.action == "issue":
         if services.ledger.organisation(arguments.organisation) is None:
-            raise LedgerError(f"{arguments.organisation!r} is not a registered organisation", field="organisation")
+            raise NotFound(f"{arguments.organisation!r} is not a registered organisation", field="organisation")
         token, token_id = services.tokens.issue(arguments.organisation, arguments.label, arguments.expires_in_days)
         expiry = f", expires in {arguments.expires_in_days} days" if arguments.expires_in_days else ""
         print(f"token for {arguments.organisation} (id {token_id}{expiry}); it is shown only now:")
@@ -102,7 +102,7 @@ def command_document(arguments: argparse.Namespace) -> int:
         body = (render.statement_csv if arguments.kind == "statement" else render.awards_csv)(document).encode()
     else:
         if arguments.output is None:
-            raise LedgerError("a PDF needs --output FILE", field="output")
+            raise InvalidInput("a PDF needs --output FILE", field="output")
         body = (render.statement_pdf if arguments.kind == "statement" else render.awards_pdf)(document)
     if arguments.output:
         arguments.output.write_bytes(body)

@@ -11,7 +11,7 @@ from pathlib import Path
 from cli import common
 from cli.common import EXIT_OK
 from ledger import note, signing
-from ledger.errors import InvalidInput, LedgerError
+from ledger.errors import InvalidInput
 from ledger.witness import cosigner_verifier_key
 
 
@@ -42,7 +42,7 @@ def command_witness_init(arguments: argparse.Namespace) -> int:
     directory = arguments.directory
     config = directory / "witness.json"
     if config.exists():
-        raise LedgerError(f"{config} exists already; refusing to replace a witness", field="directory")
+        raise common.FileExists(f"{config} exists already; refusing to replace a witness", field="directory")
     logs: dict[str, list[str]] = {}
     for text in arguments.log_key:
         origin, _ = note.parse_verifier_key(text)  # the ledger names its checkpoint key by its origin

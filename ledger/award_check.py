@@ -15,7 +15,8 @@ from collections.abc import Iterable
 
 from ledger import merkle, signing
 from ledger.domain.award_figures import AwardAccumulator
-from ledger.domain.awards import AwardYear, Published, criteria_of, decision_differences, rank
+from ledger.domain.award_year import AwardYear, Published
+from ledger.domain.awards import criteria_of, decision_differences, rank
 from ledger.entry import entry_from_json
 from ledger.errors import LedgerError
 from ledger.verify import Verifier

@@ -65,7 +65,8 @@ class Busy(LedgerError):
 
 
 class Unavailable(LedgerError):
-    """The ledger cannot answer this yet (it has no genesis entry)."""
+    """The ledger cannot answer this yet: it has no genesis entry, or its newest checkpoint lacks
+    the witnesses' cosignatures a reader asks for."""
 
     code = "unavailable"
 
@@ -76,6 +77,7 @@ class Misconfigured(LedgerError):
     code = "misconfigured"
 
 
+# ---- the ledger's own errors, each under one base ---------------------------------------------
 
 class InvalidInput(Invalid):
     """The submission is malformed: a missing, unknown or out-of-bounds field."""

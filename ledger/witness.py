@@ -18,7 +18,7 @@ from typing import Protocol
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ledger import merkle, note, signing
-from ledger.errors import BadSignature, Invalid, InvalidInput
+from ledger.errors import BadSignature, Conflict, InvalidInput, NotFound
 
 COSIGNATURE_TYPE = b"\x04"  # the signed-note signature type of an Ed25519 cosignature/v1 key
 MAX_PROOF_LINES = 63  # tlog-witness: a client sends at most 63 consistency proof lines
@@ -27,10 +27,12 @@ MAX_TIMESTAMP = 2**63 - 1
 
 
 # ---- errors: each maps to the status tlog-witness prescribes ---------------------------------
-# They are Invalid (400) to the ledger's own API, as before; the witness app (api/witness_app.py)
-# answers each with the status tlog-witness prescribes.
+# Each has the public base that says what went wrong (an unknown log is not found, a stale or
+# forked checkpoint contradicts what the witness stored), so the ledger's API would answer them
+# 404 and 409; the witness app (api/witness_app.py) answers each with the status tlog-witness
+# prescribes (422 for a checkpoint that does not extend the last one).
 
-class UnknownLog(Invalid):
+class UnknownLog(NotFound):
     """The checkpoint's origin is not a log this witness follows (404)."""
 
     code = "unknown-log"
@@ -42,7 +44,7 @@ class UntrustedCheckpoint(BadSignature):
     code = "untrusted-checkpoint"
 
 
-class StaleOldSize(Invalid):
+class StaleOldSize(Conflict):
     """The old size is not the size the witness last cosigned (409, body: the witness's size)."""
 
     code = "stale-old-size"
@@ -52,7 +54,7 @@ class StaleOldSize(Invalid):
         self.witness_size = witness_size
 
 
-class InconsistentCheckpoint(Invalid):
+class InconsistentCheckpoint(Conflict):
     """The checkpoint does not extend what the witness saw: evidence of a fork was recorded (422,
     or 409 for a different root at the same size, as the spec says)."""
 

@@ -9,14 +9,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ledger import note
-from ledger.errors import Invalid, InvalidInput, LedgerError
+from ledger.errors import InvalidInput, LedgerError, Unavailable
 from ledger.witness import Cosignature, find_cosignature, parse_cosigner_key
 
 FUTURE_SKEW_S = 300  # a witness's clock may run a little ahead of the reader's
 
 
-class NotWitnessed(Invalid):
-    """A checkpoint lacks the cosignatures the reader's policy asks for."""
+class NotWitnessed(Unavailable):
+    """A checkpoint lacks the cosignatures the reader's policy asks for. Not the reader's bad
+    input: the witnesses may not have answered yet (unreachable, slow), so it can change later."""
 
     code = "not-witnessed"
 

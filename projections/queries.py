@@ -9,7 +9,7 @@ from collections import defaultdict
 from sqlalchemy import and_, func, select
 from sqlalchemy.engine import Connection
 
-from ledger.domain.statements import (
+from ledger.domain.statement_figures import (
     as_decimal, claims_summary, full_year_equivalent_hundredths, full_year_equivalents, fulfilment_percent,
 )
 from ledger.errors import NotFound

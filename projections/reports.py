@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from ledger.documents import sign_document
-from ledger.domain.awards import DEFAULT_CRITERIA, Published, Ranked, award_uuid, criteria_of, decision_differences
+from ledger.domain.award_year import Published, award_uuid
+from ledger.domain.awards import DEFAULT_CRITERIA, Ranked, criteria_of, decision_differences
 from ledger.entry import parse_stored_entry
 from ledger.errors import ConfigurationError, LedgerError
 from ledger.witness_table import cosigned

@@ -18,7 +18,7 @@ from api.schemas import (
     BalancesDownloadArgs, EntriesDownloadArgs, FundsArgs, JournalArgs, ReconciliationDownloadArgs, TraceDownloadArgs,
 )
 from ledger.entry import parse_entry
-from ledger.errors import InvalidInput, NotFound
+from ledger.errors import Busy, Forbidden, Invalid, InvalidInput, NotFound, Unauthenticated
 from projections.funds import changes_in_funds
 from projections.funds_pdf import funds_pdf
 from projections.journal import MAX_JOURNAL_POSTINGS, journal_postings
@@ -34,6 +34,7 @@ class Entries(MethodView):
     @answer(blp, EntriesAnswer, "log entries, paged, and the tree size", "text/csv", downloads.XLSX)
     @require(*AUDITORS)
     @blp.arguments(EntriesDownloadArgs, location="query")
+    @blp.errors(Invalid, Unauthenticated, Forbidden, Busy)
     def get(self, args):
         """Log entries as in the export bundle: {index, entry}, paged (JSON, CSV or XLSX)."""
         rows = services().ledger.entries(args["start"], args["limit"])
@@ -46,6 +47,7 @@ class Balances(MethodView):
     @answer(blp, BalancesAnswer, "every account's balance and the trial balance", "text/csv", downloads.XLSX)
     @require(*AUDITORS)
     @blp.arguments(BalancesDownloadArgs, location="query")
+    @blp.errors(Invalid, Unauthenticated, Forbidden, Busy)
     def get(self, args):
         """Every account's balance now or at the end of a day; the trial balance is always zero."""
         services().catch_up()
@@ -61,6 +63,7 @@ class Reconciliation(MethodView):
     @answer(blp, ReconciliationAnswer, "items to look at and the checkpoint", "text/csv", downloads.XLSX)
     @require(*AUDITORS)
     @blp.arguments(ReconciliationDownloadArgs, location="query")
+    @blp.errors(Invalid, Unauthenticated, Forbidden, Busy)
     def get(self, args):
         """Items to look at, each naming the entries concerned."""
         services().catch_up()
@@ -77,6 +80,7 @@ class Funds(MethodView):
             "application/pdf")
     @require(*AUDITORS)
     @blp.arguments(FundsArgs, location="query")
+    @blp.errors(Invalid, Unauthenticated, Forbidden, Busy)
     def get(self, args):
         """PSAK 109 (PSAK 409): each company's restricted fund at Baznas over a year or half-year:
         opening balance, received, amil share, distributed to BPJS, refunds, closing balance."""
@@ -99,6 +103,7 @@ class Journal(MethodView):
             "text/csv", downloads.XLSX)
     @require(*AUDITORS)
     @blp.arguments(JournalArgs, location="query")
+    @blp.errors(Invalid, Unauthenticated, Forbidden, Busy)
     def get(self, args):
         """The journal of a period: each posting dated from..to, debit and credit, entry by entry."""
         services().catch_up()
@@ -133,6 +138,7 @@ class Trace(MethodView):
     @answer(blp, TraceAnswer, "the entry with its trace forward and back", "text/csv", downloads.XLSX)
     @require(*AUDITORS)
     @blp.arguments(TraceDownloadArgs, location="query")
+    @blp.errors(Invalid, Unauthenticated, Forbidden, NotFound, Busy)
     def get(self, args, index):
         """Forward and backward from any entry: a receipt to worker-months, a claim to companies."""
         return downloads.respond(trace_entry(index), args.get("format"), downloads.trace_table)

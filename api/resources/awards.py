@@ -16,7 +16,7 @@ from api.schemas import CriteriaSchema, FormatArgs
 from api.signed_answers import AwardPreviewAnswer, AwardsAnswer
 from ledger.canonical import parse_json_strict
 from ledger.domain.awards import check_criteria, criteria_of
-from ledger.errors import InvalidInput
+from ledger.errors import Busy, Forbidden, Invalid, InvalidInput, NotFound, Unauthenticated
 
 blp = Blueprint("awards", __name__, url_prefix="/api/v1", description="The annual award list")
 MAX_CRITERIA_BYTES = 256 * 1024
@@ -27,6 +27,7 @@ class Awards(MethodView):
     @answer(blp, AwardsAnswer, "the signed award list, with the city's decision and criteria when published",
             "text/csv", "application/pdf")
     @blp.arguments(FormatArgs, location="query")
+    @blp.errors(Invalid, NotFound, Busy)
     def get(self, args, year):
         """The signed award list of contributing companies for `year`, as JSON, CSV or PDF."""
         document = services().reports.awards(year)
@@ -36,6 +37,7 @@ class Awards(MethodView):
 @blp.route("/awards/<int(min=2000, max=2100):year>/preview")
 class AwardPreview(MethodView):
     @answer(blp, AwardPreviewAnswer, "the award list the city's newest published criteria give now (not signed)")
+    @blp.errors(NotFound, Busy)
     def get(self, year):
         """A dry run: the list the newest published criteria (else the defaults) would give now."""
         return services().reports.award_preview(year)
@@ -43,6 +45,7 @@ class AwardPreview(MethodView):
     @blp.doc(requestBody={"required": True, "content": {"application/json": {"schema": CriteriaSchema}}})
     @answer(blp, AwardPreviewAnswer, "the award list these criteria would give now (not signed, nothing stored)")
     @require("city", *AUDITORS)
+    @blp.errors(Invalid, Unauthenticated, Forbidden, NotFound, 415, Busy)
     def post(self, year):
         """A dry run of criteria the city is considering: the body is the criteria object."""
         if request.mimetype != "application/json":

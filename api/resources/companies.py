@@ -11,7 +11,7 @@ from api.negotiation import document_response
 from api.answers import CompanyTraceAnswer, answer
 from api.schemas import CompanyTraceArgs, StatementArgs
 from api.signed_answers import StatementAnswer
-from ledger.errors import NotFound
+from ledger.errors import Busy, Forbidden, Invalid, NotFound, Unauthenticated
 from projections import tables as t
 from projections.audit_queries import trace_receipt
 
@@ -23,6 +23,7 @@ class Statement(MethodView):
     @answer(blp, StatementAnswer, "the signed impact statement", "text/csv", "application/pdf")
     @require(*AUDITORS, own_company=True)
     @blp.arguments(StatementArgs, location="query")
+    @blp.errors(Invalid, Unauthenticated, Forbidden, NotFound, Busy)
     def get(self, args, company):
         """The signed impact statement for a year or half-year, as JSON, CSV or PDF."""
         period = args.get("period") or str(args["year"])
@@ -35,6 +36,7 @@ class CompanyTrace(MethodView):
     @answer(blp, CompanyTraceAnswer, "the company's receipts traced to worker-months")
     @require(*AUDITORS, own_company=True)
     @blp.arguments(CompanyTraceArgs, location="query")
+    @blp.errors(Invalid, Unauthenticated, Forbidden, NotFound, Busy)
     def get(self, args, company):
         """Each of the company's receipts traced forward to the worker-months it paid for."""
         services().catch_up()

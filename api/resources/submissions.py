@@ -14,6 +14,7 @@ from api.auth import services
 from api.problems import problem
 from api.schemas import SubmissionResultSchema, SubmissionSchema
 from ledger.canonical import parse_json_strict
+from ledger.errors import Busy, Conflict, Forbidden, Invalid, NotFound, RuleViolation
 
 logger = logging.getLogger("amanah.api")
 blp = Blueprint("submissions", __name__, url_prefix="/api/v1", description="Writers: signed submissions")
@@ -24,6 +25,7 @@ class Submissions(MethodView):
     @blp.doc(requestBody={"required": True, "content": {"application/json": {"schema": SubmissionSchema}}})
     @blp.response(201, SubmissionResultSchema)
     @blp.alt_response(200, schema=SubmissionResultSchema, description="idempotent replay: the original result")
+    @blp.errors(Invalid, Forbidden, NotFound, Conflict, RuleViolation, 408, 413, 415, Busy)
     def post(self):
         """Store a signed single event or batch, all or nothing; returns its entries and checkpoint."""
         if request.mimetype != "application/json":

@@ -13,7 +13,7 @@ from api.schemas import (
 )
 from api.answers import CosignedCheckpointAnswer, KeysAnswer, TotalsAnswer, answer
 from ledger.checkpoint_keys import history_json
-from ledger.errors import LedgerNotInitialised
+from ledger.errors import Busy, Invalid, LedgerNotInitialised, Unavailable
 from ledger.signing import b64encode
 from ledger.witness_table import cosigned
 from projections.queries import programme_totals
@@ -27,6 +27,7 @@ class LatestCheckpoint(MethodView):
     @blp.response(200, CosignedCheckpointAnswer, description="the latest signed checkpoint (C2SP signed note)")
     @blp.alt_response(200, schema={"type": "string"}, content_type="text/plain",
                       description="the latest signed checkpoint (C2SP signed note)")
+    @blp.errors(Invalid, Unavailable, Busy)
     def get(self, args):
         """The latest signed checkpoint with its witnesses' cosignature lines, as a text/plain signed
         note (or JSON with Accept or format=json)."""
@@ -49,6 +50,7 @@ class LatestCheckpoint(MethodView):
 class Checkpoints(MethodView):
     @blp.arguments(CheckpointsArgs, location="query")
     @blp.response(200, CheckpointSchema(many=True))
+    @blp.errors(Invalid, Busy)
     def get(self, args):
         """Every signed checkpoint from start_size on, oldest first (paged)."""
         return services().ledger.checkpoints(args["start_size"], args["limit"])
@@ -57,6 +59,7 @@ class Checkpoints(MethodView):
 @blp.route("/keys")
 class Keys(MethodView):
     @answer(blp, KeysAnswer, "organisations, their keys, and the checkpoint key")
+    @blp.errors(Busy)
     def get(self):
         """Organisations and keys (valid by entry index); checkpoint keys and the tree sizes each signs."""
         ledger = services().ledger
@@ -95,6 +98,7 @@ def _organisation_ids() -> list[str]:
 class Inclusion(MethodView):
     @blp.arguments(InclusionArgs, location="query")
     @blp.response(200, ProofSchema)
+    @blp.errors(Invalid, Busy)
     def get(self, args):
         """Audit path of entry `index` in the tree of `size` entries (RFC 6962)."""
         return services().ledger.inclusion_proof(args["index"], args["size"])
@@ -104,6 +108,7 @@ class Inclusion(MethodView):
 class Consistency(MethodView):
     @blp.arguments(ConsistencyArgs, location="query")
     @blp.response(200, ConsistencySchema)
+    @blp.errors(Invalid, Busy)
     def get(self, args):
         """Proof that the tree of `first` entries is a prefix of the tree of `second`."""
         return services().ledger.consistency_proof(args["first"], args["second"])
@@ -113,6 +118,7 @@ class Consistency(MethodView):
 class Totals(MethodView):
     @answer(blp, TotalsAnswer, "programme totals and the checkpoint they stand at")
     @blp.arguments(YearArgs, location="query")
+    @blp.errors(Invalid, Busy)
     def get(self, args):
         """Programme totals (money, coverage, claims) with no personal data."""
         services().catch_up()

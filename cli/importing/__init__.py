@@ -10,7 +10,8 @@ from pathlib import Path
 from cli.importing.kinds import DISBURSEMENTS, PREMIUMS, RECEIPTS, Kind, People, plan_rows
 from cli.importing.plan import Plan, file_digest
 from cli.importing.registration import ENROLMENTS
-from api.spreadsheets import format_of, read_table, write_csv, write_xlsx
+from api.spreadsheet_writing import write_csv, write_xlsx
+from api.spreadsheets import format_of, read_table
 from ledger.errors import InvalidInput
 
 KINDS: dict[str, Kind] = {kind.name: kind for kind in (PREMIUMS, RECEIPTS, DISBURSEMENTS, ENROLMENTS)}

@@ -9,11 +9,12 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from cli.importing import People, Plan, kind_named, plan_file, template
 from api.spreadsheets import Refusal
+from cli.common import FileExists, server_refusal
+from cli.importing import People, Plan, kind_named, plan_file, template
 from ledger import personal
 from ledger.client import Signer
-from ledger.errors import LedgerError
+from ledger.errors import InvalidInput, LedgerError
 from ledger.nik import check_nik
 
 EXIT_OK, EXIT_REFUSED, EXIT_SETUP = 0, 2, 3
@@ -24,7 +25,7 @@ def write_template(path: Path) -> int:
     """Write the template the file name asks for (premiums.xlsx, receipts.csv, ...)."""
     kind, data = template(path)
     if path.exists():
-        raise LedgerError(f"{path} exists already: the template is not written over it", field="template")
+        raise FileExists(f"{path} exists already: the template is not written over it", field="template")
     path.write_bytes(data)
     print(f"wrote the {kind.name} template {path}: fill in the settings at the top and one row per "
           f"{'worker' if kind.name in ('premiums', 'enrolments') else 'record'} (see docs/importing.md)")
@@ -44,7 +45,7 @@ def dry_run(arguments, ledger) -> Plan:
     try:
         data = path.read_bytes()
     except OSError as error:
-        raise LedgerError(f"cannot read {path}: {error.strerror}", field="file") from None
+        raise InvalidInput(f"cannot read {path}: {error.strerror}", field="file") from None
     options = {name: getattr(arguments, name, None) for name in OPTIONS}
     return plan_file(data, path.name, kind_named(arguments.kind), people_for(ledger), options)
 
@@ -90,9 +91,9 @@ def submit_remote(plan: Plan, base: str, actor: str, key) -> tuple[int, dict]:
         problem = json.loads(error.read() or b"{}")
         first = next(iter(problem.get("errors") or []), {})
         field = first.get("field")
-        refused = LedgerError(problem.get("detail", str(error.reason)).removeprefix(f"{field}: " if field else ""),
-                              field=field, index=first.get("envelope"))
-        refused.code = problem.get("code", str(error.code))
+        refused = server_refusal(error.code, problem.get("detail", str(error.reason)).removeprefix(
+            f"{field}: " if field else ""), problem.get("code", str(error.code)), field=field,
+            index=first.get("envelope"))
         if refused.code == "idempotency-conflict":
             # The key is this file's digest: the file was imported before, with references the
             # server's index holds (a client without the index drew new ones for this retry).

@@ -1,3 +1,3 @@
 """The programme's money events. Importing this package registers their event types."""
 
-from ledger.domain import awards, claims, money, reversals, workers  # noqa: F401
+from ledger.domain import award_year, claims, money, reversals, workers  # noqa: F401

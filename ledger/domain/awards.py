@@ -6,7 +6,9 @@ whether open reconciliation items exclude, and companies it excludes with a reas
 publish again (the newest criteria are the ones in force). It then publishes the ranking as
 `award.decided`, naming the criteria entry it applied and the signed checkpoint (tree size and
 root) whose first entries the ranking was computed from. A later decision for the same year
-must name the one it supersedes, with a reason.
+must name the one it supersedes, with a reason. This module holds the criteria, their payload
+checks and the ranking rule, all pure; award_year.py holds the aggregate and the rules a
+publication or decision must meet against the log.
 
 `rank` is the one ranking rule: the views apply it to their figures (projections/awards.py),
 and `amanah verify` applies it to figures recomputed from the log (ledger/award_check.py) and
@@ -15,18 +17,11 @@ names any difference from what the city signed."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from uuid import UUID
-
-from eventsourcing.domain import Aggregate, event
 
 from ledger import fields
-from ledger.decision import Decision
-from ledger.domain.common import MAX_RUPIAH, aggregate_uuid, boolean, dated, organisation_of_kind, reason, spec
-from ledger.entry import LogEntry
-from ledger.errors import AlreadyExists, InvalidInput, NotFound, RuleViolation
-from ledger.event_types import EventType, register
+from ledger.domain.common import MAX_RUPIAH, boolean, reason
+from ledger.errors import InvalidInput
 
-CITY = frozenset({"city"})
 RANK_KEYS = ("received_rupiah", "worker_months", "premiums_funded_rupiah")
 MAX_TIERS = 10
 MAX_COMPANIES = 2_000
@@ -44,11 +39,6 @@ DEFAULT_CRITERIA = {
     "excluded": [],
 }
 CRITERIA_FIELDS = tuple(DEFAULT_CRITERIA)
-
-
-def award_uuid(year: int) -> UUID:
-    """The aggregate holding a year's criteria and decisions."""
-    return aggregate_uuid("award-year", str(year))
 
 
 # ---- the ranking rule --------------------------------------------------------------------
@@ -198,7 +188,8 @@ def check_criteria(payload: dict, where: str, published: bool = False) -> None:
     _unique([item["company"] for item in payload["excluded"]], "company", f"{where}.excluded")
 
 
-def _check_criteria_payload(payload: dict, where: str) -> None:
+def check_published_criteria(payload: dict, where: str) -> None:
+    """The payload of `award.criteria_published`."""
     check_criteria(payload, where, published=True)
 
 
@@ -211,7 +202,8 @@ _RANKED = _object({"rank": fields.integer(1, MAX_COMPANIES), "company": fields.o
 _CHECKPOINT = _object({"tree_size": fields.integer(1, 2**48), "root": fields.text(44)})
 
 
-def _check_decision(payload: dict, where: str) -> None:
+def check_decision(payload: dict, where: str) -> None:
+    """The payload of `award.decided`: ranks in order, each company once, supersedes with a reason."""
     fields.check_payload(payload, where, {
         "year": YEAR, "criteria_entry": fields.integer(1, 2**48), "checkpoint": _CHECKPOINT,
         "decided_on": fields.calendar_date, "awarded": _list_of(_RANKED, MAX_COMPANIES),
@@ -225,103 +217,3 @@ def _check_decision(payload: dict, where: str) -> None:
     if ("supersedes" in payload) != ("reason" in payload):
         raise InvalidInput("a decision that supersedes another gives `supersedes` and `reason` together",
                            field=f"{where}.{'reason' if 'supersedes' in payload else 'supersedes'}")
-
-
-# ---- the aggregate -----------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Published:
-    entry: int
-    actor: str
-    payload: dict
-
-
-class AwardYear(Aggregate):
-    """A year's award: every criteria publication and decision, the newest of each in force."""
-
-    @staticmethod
-    def create_id(entry: LogEntry) -> UUID:
-        return award_uuid(entry.payload["year"])
-
-    @event("Opened")
-    def __init__(self, entry: LogEntry):
-        self.year = entry.payload["year"]
-        self.criteria: list[Published] = [Published(entry.index, entry.actor, entry.payload)]
-        self.decisions: list[Published] = []
-
-    @event("Recorded")
-    def record(self, entry: LogEntry) -> None:
-        self.apply_recorded(entry)
-
-    def apply_recorded(self, entry: LogEntry) -> None:
-        """What `record` changes, without an event object (the verifier's replay)."""
-        target = self.criteria if entry.type == "award.criteria_published" else self.decisions
-        target.append(Published(entry.index, entry.actor, entry.payload))
-
-
-def _year(decision: Decision, entry: LogEntry) -> AwardYear | None:
-    return decision.get(AwardYear, award_uuid(entry.payload["year"]))
-
-
-def _publish_criteria(decision: Decision, entry: LogEntry) -> None:
-    """Excluded companies must be registered companies."""
-    for position, item in enumerate(entry.payload["excluded"]):
-        organisation_of_kind(decision, item["company"], "company", f"payload.excluded[{position}].company")
-    year = _year(decision, entry)
-    if year is None:
-        decision.add(AwardYear(entry))
-    else:
-        decision.record(year, entry)
-
-
-def _decide(decision: Decision, entry: LogEntry) -> None:
-    """A decision applies the criteria in force to a signed checkpoint of this log."""
-    payload = entry.payload
-    year = _year(decision, entry)
-    if year is None or not year.criteria:
-        raise NotFound(f"the city has published no award criteria for {payload['year']}", field="payload.year")
-    if payload["criteria_entry"] != year.criteria[-1].entry:
-        raise RuleViolation(f"the criteria in force for {payload['year']} are entry {year.criteria[-1].entry}",
-                            field="payload.criteria_entry")
-    _check_supersedes(year, payload)
-    _check_checkpoint(decision, entry)
-    for position, item in enumerate(payload["awarded"]):
-        organisation_of_kind(decision, item["company"], "company", f"payload.awarded[{position}].company")
-    for position, company in enumerate(payload["not_awarded"]):
-        organisation_of_kind(decision, company, "company", f"payload.not_awarded[{position}]")
-    tiers = {tier["name"] for tier in year.criteria[-1].payload["tiers"]}
-    for position, item in enumerate(payload["awarded"]):
-        if item["tier"] not in tiers:
-            raise RuleViolation(f"{item['tier']!r} is not a tier of the criteria (entry {payload['criteria_entry']})",
-                                field=f"payload.awarded[{position}].tier")
-    decision.record(year, entry)
-
-
-def _check_supersedes(year: AwardYear, payload: dict) -> None:
-    in_force = year.decisions[-1].entry if year.decisions else None
-    if in_force is None and "supersedes" in payload:
-        raise RuleViolation(f"there is no decision for {payload['year']} to supersede", field="payload.supersedes")
-    if in_force is not None and payload.get("supersedes") != in_force:
-        raise AlreadyExists(f"the award for {payload['year']} was decided at entry {in_force}: a new decision "
-                            f"names it in `supersedes`, with a reason", field="payload.supersedes")
-
-
-def _check_checkpoint(decision: Decision, entry: LogEntry) -> None:
-    checkpoint = entry.payload["checkpoint"]
-    size = checkpoint["tree_size"]
-    if size > entry.index:
-        raise RuleViolation(f"the checkpoint must be of the log before this entry ({entry.index} entries)",
-                            field="payload.checkpoint.tree_size")
-    root = decision.checkpoint_root(size)
-    if root is None:
-        raise NotFound(f"the log has no signed checkpoint of size {size}", field="payload.checkpoint.tree_size")
-    if root != checkpoint["root"]:
-        raise RuleViolation(f"the log's checkpoint of size {size} has root {root}",
-                            field="payload.checkpoint.root")
-
-
-register(EventType("award.criteria_published", CITY, _check_criteria_payload, dated(_publish_criteria),
-                   "The city publishes the criteria of its award for a year (the newest are in force)."))
-register(EventType("award.decided", CITY, _check_decision, dated(_decide),
-                   "The city's award decision: the ranked companies, the criteria entry applied, and the "
-                   "checkpoint the ranking was computed at."))

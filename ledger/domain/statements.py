@@ -6,57 +6,20 @@ compute the same figures in SQL (projections/queries.statement_figures); `amanah
 Definitions (docs/statements.md): money figures are dated by the event's own date field
 (received_on, made_on) or, where it has none, the envelope's `occurred_at` day; coverage figures
 count premium lines whose month is in the period, neither reversed nor refunded; pledge
-figures are as at the statement's checkpoint."""
+figures are as at the statement's checkpoint. The arithmetic both share (full-year equivalents,
+claims, fulfilment) is in statement_figures.py."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from ledger.domain.attribution import Attribution, largest_remainder, primary_funder
+from ledger.domain.attribution import Attribution, primary_funder
 from ledger.domain.periods import Period
 from ledger.domain.postings import postings
+from ledger.domain.statement_figures import breakdown, claims_summary, full_year_equivalents, pledge_figures
 from ledger.entry import LogEntry
 from ledger.errors import NotFound
-
-
-def full_year_equivalent_hundredths(worker_months: int) -> int:
-    """worker_months / 12 in hundredths, rounded half up."""
-    return (worker_months * 200 + 12) // 24
-
-
-def as_decimal(hundredths: int) -> str:
-    """1234 -> "12.34": a decimal string, never a float."""
-    return f"{hundredths // 100}.{hundredths % 100:02d}"
-
-
-def full_year_equivalents(worker_months_by_company: dict[str, int]) -> tuple[str, dict[str, str]]:
-    """The programme's full-year-equivalent workers (worker-months / 12, two decimals) and each
-    company's part of it: the programme's hundredths split pro rata to worker-months by largest
-    remainder (companies in id order), so the parts add up exactly to the programme's figure."""
-    companies = sorted(company for company, months in worker_months_by_company.items() if months > 0)
-    total = sum(worker_months_by_company[company] for company in companies)
-    programme = full_year_equivalent_hundredths(total)
-    parts = largest_remainder(programme, [worker_months_by_company[c] for c in companies]) if total else []
-    return as_decimal(programme), {company: as_decimal(part) for company, part in zip(companies, parts, strict=True)}
-
-
-def claims_summary(paid: list[tuple[str, int, bool, int]]) -> dict:
-    """Paid claims (benefit, amount, fatal, paid entry) by benefit: JKM to heirs, JKK to the
-    worker (or the heirs, when fatal), never added together."""
-    summary = {"jkm": {"paid_to": "heirs", "count": 0, "total_rupiah": 0, "amounts_rupiah": []},
-               "jkk": {"paid_to": "worker (heirs when fatal)", "count": 0, "total_rupiah": 0, "fatal_count": 0,
-                       "amounts_rupiah": []}}
-    for benefit, amount, fatal, _ in paid:
-        item = summary[benefit]
-        item["count"] += 1
-        item["total_rupiah"] += amount
-        item["amounts_rupiah"].append(amount)
-        if benefit == "jkk" and fatal:
-            item["fatal_count"] += 1
-    for item in summary.values():
-        item["amounts_rupiah"].sort(reverse=True)
-    return {"by_benefit": summary, "entries": sorted(entry for *_, entry in paid)}
 
 
 @dataclass
@@ -148,7 +111,7 @@ class StatementAccumulator:
         return {
             "company": {"organisation": self.company, "legal_name": legal_name},
             "period": self.period.name, "from": self.period.first_day, "to": self.period.last_day,
-            **_pledge_figures(pledges),
+            **pledge_figures(pledges),
             "received_rupiah": sum(amount for amount, on, _, alive in self.receipts.values()
                                    if alive and self._in_period(on)),
             "amil_rupiah": sum(amount for amount, on, alive in self.amil.values() if alive and self._in_period(on)),
@@ -162,8 +125,8 @@ class StatementAccumulator:
             "full_year_equivalent_workers": parts.get(self.company, "0.00"),
             "programme_full_year_equivalent_workers": programme_fye,
             "distinct_workers_reached_overlapping": len({(line.programme, line.worker) for line in primary}),
-            "by_category": _breakdown(live, "category"),
-            "by_kelurahan": _breakdown(live, "kelurahan"),
+            "by_category": breakdown(live, "category"),
+            "by_kelurahan": breakdown(live, "kelurahan"),
             "by_month": self._by_month(),
             "claims_paid": self._claims(),
         }
@@ -190,35 +153,6 @@ class StatementAccumulator:
                 for claim in self.claims.values() if claim["status"] == "paid" and self._in_period(claim["paid_on"])
                 and (claim["worker"], claim["incident_on"][:7]) in funded]
         return claims_summary(paid)
-
-
-def _pledge_figures(pledges: list[_Pledge]) -> dict:
-    original = sum(pledge.original_rupiah for pledge in pledges)
-    received = sum(pledge.received_rupiah for pledge in pledges)
-    return {
-        "pledged_rupiah": original,
-        "pledged_current_rupiah": sum(pledge.amount_rupiah for pledge in pledges),
-        "pledge_fulfilment_percent": fulfilment_percent(received, original),
-        "pledge_changes": sorted((change for pledge in pledges for change in pledge.changes),
-                                 key=lambda change: change["entry"]),
-        "pledge_outstanding_rupiah": sum(max(pledge.amount_rupiah - pledge.received_rupiah, 0)
-                                         for pledge in pledges if not pledge.cancelled),
-    }
-
-
-def fulfilment_percent(received_rupiah: int, pledged_rupiah: int) -> int | None:
-    """Whole percent of the pledge as first made that was received (capped at 100); None
-    without a pledge."""
-    return min(100, received_rupiah * 100 // pledged_rupiah) if pledged_rupiah else None
-
-
-def _breakdown(lines: list[_Line], attribute: str) -> dict:
-    result: dict[str, dict] = defaultdict(lambda: {"worker_months": 0, "premiums_funded_rupiah": 0})
-    for line in lines:
-        item = result[getattr(line, attribute)]
-        item["worker_months"] += line.primary
-        item["premiums_funded_rupiah"] += line.share_rupiah
-    return dict(sorted(result.items()))
 
 
 # ---- handlers, one per event type the figures read -------------------------------------------

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from cli import main as cli
-from api.spreadsheets import write_csv, write_xlsx
+from api.spreadsheet_writing import write_csv, write_xlsx
 from ledger import signing
 from ledger.entry import parse_entry
 from tests.domain.conftest import PROGRAMME, Programme, programme  # noqa: F401

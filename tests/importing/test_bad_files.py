@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from api.spreadsheets import write_csv
+from api.spreadsheet_writing import write_csv
 from tests.importing.conftest import NIKS, PROGRAMME
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

@@ -1,0 +1,73 @@
+"""The verify figure of scripts/bench: `verify_bundle` in a fresh process on every core, its
+peak memory sampled from /proc, beside a raw loop that only parses and hashes each line."""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+
+def bench_verify(bundle: Path, size: int, runs: int) -> dict:
+    """`verify_bundle` on every core, beside a raw loop that only parses and hashes each line;
+    each run in a fresh process, which also reports its peak memory."""
+    verify, raw, peaks = [], [], []
+    for _ in range(runs):
+        seconds, peak_mb = _verify_in_a_process(bundle)
+        verify.append(size / seconds)
+        peaks.append(peak_mb)
+        raw.append(size / _raw_loop(bundle / "entries.jsonl"))
+    return {"entries": size, "verify_entries_per_s": statistics.median(verify), "raw_parse_hash_per_s": statistics.median(raw),
+            "verify_ratio": statistics.median(verify) / statistics.median(raw), "verify_peak_rss_mb": max(peaks),
+            "jobs": os.cpu_count()}
+
+
+def _raw_loop(path: Path) -> float:
+    import hashlib
+
+    started = time.perf_counter()
+    with path.open("rb") as handle:
+        for line in handle:
+            hashlib.sha256(json.dumps(json.loads(line)["entry"]).encode()).digest()
+    return time.perf_counter() - started
+
+
+def _verify_in_a_process(bundle: Path) -> tuple[float, float]:
+    """Seconds `verify_bundle` took in a fresh process, and the peak of the resident memory of
+    that process and its workers together, in MB, sampled from /proc every 0.1 s. (ru_maxrss
+    would not do: on Linux a child started by vfork and exec inherits its parent's high-water
+    mark, so it reported the benchmark's own memory.)"""
+    code = ("import sys, time; from ledger.bundle import verify_bundle; started = time.perf_counter(); "
+            "report = verify_bundle(sys.argv[1]); assert report.ok, report.failures[:3]; "
+            "print(time.perf_counter() - started)")
+    process = subprocess.Popen([sys.executable, "-c", code, str(bundle)], stdout=subprocess.PIPE, text=True)
+    peak_kb = 0
+    while process.poll() is None:
+        peak_kb = max(peak_kb, sum(_rss_kb(pid) for pid in _process_tree(process.pid)))
+        time.sleep(0.1)
+    output, _ = process.communicate()
+    if process.returncode != 0:
+        raise RuntimeError(f"verify failed in the benchmark (exit {process.returncode})")
+    return float(output.strip()), peak_kb / 1024
+
+
+def _process_tree(pid: int) -> list[int]:
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return [pid]
+    return [pid, *(descendant for child in children for descendant in _process_tree(int(child)))]
+
+
+def _rss_kb(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
