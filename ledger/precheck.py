@@ -31,9 +31,13 @@ class Precheck:
     payload_error: str | None = None
 
 
-def precheck(position: int, leaf: bytes, origin: str | None, paths: BatchPaths | None = None) -> Precheck:
+def precheck(position: int, leaf: bytes, origin: str | None, paths: BatchPaths | None = None,
+             known_root: tuple[bytes, int] | None = None) -> Precheck:
     """The history-free checks of the leaf at `position`; `origin` None takes the entry's own
-    (genesis declares it). `paths` checks batch audit paths, faster when it saw the lines before."""
+    (genesis declares it). `paths` checks batch audit paths, faster when it saw the lines before.
+    `known_root` is (root, place) when the caller built the leaf's audit path itself, for the leaf
+    at that place, from a tree of exactly the stated size with that root (bundle format 2): then
+    the path leads there by construction and is not walked; the root must be the signed one."""
     checked = Precheck(merkle.leaf_hash(leaf))
     try:
         value, canonical = _parsed(leaf)
@@ -58,7 +62,10 @@ def precheck(position: int, leaf: bytes, origin: str | None, paths: BatchPaths |
         checked.failures.append(("envelope", str(error)))
         return checked
     checked.usable = True
-    _precheck_signed(checked, entry, leaf, canonical, paths or BatchPaths())
+    if known_root is not None and entry.batch is not None and entry.envelope["sequence"] == known_root[1]:
+        _known_root_signed(checked, entry.batch["root"], known_root[0])
+    else:
+        _precheck_signed(checked, entry, leaf, canonical, paths or BatchPaths())
     try:
         lookup(entry.type, "type").check_payload(entry.payload, "payload")
     except LedgerError as error:
@@ -85,6 +92,17 @@ def _precheck_signed(checked: Precheck, entry: LogEntry, leaf: bytes, canonical:
     try:
         envelope_bytes = envelope_span(leaf, entry.index) if canonical else canonical_bytes(entry.envelope, check=False)
         checked.signed = envelope_bytes if entry.batch is None else paths.root(entry, envelope_bytes)
+    except LedgerError as error:
+        checked.signed_error = str(error)
+
+
+def _known_root_signed(checked: Precheck, stated: object, computed: bytes) -> None:
+    try:
+        if signing.b64decode(stated, "batch.root", 32) != computed:
+            raise LedgerError("the root of the batch tree of its submission's envelopes is not the signed "
+                              "batch root (an envelope of the submission was changed, moved or reordered)",
+                              field="batch")
+        checked.signed = computed
     except LedgerError as error:
         checked.signed_error = str(error)
 

@@ -67,9 +67,13 @@ def _storage_rows(results: dict) -> list[tuple[str, str, str, str, str, bool]]:
                          f"{storage['ledger_bytes_per_entry']:,.0f} B ({storage['stored_events_bytes_per_entry']:,.0f} B "
                          "in the events table)", "-", "-", "<= 1,000 B", storage["ledger_bytes_per_entry"] <= 1_000))
             if "bundle_bytes_per_premium_line" in storage:
-                rows.append((f"bytes per premium line in the bundle ({storage['bundle_premium_lines']:,} lines)",
-                             f"{storage['bundle_bytes_per_premium_line']:,.0f} B", "-", "-", "<= 600 B",
-                             storage["bundle_bytes_per_premium_line"] <= 600))
+                format_1 = storage.get("bundle_format_1_bytes_per_premium_line")
+                rows.append((f"bytes per premium line in the bundle ({storage['bundle_premium_lines']:,} lines"
+                             f"{', ' + storage['bundle_format'] + ', with its share of its submission record' if 'bundle_format' in storage else ''})",
+                             f"{storage['bundle_bytes_per_premium_line']:,.0f} B",
+                             f"format 1: {format_1:,.0f} B" if format_1 else "-",
+                             f"{storage['bundle_bytes_per_premium_line'] / format_1:.2f}x" if format_1 else "-",
+                             "<= 600 B", storage["bundle_bytes_per_premium_line"] <= 600))
     return rows
 
 
