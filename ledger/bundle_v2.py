@@ -37,6 +37,9 @@ class Rebuilt:
     leaf: bytes
     failures: list[tuple[str, str]] = field(default_factory=list)
     known_root: tuple[bytes, int] | None = None
+    # For a line read as written: (start, end) of the envelope's bytes in the leaf, the index,
+    # recorded_at, signature and {"root", "size"}, so the envelope alone need be parsed.
+    parts: tuple | None = None
 
 
 @dataclass(slots=True)
@@ -154,6 +157,7 @@ class _Shared:
     root_text: str
     size: int
     tail: bytes  # ,"recorded_at":...,"signature":...}
+    values: tuple  # recorded_at, signature, {"root": ..., "size": ...} as parsed
 
 
 def _submission(line: bytes) -> tuple[_Shared | None, str]:
@@ -170,7 +174,8 @@ def _submission(line: bytes) -> tuple[_Shared | None, str]:
             raise ValueError(f"envelope must hold exactly {', '.join(SHARED_ENVELOPE_MEMBERS)}")
         encoded = canonical_bytes_checked_domain
         tail = b',"recorded_at":' + encoded(record["recorded_at"]) + b',"signature":' + encoded(record["signature"]) + b"}"
-        return _Shared(encoded(envelope)[:-1] + b",", batch["root"], batch["size"], tail), ""
+        values = (record["recorded_at"], record["signature"], {"root": batch["root"], "size": batch["size"]})
+        return _Shared(encoded(envelope)[:-1] + b",", batch["root"], batch["size"], tail, values), ""
     except (ValueError, TypeError, RecursionError) as error:
         return None, str(error)
 
@@ -198,12 +203,16 @@ def _submission_entries(position: int, shared: _Shared, envelopes: list) -> list
     envelope_bytes = [shared.envelope_prefix + own[1:] for own, _, _ in envelopes]
     root, paths = _tree(envelope_bytes)
     head = b'{"batch":{"path":['
-    middle = b'],"root":' + json.dumps(shared.root_text).encode() + b',"size":%d},"envelope":' % shared.size
+    middle = b'],"root":' + canonical_bytes_checked_domain(shared.root_text) + b',"size":%d},"envelope":' % shared.size
     known = len(envelopes) == shared.size
     result = []
     for offset, ((_, index, failures), envelope, path) in enumerate(zip(envelopes, envelope_bytes, paths)):
         leaf = b"".join((head, path, middle, envelope, b',"index":', index, shared.tail))
-        result.append(Rebuilt(leaf, failures, (root, offset) if known and not failures else None))
+        entry = Rebuilt(leaf, failures, (root, offset) if known and not failures else None)
+        if not failures and index == b"%d" % (position + offset):
+            start = len(head) + len(path) + len(middle)
+            entry.parts = (start, start + len(envelope), position + offset, *shared.values)
+        result.append(entry)
     if len(envelopes) != shared.size:
         result[0].failures.append(("batch", f"the submission record states {shared.size} envelopes but "
                                    f"{len(envelopes)} lines follow it"))

@@ -14,7 +14,7 @@ from itertools import islice
 from typing import Any
 
 from ledger.bundle_v2 import CHUNK_ENTRIES, Group, rebuild_chunk
-from ledger.precheck import BatchPaths, Precheck, precheck
+from ledger.precheck import BatchPaths, Precheck, precheck, precheck_rebuilt
 
 CHUNKS_IN_FLIGHT_PER_JOB = 3
 
@@ -72,7 +72,9 @@ def rebuilt_and_prechecked(start: int, groups: list[Group], origin: str | None,
     paths = BatchPaths()
     for offset, entry in enumerate(rebuilt):
         position = start + offset
-        checked = precheck(position, entry.leaf, origin if position else None, paths, entry.known_root)
+        origin_here = origin if position else None
+        checked = precheck_rebuilt(position, entry.leaf, origin_here, entry.parts, entry.known_root) if entry.parts \
+            else precheck(position, entry.leaf, origin_here, paths, entry.known_root)
         checked.failures[:0] = entry.failures
         if not keep_entries:
             checked.entry = None

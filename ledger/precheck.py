@@ -29,6 +29,7 @@ class Precheck:
     signed: bytes = b""         # what the signature covers: the envelope, or its batch root
     signed_error: str | None = None
     payload_error: str | None = None
+    parts: tuple | None = None  # bundle format 2: how to build the entry without parsing the path
 
 
 def precheck(position: int, leaf: bytes, origin: str | None, paths: BatchPaths | None = None,
@@ -55,6 +56,38 @@ def precheck(position: int, leaf: bytes, origin: str | None, paths: BatchPaths |
         return checked
     if not canonical:
         checked.failures.append(("canonical", "entry bytes are not RFC 8785 canonical"))
+    return _checked_entry(checked, entry, leaf, canonical, origin, paths, known_root)
+
+
+def precheck_rebuilt(position: int, leaf: bytes, origin: str | None, parts: tuple,
+                     known_root: tuple[bytes, int] | None) -> Precheck:
+    """`precheck` of a leaf that bundle format 2 rebuilt from a submission record and an envelope
+    line (ledger/bundle_v2.py): every byte but the envelope's was written canonically by the
+    rebuild, so only the envelope is parsed and checked canonical; anything else takes
+    `precheck`, which names what is wrong."""
+    start, end, index, recorded_at, signature, batch = parts
+    envelope_bytes = leaf[start:end]
+    try:
+        envelope = json.loads(envelope_bytes)
+        canonical = isinstance(envelope, dict) and canonical_bytes_checked_domain(envelope) == envelope_bytes
+    except (ValueError, RecursionError, LedgerError):
+        canonical = False
+    if not canonical or index != position or known_root is None or envelope.get("sequence") != known_root[1]:
+        return precheck(position, leaf, origin, None, known_root)
+    checked = Precheck(merkle.leaf_hash(leaf), parts=parts)
+    return _checked_entry(checked, LogEntry(index, recorded_at, envelope, signature, batch, leaf), leaf, True,
+                          origin, None, known_root)
+
+
+def entry_from_parts(leaf: bytes, parts: tuple) -> LogEntry:
+    """The entry `precheck_rebuilt` checked, built again from its envelope bytes alone (its
+    `batch` holds the root and size, not the path, which nothing after the precheck reads)."""
+    start, end, index, recorded_at, signature, batch = parts
+    return LogEntry(index, recorded_at, json.loads(leaf[start:end]), signature, batch, leaf)
+
+
+def _checked_entry(checked: Precheck, entry: LogEntry, leaf: bytes, canonical: bool, origin: str | None,
+                   paths: BatchPaths | None, known_root: tuple[bytes, int] | None) -> Precheck:
     checked.parsed, checked.entry = True, entry
     try:
         check_envelope(entry.envelope, "envelope", str(entry.envelope.get("ledger")) if origin is None else origin)

@@ -23,7 +23,7 @@ from ledger.errors import LedgerError
 from ledger.organisations import GENESIS_TYPE, Organisation, organisation_uuid
 from ledger.bundle_v2 import Group
 from ledger.parallel import prechecked_in_parallel, rebuilt_and_prechecked, rebuilt_in_parallel
-from ledger.precheck import BatchPaths, Precheck, precheck
+from ledger.precheck import BatchPaths, Precheck, entry_from_parts, precheck
 from ledger.verify_checkpoints import CheckpointChecks
 from ledger.verify_replay import ReplayChecks
 
@@ -171,7 +171,8 @@ class Verifier(CheckpointChecks, ReplayChecks):
             self.fail(position, check, detail)
         if not checked.parsed:
             return None
-        entry = checked.entry or entry_from_json(json.loads(leaf), leaf)
+        entry = checked.entry or (entry_from_parts(leaf, checked.parts) if checked.parts
+                                  else entry_from_json(json.loads(leaf), leaf))
         if position == 0:
             self._start(entry)
         if checked.usable:

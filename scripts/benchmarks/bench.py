@@ -77,18 +77,21 @@ def _baseline_save(url: str, count: int) -> float:
     return rate
 
 
-def bench_verify(bundle: Path, size: int, runs: int) -> dict:
-    """`verify_bundle` on every core, beside a raw loop that only parses and hashes each line;
-    each run in a fresh process, which also reports its peak memory."""
-    verify, raw, peaks = [], [], []
+def bench_verify(bundle: Path, size: int, runs: int, format_1: Path) -> dict:
+    """`verify_bundle` on every core, beside a raw loop that only parses and hashes each line of
+    the same log's format-1 bundle (`format_1`), which is also verified, alternating, for the
+    same-run ratio of the two formats; each run in a fresh process, which also reports its peak
+    memory."""
+    verify, verify_format_1, raw, peaks = [], [], [], []
     for _ in range(runs):
         seconds, peak_mb = _verify_in_a_process(bundle)
         verify.append(size / seconds)
         peaks.append(peak_mb)
-        raw.append(size / _raw_loop(bundle / "entries.jsonl"))
+        verify_format_1.append(size / _verify_in_a_process(format_1)[0])
+        raw.append(size / _raw_loop(format_1 / "entries.jsonl"))
     return {"entries": size, "verify_entries_per_s": _median(verify), "raw_parse_hash_per_s": _median(raw),
             "verify_ratio": _median(verify) / _median(raw), "verify_peak_rss_mb": max(peaks),
-            "jobs": os.cpu_count()}
+            "verify_format_1_entries_per_s": _median(verify_format_1), "jobs": os.cpu_count()}
 
 
 def bench_rebuild(world: Synthetic, runs: int) -> dict:
@@ -236,7 +239,8 @@ def run(scale_name: str, postgres_url: str | None, output: Path | None, sustaine
         results["storage_sqlite"]["bundle_format_1_bytes_per_premium_line"] = bundle_figures(
             Path(directory) / "bundle-format-1")["bundle_bytes_per_premium_line"]
         _step(scale_name, "verify")
-        results["verify"] = bench_verify(Path(directory) / "bundle", world.ledger.size(), scale.runs)
+        results["verify"] = bench_verify(Path(directory) / "bundle", world.ledger.size(), scale.runs,
+                                         Path(directory) / "bundle-format-1")
         _step(scale_name, "views rebuild")
         results["rebuild"] = bench_rebuild(world, scale.runs)
         _step(scale_name, "HTTP on SQLite")

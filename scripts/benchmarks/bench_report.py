@@ -27,7 +27,9 @@ def _rows(results: dict) -> list[tuple[str, str, str, str, str, bool]]:
     verify, rebuild, proofs = results["verify"], results["rebuild"], results["proofs"]
     rows += [
         (f"verify a {verify['entries']:,}-entry bundle ({verify['jobs']} processes)",
-         f"{verify['verify_entries_per_s']:,.0f} entries/s, peak {verify['verify_peak_rss_mb']:.0f} MB",
+         f"{verify['verify_entries_per_s']:,.0f} entries/s, peak {verify['verify_peak_rss_mb']:.0f} MB"
+         + (f" (format 1: {verify['verify_format_1_entries_per_s']:,.0f} entries/s)"
+            if "verify_format_1_entries_per_s" in verify else ""),
          f"{verify['raw_parse_hash_per_s']:,.0f} entries/s (parse + hash)", f"{verify['verify_ratio']:.2f}x",
          ">= 50,000/s, <= 512 MB", verify["verify_entries_per_s"] >= 50_000 and verify["verify_peak_rss_mb"] <= 512),
         (f"views rebuild from {rebuild['entries']:,} events", f"{rebuild['rebuild_events_per_s']:,.0f} events/s",
