@@ -21,20 +21,27 @@ CHUNKS_IN_FLIGHT_PER_JOB = 3
 Failures = list[tuple[int | None, str, str]]
 
 
-def in_order(tasks: Iterable[tuple], function: Callable[..., Any], jobs: int) -> Iterator[tuple[tuple, Any]]:
-    """(task, function(*task)) for each task, in order, computed by `jobs` processes."""
+def in_order(tasks: Iterable[tuple], function: Callable[..., Any], jobs: int,
+             entries: Callable[[tuple], int]) -> Iterator[tuple[tuple, Any]]:
+    """(task, function(*task)) for each task, in order, computed by `jobs` processes, with at
+    most about jobs * CHUNKS_IN_FLIGHT_PER_JOB * CHUNK_ENTRIES entries in flight (a chunk holding
+    one large submission counts for all its entries), and always at least one task per job."""
     iterator = iter(tasks)
-    window: deque[tuple[tuple, Future]] = deque()
+    window: deque[tuple[tuple, Future, int]] = deque()
+    limit = jobs * CHUNKS_IN_FLIGHT_PER_JOB * CHUNK_ENTRIES
+    in_flight = 0
     with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
         while True:
-            while len(window) < jobs * CHUNKS_IN_FLIGHT_PER_JOB:
+            while len(window) < jobs or (len(window) < jobs * CHUNKS_IN_FLIGHT_PER_JOB and in_flight < limit):
                 task = next(iterator, None)
                 if task is None:
                     break
-                window.append((task, pool.submit(function, *task)))
+                window.append((task, pool.submit(function, *task), entries(task)))
+                in_flight += window[-1][2]
             if not window:
                 return
-            task, future = window.popleft()
+            task, future, size = window.popleft()
+            in_flight -= size
             yield task, future.result()
 
 
@@ -47,7 +54,7 @@ def prechecked_in_parallel(leaves: Iterable[bytes], first_position: int, origin:
             yield position, chunk, origin
             position += len(chunk)
 
-    for (start, chunk, _), results in in_order(tasks(), _precheck_chunk, jobs):
+    for (start, chunk, _), results in in_order(tasks(), _precheck_chunk, jobs, lambda task: len(task[1])):
         for offset, (leaf, checked) in enumerate(zip(chunk, results, strict=True)):
             yield start + offset, leaf, checked
 
@@ -87,5 +94,8 @@ def rebuilt_in_parallel(chunks: Iterable[tuple[int, list[Group]]], origin: str,
     """(first position, [(leaf, Precheck)...], failures) for each chunk of format-2 lines, in
     order, rebuilt and prechecked by `jobs` processes."""
     tasks = ((start, groups, origin) for start, groups in chunks)
-    for (start, _, _), (results, leftover) in in_order(tasks, rebuilt_and_prechecked, jobs):
+    def entries(task: tuple) -> int:
+        return sum(group.entries for group in task[1])
+
+    for (start, _, _), (results, leftover) in in_order(tasks, rebuilt_and_prechecked, jobs, entries):
         yield start, results, leftover
