@@ -11,6 +11,9 @@ entries 11-15 written whole."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -171,3 +174,23 @@ def test_lines_reformatted_with_other_whitespace_are_read_as_what_they_say(log, 
     report = verify_bundle(bundle2)
     assert report.ok, explain(report)
     assert report.entries == SIZE
+
+
+def amanah(log, *arguments: str) -> subprocess.CompletedProcess:
+    """The `amanah` command as a real process, on the `log` fixture's ledger."""
+    environment = {name: value for name, value in os.environ.items() if not name.startswith("AMANAH_")}
+    environment.update(AMANAH_HOME=str(log.settings.home), AMANAH_DATABASE_URL=log.settings.database_url)
+    return subprocess.run([sys.executable, "-m", "cli", *map(str, arguments)], cwd=Path(__file__).resolve().parents[2],
+                          env=environment, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120)
+
+
+def test_amanah_export_writes_format_2_unless_asked_for_format_1_and_verify_reads_both(log, tmp_path):
+    for arguments, expected in (((), FORMAT_2), (("--format", "1"), "amanah-bundle/1")):
+        directory = tmp_path / (expected.replace("/", "-"))
+        exported = amanah(log, "export", *arguments, directory)
+        assert exported.returncode == 0, exported.stderr
+        assert json.loads((directory / "manifest.json").read_text())["format"] == expected
+        verified = amanah(log, "verify", directory)
+        assert verified.returncode == 0 and verified.stdout.startswith(f"OK: {SIZE} entries"), verified
+    refused = amanah(log, "export", "--format", "3", tmp_path / "three")
+    assert refused.returncode == 2 and "--format" in refused.stderr and not (tmp_path / "three").exists()
