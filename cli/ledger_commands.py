@@ -101,6 +101,9 @@ def add_log_parsers(commands) -> None:
 
     export = commands.add_parser("export", help="write a bundle for offline verification")
     export.add_argument("directory", type=Path)
+    export.add_argument("--format", type=int, choices=(1, 2), default=2, dest="bundle_format",
+                        help="bundle format: 2 (default) writes each submission's shared members once; "
+                        "1 for verifiers that read only format 1 (docs/verifying.md)")
     export.set_defaults(handler=command_export)
 
 
@@ -253,6 +256,6 @@ def command_export(arguments: argparse.Namespace) -> int:
     common.ask_witnesses(settings, ledger)  # so the newest checkpoint in the bundle is witnessed
     bar, update = common.progress("export")
     with bar:
-        manifest = export_bundle(ledger, arguments.directory, update)
+        manifest = export_bundle(ledger, arguments.directory, update, arguments.bundle_format)
     print(f"exported {manifest['tree_size']} entries to {arguments.directory} (root {manifest['root']})")
     return EXIT_OK

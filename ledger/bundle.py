@@ -3,7 +3,10 @@
 
 A bundle is a directory:
     manifest.json        format, origin, tree size, checkpoint verifier key, file digests
-    entries.jsonl        one line per entry: {"entry": <entry object>, "index": n}
+    entries.jsonl        format 1: one line per entry: {"entry": <entry object>, "index": n};
+                         format 2 (the default): the same, except that a submission of 2+
+                         envelopes is one record of what its entries share and one line per
+                         envelope with the rest (ledger/bundle_v2.py)
     checkpoints.jsonl    one line per signed checkpoint, oldest first, each with the
                          consistency proof from the one before it
     organisations.json   organisations and keys with their validity, as replayed from the log
@@ -22,10 +25,11 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from ledger import signing
+from ledger import parallel, signing
 from ledger.award_check import check_award_decisions
-from ledger.bundle_export import (FORMAT, PAGE, Progress, checkpoint_keys_json, export_bundle, no_progress,
+from ledger.bundle_export import (FORMAT, FORMATS, PAGE, Progress, checkpoint_keys_json, export_bundle, no_progress,
                                   organisations_json)
+from ledger.bundle_v2 import FORMAT_2, chunks, rebuild_chunk
 from ledger.canonical import canonical_bytes
 from ledger.database_check import verify_database
 from ledger.errors import InvalidInput, LedgerError
@@ -34,7 +38,7 @@ from ledger.witness_policy import WitnessPolicy, bundle_witness_failure
 
 PARALLEL_FROM_ENTRIES = 20_000  # below this, starting worker processes costs more than it saves
 
-__all__ = ["FORMAT", "checkpoint_keys_json", "export_bundle", "kept_checkpoint_note", "organisations_json",
+__all__ = ["FORMAT", "FORMAT_2", "checkpoint_keys_json", "export_bundle", "kept_checkpoint_note", "organisations_json",
            "verify_bundle", "verify_database"]
 
 
@@ -54,7 +58,8 @@ def verify_bundle(directory: Path, progress: Progress = no_progress,
     except (OSError, ValueError) as error:
         raise InvalidInput(f"{directory} is not a bundle: manifest.json unreadable ({error})",
                            field="bundle") from error
-    if manifest.get("format") != FORMAT:
+    bundle_format = manifest.get("format") if isinstance(manifest, dict) else None
+    if bundle_format not in FORMATS.values():
         raise InvalidInput(f"unknown bundle format {manifest.get('format')!r}", field="bundle")
     verifier = Verifier(pinned_origin, pinned_checkpoint_key, kept_checkpoints)
     if watch is not None:
@@ -68,7 +73,9 @@ def verify_bundle(directory: Path, progress: Progress = no_progress,
     if jobs is None:
         jobs = (os.cpu_count() or 1) if total >= PARALLEL_FROM_ENTRIES else 1
     with (directory / "entries.jsonl").open("rb") as handle:
-        for position in verifier.feed_stream(_read_entry_lines(handle, verifier), jobs):
+        fed_in_order = verifier.feed_rebuilt(chunks(handle, parallel.CHUNK_ENTRIES), jobs) if bundle_format == FORMAT_2 else \
+            verifier.feed_stream(_read_entry_lines(handle, verifier), jobs)
+        for position in fed_in_order:
             checkpoints.send(position + 1)
             if position % PAGE == 0:
                 progress(position, total)
@@ -77,7 +84,7 @@ def verify_bundle(directory: Path, progress: Progress = no_progress,
     progress(fed, total)
     report = verifier.finish()
     with (directory / "entries.jsonl").open("rb") as handle:
-        check_award_decisions(verifier, _leaves_again(handle))
+        check_award_decisions(verifier, _leaves_again(handle) if bundle_format == FORMAT else _rebuilt_again(handle))
     _check_organisations(directory / "organisations.json", verifier)
     _check_manifest(directory, manifest, verifier, fed)
     if witness_policy is not None:
@@ -162,6 +169,13 @@ def _leaves_again(handle: Any) -> Iterator[bytes]:
             except (ValueError, LedgerError, KeyError, TypeError):
                 leaf = line.rstrip(b"\n")
         yield leaf
+
+
+def _rebuilt_again(handle: Any) -> Iterator[bytes]:
+    """Format 2's leaves once more, for a second pass."""
+    for start, groups in chunks(handle):
+        for entry in rebuild_chunk(start, groups)[0]:
+            yield entry.leaf
 
 
 def _leaf_as_exported(line: bytes, number: int) -> bytes | None:

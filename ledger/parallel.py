@@ -8,36 +8,55 @@ from __future__ import annotations
 
 import multiprocessing
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from itertools import islice
 from typing import Any
 
-from ledger.precheck import BatchPaths, precheck
+from ledger.bundle_v2 import CHUNK_ENTRIES, Group, rebuild_chunk
+from ledger.precheck import BatchPaths, Precheck, precheck, precheck_rebuilt
 
-CHUNK_ENTRIES = 2000
 CHUNKS_IN_FLIGHT_PER_JOB = 3
+
+Failures = list[tuple[int | None, str, str]]
+
+
+def in_order(tasks: Iterable[tuple], function: Callable[..., Any], jobs: int,
+             entries: Callable[[tuple], int]) -> Iterator[tuple[tuple, Any]]:
+    """(task, function(*task)) for each task, in order, computed by `jobs` processes, with at
+    most about jobs * CHUNKS_IN_FLIGHT_PER_JOB * CHUNK_ENTRIES entries in flight (a chunk holding
+    one large submission counts for all its entries), and always at least one task per job."""
+    iterator = iter(tasks)
+    window: deque[tuple[tuple, Future, int]] = deque()
+    limit = jobs * CHUNKS_IN_FLIGHT_PER_JOB * CHUNK_ENTRIES
+    in_flight = 0
+    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+        while True:
+            while len(window) < jobs or (len(window) < jobs * CHUNKS_IN_FLIGHT_PER_JOB and in_flight < limit):
+                task = next(iterator, None)
+                if task is None:
+                    break
+                window.append((task, pool.submit(function, *task), entries(task)))
+                in_flight += window[-1][2]
+            if not window:
+                return
+            task, future, size = window.popleft()
+            in_flight -= size
+            yield task, future.result()
 
 
 def prechecked_in_parallel(leaves: Iterable[bytes], first_position: int, origin: str,
                            jobs: int) -> Iterator[tuple[int, bytes, Any]]:
     """(position, leaf, Precheck) for each leaf, in order, prechecked by `jobs` processes."""
-    iterator = iter(leaves)
-    window: deque[tuple[int, list[bytes], Future]] = deque()
-    position = first_position
-    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
-        while True:
-            while len(window) < jobs * CHUNKS_IN_FLIGHT_PER_JOB:
-                chunk = list(islice(iterator, CHUNK_ENTRIES))
-                if not chunk:
-                    break
-                window.append((position, chunk, pool.submit(_precheck_chunk, position, chunk, origin)))
-                position += len(chunk)
-            if not window:
-                return
-            start, chunk, future = window.popleft()
-            for offset, (leaf, checked) in enumerate(zip(chunk, future.result(), strict=True)):
-                yield start + offset, leaf, checked
+    def tasks() -> Iterator[tuple[int, list[bytes], str]]:
+        iterator, position = iter(leaves), first_position
+        while chunk := list(islice(iterator, CHUNK_ENTRIES)):
+            yield position, chunk, origin
+            position += len(chunk)
+
+    for (start, chunk, _), results in in_order(tasks(), _precheck_chunk, jobs, lambda task: len(task[1])):
+        for offset, (leaf, checked) in enumerate(zip(chunk, results, strict=True)):
+            yield start + offset, leaf, checked
 
 
 def _precheck_chunk(start: int, leaves: list[bytes], origin: str) -> list[Any]:
@@ -48,3 +67,35 @@ def _precheck_chunk(start: int, leaves: list[bytes], origin: str) -> list[Any]:
         checked.entry = None  # cheaper to parse again over there than to pickle
         results.append(checked)
     return results
+
+
+def rebuilt_and_prechecked(start: int, groups: list[Group], origin: str | None,
+                           keep_entries: bool = False) -> tuple[list[tuple[bytes, Precheck]], Failures]:
+    """The entries of format-2 line groups rebuilt (ledger/bundle_v2.py) and prechecked, the
+    first at `start`, with the failures that name no entry of the chunk. `origin` None takes
+    the entry's own."""
+    rebuilt, leftover = rebuild_chunk(start, groups)
+    results = []
+    paths = BatchPaths()
+    for offset, entry in enumerate(rebuilt):
+        position = start + offset
+        origin_here = origin if position else None
+        checked = precheck_rebuilt(position, entry.leaf, origin_here, entry.parts, entry.known_root) if entry.parts \
+            else precheck(position, entry.leaf, origin_here, paths, entry.known_root)
+        checked.failures[:0] = entry.failures
+        if not keep_entries:
+            checked.entry = None
+        results.append((entry.leaf, checked))
+    return results, leftover
+
+
+def rebuilt_in_parallel(chunks: Iterable[tuple[int, list[Group]]], origin: str,
+                        jobs: int) -> Iterator[tuple[int, list[tuple[bytes, Precheck]], Failures]]:
+    """(first position, [(leaf, Precheck)...], failures) for each chunk of format-2 lines, in
+    order, rebuilt and prechecked by `jobs` processes."""
+    tasks = ((start, groups, origin) for start, groups in chunks)
+    def entries(task: tuple) -> int:
+        return sum(group.entries for group in task[1])
+
+    for (start, _, _), (results, leftover) in in_order(tasks, rebuilt_and_prechecked, jobs, entries):
+        yield start, results, leftover

@@ -29,11 +29,16 @@ class Precheck:
     signed: bytes = b""         # what the signature covers: the envelope, or its batch root
     signed_error: str | None = None
     payload_error: str | None = None
+    parts: tuple | None = None  # bundle format 2: how to build the entry without parsing the path
 
 
-def precheck(position: int, leaf: bytes, origin: str | None, paths: BatchPaths | None = None) -> Precheck:
+def precheck(position: int, leaf: bytes, origin: str | None, paths: BatchPaths | None = None,
+             known_root: tuple[bytes, int] | None = None) -> Precheck:
     """The history-free checks of the leaf at `position`; `origin` None takes the entry's own
-    (genesis declares it). `paths` checks batch audit paths, faster when it saw the lines before."""
+    (genesis declares it). `paths` checks batch audit paths, faster when it saw the lines before.
+    `known_root` is (root, place) when the caller built the leaf's audit path itself, for the leaf
+    at that place, from a tree of exactly the stated size with that root (bundle format 2): then
+    the path leads there by construction and is not walked; the root must be the signed one."""
     checked = Precheck(merkle.leaf_hash(leaf))
     try:
         value, canonical = _parsed(leaf)
@@ -51,6 +56,38 @@ def precheck(position: int, leaf: bytes, origin: str | None, paths: BatchPaths |
         return checked
     if not canonical:
         checked.failures.append(("canonical", "entry bytes are not RFC 8785 canonical"))
+    return _checked_entry(checked, entry, leaf, canonical, origin, paths, known_root)
+
+
+def precheck_rebuilt(position: int, leaf: bytes, origin: str | None, parts: tuple,
+                     known_root: tuple[bytes, int] | None) -> Precheck:
+    """`precheck` of a leaf that bundle format 2 rebuilt from a submission record and an envelope
+    line (ledger/bundle_v2.py): every byte but the envelope's was written canonically by the
+    rebuild, so only the envelope is parsed and checked canonical; anything else takes
+    `precheck`, which names what is wrong."""
+    start, end, index, recorded_at, signature, batch = parts
+    envelope_bytes = leaf[start:end]
+    try:
+        envelope = json.loads(envelope_bytes)
+        canonical = isinstance(envelope, dict) and canonical_bytes_checked_domain(envelope) == envelope_bytes
+    except (ValueError, RecursionError, LedgerError):
+        canonical = False
+    if not canonical or index != position or known_root is None or envelope.get("sequence") != known_root[1]:
+        return precheck(position, leaf, origin, None, known_root)
+    checked = Precheck(merkle.leaf_hash(leaf), parts=parts)
+    return _checked_entry(checked, LogEntry(index, recorded_at, envelope, signature, batch, leaf), leaf, True,
+                          origin, None, known_root)
+
+
+def entry_from_parts(leaf: bytes, parts: tuple) -> LogEntry:
+    """The entry `precheck_rebuilt` checked, built again from its envelope bytes alone (its
+    `batch` holds the root and size, not the path, which nothing after the precheck reads)."""
+    start, end, index, recorded_at, signature, batch = parts
+    return LogEntry(index, recorded_at, json.loads(leaf[start:end]), signature, batch, leaf)
+
+
+def _checked_entry(checked: Precheck, entry: LogEntry, leaf: bytes, canonical: bool, origin: str | None,
+                   paths: BatchPaths | None, known_root: tuple[bytes, int] | None) -> Precheck:
     checked.parsed, checked.entry = True, entry
     try:
         check_envelope(entry.envelope, "envelope", str(entry.envelope.get("ledger")) if origin is None else origin)
@@ -58,7 +95,10 @@ def precheck(position: int, leaf: bytes, origin: str | None, paths: BatchPaths |
         checked.failures.append(("envelope", str(error)))
         return checked
     checked.usable = True
-    _precheck_signed(checked, entry, leaf, canonical, paths or BatchPaths())
+    if known_root is not None and entry.batch is not None and entry.envelope["sequence"] == known_root[1]:
+        _known_root_signed(checked, entry.batch["root"], known_root[0])
+    else:
+        _precheck_signed(checked, entry, leaf, canonical, paths or BatchPaths())
     try:
         lookup(entry.type, "type").check_payload(entry.payload, "payload")
     except LedgerError as error:
@@ -85,6 +125,17 @@ def _precheck_signed(checked: Precheck, entry: LogEntry, leaf: bytes, canonical:
     try:
         envelope_bytes = envelope_span(leaf, entry.index) if canonical else canonical_bytes(entry.envelope, check=False)
         checked.signed = envelope_bytes if entry.batch is None else paths.root(entry, envelope_bytes)
+    except LedgerError as error:
+        checked.signed_error = str(error)
+
+
+def _known_root_signed(checked: Precheck, stated: object, computed: bytes) -> None:
+    try:
+        if signing.b64decode(stated, "batch.root", 32) != computed:
+            raise LedgerError("the root of the batch tree of its submission's envelopes is not the signed "
+                              "batch root (an envelope of the submission was changed, moved or reordered)",
+                              field="batch")
+        checked.signed = computed
     except LedgerError as error:
         checked.signed_error = str(error)
 

@@ -26,7 +26,7 @@ from ledger.config import Settings
 from scripts.benchmarks.bench_http import bench_http
 from scripts.benchmarks.bench_report import markdown
 from scripts.benchmarks.bench_verify import bench_verify
-from scripts.benchmarks.bench_volume import bench_sustained, storage_figures
+from scripts.benchmarks.bench_volume import bench_sustained, bundle_figures, storage_figures
 from scripts.benchmarks.synthetic import Synthetic, drop_created_schemas, fresh_postgres
 
 
@@ -171,8 +171,12 @@ def run(scale_name: str, postgres_url: str | None, output: Path | None, sustaine
         world.grow_to(scale.entries)
         export_bundle(world.ledger, Path(directory) / "bundle")
         results["storage_sqlite"] = storage_figures(world, Path(directory) / "bundle")
+        export_bundle(world.ledger, Path(directory) / "bundle-format-1", bundle_format=1)  # the baseline
+        results["storage_sqlite"]["bundle_format_1_bytes_per_premium_line"] = bundle_figures(
+            Path(directory) / "bundle-format-1")["bundle_bytes_per_premium_line"]
         _step(scale_name, "verify")
-        results["verify"] = bench_verify(Path(directory) / "bundle", world.ledger.size(), scale.runs)
+        results["verify"] = bench_verify(Path(directory) / "bundle", world.ledger.size(), scale.runs,
+                                         Path(directory) / "bundle-format-1")
         _step(scale_name, "views rebuild")
         results["rebuild"] = bench_rebuild(world, scale.runs)
         _step(scale_name, "HTTP on SQLite")

@@ -27,7 +27,9 @@ def _rows(results: dict) -> list[tuple[str, str, str, str, str, bool]]:
     verify, rebuild, proofs = results["verify"], results["rebuild"], results["proofs"]
     rows += [
         (f"verify a {verify['entries']:,}-entry bundle ({verify['jobs']} processes)",
-         f"{verify['verify_entries_per_s']:,.0f} entries/s, peak {verify['verify_peak_rss_mb']:.0f} MB",
+         f"{verify['verify_entries_per_s']:,.0f} entries/s, peak {verify['verify_peak_rss_mb']:.0f} MB"
+         + (f" (format 1: {verify['verify_format_1_entries_per_s']:,.0f} entries/s)"
+            if "verify_format_1_entries_per_s" in verify else ""),
          f"{verify['raw_parse_hash_per_s']:,.0f} entries/s (parse + hash)", f"{verify['verify_ratio']:.2f}x",
          ">= 50,000/s, <= 512 MB", verify["verify_entries_per_s"] >= 50_000 and verify["verify_peak_rss_mb"] <= 512),
         (f"views rebuild from {rebuild['entries']:,} events", f"{rebuild['rebuild_events_per_s']:,.0f} events/s",
@@ -67,9 +69,13 @@ def _storage_rows(results: dict) -> list[tuple[str, str, str, str, str, bool]]:
                          f"{storage['ledger_bytes_per_entry']:,.0f} B ({storage['stored_events_bytes_per_entry']:,.0f} B "
                          "in the events table)", "-", "-", "<= 1,000 B", storage["ledger_bytes_per_entry"] <= 1_000))
             if "bundle_bytes_per_premium_line" in storage:
-                rows.append((f"bytes per premium line in the bundle ({storage['bundle_premium_lines']:,} lines)",
-                             f"{storage['bundle_bytes_per_premium_line']:,.0f} B", "-", "-", "<= 600 B",
-                             storage["bundle_bytes_per_premium_line"] <= 600))
+                format_1 = storage.get("bundle_format_1_bytes_per_premium_line")
+                rows.append((f"bytes per premium line in the bundle ({storage['bundle_premium_lines']:,} lines"
+                             f"{', ' + storage['bundle_format'] + ', with its share of its submission record' if 'bundle_format' in storage else ''})",
+                             f"{storage['bundle_bytes_per_premium_line']:,.0f} B",
+                             f"format 1: {format_1:,.0f} B" if format_1 else "-",
+                             f"{storage['bundle_bytes_per_premium_line'] / format_1:.2f}x" if format_1 else "-",
+                             "<= 600 B", storage["bundle_bytes_per_premium_line"] <= 600))
     return rows
 
 

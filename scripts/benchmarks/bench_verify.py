@@ -12,18 +12,22 @@ import time
 from pathlib import Path
 
 
-def bench_verify(bundle: Path, size: int, runs: int) -> dict:
-    """`verify_bundle` on every core, beside a raw loop that only parses and hashes each line;
-    each run in a fresh process, which also reports its peak memory."""
-    verify, raw, peaks = [], [], []
+def bench_verify(bundle: Path, size: int, runs: int, format_1: Path) -> dict:
+    """`verify_bundle` on every core, beside a raw loop that only parses and hashes each line of
+    the same log's format-1 bundle (`format_1`), which is also verified, alternating, for the
+    same-run ratio of the two formats; each run in a fresh process, which also reports its peak
+    memory."""
+    verify, verify_format_1, raw, peaks = [], [], [], []
     for _ in range(runs):
         seconds, peak_mb = _verify_in_a_process(bundle)
         verify.append(size / seconds)
         peaks.append(peak_mb)
-        raw.append(size / _raw_loop(bundle / "entries.jsonl"))
-    return {"entries": size, "verify_entries_per_s": statistics.median(verify), "raw_parse_hash_per_s": statistics.median(raw),
-            "verify_ratio": statistics.median(verify) / statistics.median(raw), "verify_peak_rss_mb": max(peaks),
-            "jobs": os.cpu_count()}
+        verify_format_1.append(size / _verify_in_a_process(format_1)[0])
+        raw.append(size / _raw_loop(format_1 / "entries.jsonl"))
+    median = statistics.median
+    return {"entries": size, "verify_entries_per_s": median(verify), "raw_parse_hash_per_s": median(raw),
+            "verify_ratio": median(verify) / median(raw), "verify_peak_rss_mb": max(peaks),
+            "verify_format_1_entries_per_s": median(verify_format_1), "jobs": os.cpu_count()}
 
 
 def _raw_loop(path: Path) -> float:

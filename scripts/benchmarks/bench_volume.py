@@ -3,11 +3,13 @@ many premium batches one after another (a national month-end, not one batch)."""
 
 from __future__ import annotations
 
+import json
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from ledger.bundle_v2 import ENTRY_PREFIX, SUBMISSION_PREFIX
 from ledger.submission import MAX_BATCH_ENVELOPES
 from scripts.benchmarks.synthetic import Synthetic, fresh_postgres
 
@@ -18,7 +20,8 @@ MONTHS = 12  # a worker's premium is paid once per month of the programme year
 
 def storage_figures(world: Synthetic, bundle: Path | None = None) -> dict:
     """Bytes per entry in the ledger's own tables and indexes (not the views), in the events
-    table alone (eventsourcing's stored events, with its index), and per premium line in the exported bundle's entries.jsonl."""
+    table alone (eventsourcing's stored events, with its index), and per premium line in the exported bundle's
+    entries.jsonl (bundle_figures)."""
     entries = world.ledger.size()
     tables = {name: size for name, size in _table_bytes(world.settings.database_url).items()
               if not name.startswith("view")}  # PostgreSQL keeps the views in the ledger's schema
@@ -26,15 +29,30 @@ def storage_figures(world: Synthetic, bundle: Path | None = None) -> dict:
     figures = {"entries": entries, "ledger_bytes_per_entry": sum(tables.values()) / entries,
                "stored_events_bytes_per_entry": stored_events / entries}
     if bundle is not None:
-        premium_bytes = premium_lines = 0
-        with (bundle / "entries.jsonl").open("rb") as handle:
-            for line in handle:
-                if PREMIUM_TYPE in line:
-                    premium_lines += 1
-                    premium_bytes += len(line)
-        figures["bundle_premium_lines"] = premium_lines
-        figures["bundle_bytes_per_premium_line"] = premium_bytes / premium_lines if premium_lines else 0.0
+        figures.update(bundle_figures(bundle))
     return figures
+
+
+def bundle_figures(bundle: Path) -> dict:
+    """Bytes per premium line in the bundle's entries.jsonl. In format 2 a premium line is an
+    envelope line, and each line is charged its share of its submission's record (the record's
+    bytes divided by the lines it covers), so the figure is what the bundle holds per premium."""
+    premium_bytes = premium_lines = line_bytes = 0
+    share = 0.0  # the current submission record's bytes per line
+    with (bundle / "entries.jsonl").open("rb") as handle:
+        for line in handle:
+            if line.startswith(SUBMISSION_PREFIX):
+                share = len(line) / json.loads(line)["submission"]["batch"]["size"]
+            elif line.startswith(ENTRY_PREFIX):
+                share = 0.0
+            if PREMIUM_TYPE in line:
+                premium_lines += 1
+                line_bytes += len(line)
+                premium_bytes += len(line) + share
+    format_name = json.loads((bundle / "manifest.json").read_text())["format"]
+    return {"bundle_format": format_name, "bundle_premium_lines": premium_lines,
+            "bundle_bytes_per_premium_line": premium_bytes / premium_lines if premium_lines else 0.0,
+            "bundle_line_bytes_per_premium_line": line_bytes / premium_lines if premium_lines else 0.0}
 
 
 def _table_bytes(database_url: str) -> dict[str, int]:

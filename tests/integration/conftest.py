@@ -40,9 +40,9 @@ def log(opened):
     return opened
 
 
-@pytest.fixture
-def bundle(log, tmp_path) -> Path:
-    """An export of the `log` fixture."""
+@pytest.fixture(params=[1, 2], ids=["format1", "format2"])
+def bundle(log, tmp_path, request) -> Path:
+    """An export of the `log` fixture, in each bundle format (every tampering case runs on both)."""
     directory = tmp_path / "bundle"
-    assert export_bundle(log.ledger, directory)["tree_size"] == SIZE
+    assert export_bundle(log.ledger, directory, bundle_format=request.param)["tree_size"] == SIZE
     return directory

@@ -11,7 +11,8 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ledger import merkle, note, signing
-from ledger.bundle import FORMAT, checkpoint_keys_json, organisations_json
+from ledger.bundle import FORMAT, FORMAT_2, checkpoint_keys_json, organisations_json
+from ledger.bundle_v2 import chunks, lines_of, rebuild_chunk
 from ledger.canonical import canonical_bytes
 from ledger.client import Signer
 from ledger.entry import build_entry
@@ -68,18 +69,32 @@ def set_in(value: dict, path: Sequence, change: Callable[[object], object]) -> N
     value[last] = change(value[last])
 
 
+def is_format_2(bundle: Path) -> bool:
+    """Whether the bundle's manifest says format 2 (tests/integration/conftest.py exports both)."""
+    manifest = bundle / "manifest.json"
+    return manifest.is_file() and json.loads(manifest.read_text()).get("format") == FORMAT_2
+
+
 def entries_of(bundle: Path) -> list[dict]:
-    """The entry objects of a bundle, in line order."""
-    return [json.loads(line)["entry"] for line in (bundle / "entries.jsonl").read_bytes().splitlines()]
+    """The entry objects of a bundle, in order (in format 2, as the verifier rebuilds them)."""
+    with (bundle / "entries.jsonl").open("rb") as handle:
+        if is_format_2(bundle):
+            return [json.loads(entry.leaf) for start, groups in chunks(handle)
+                    for entry in rebuild_chunk(start, groups)[0]]
+        return [json.loads(line)["entry"] for line in handle]
 
 
 def write_entries(bundle: Path, entries: Sequence[dict], reindex: bool = False) -> None:
-    """Write entry objects as entries.jsonl lines (renumbering their `index` if asked)."""
-    lines = []
-    for position, entry in enumerate(entries):
-        if reindex:
-            entry = {**entry, "index": position}
-        lines.append(b'{"entry":' + canonical_bytes(entry, check=False) + b',"index":' + str(position).encode() + b"}\n")
+    """Write entry objects as entries.jsonl lines (renumbering their `index` if asked), in the
+    bundle's format: in format 2, a submission is written as its record and envelope lines when
+    that rebuilds its entries as they are now, else entry by entry (ledger/bundle_v2.py)."""
+    leaves = [canonical_bytes({**entry, "index": position} if reindex else entry, check=False)
+              for position, entry in enumerate(entries)]
+    if is_format_2(bundle):
+        lines = list(lines_of(enumerate(leaves)))
+    else:
+        lines = [b'{"entry":' + leaf + b',"index":' + str(position).encode() + b"}\n"
+                 for position, leaf in enumerate(leaves)]
     (bundle / "entries.jsonl").write_bytes(b"".join(lines))
 
 

@@ -145,9 +145,11 @@ def test_checkpoint_export_verify_and_tampering(operator, tmp_path):
 
     entries = bundle / "entries.jsonl"
     lines = entries.read_bytes().splitlines(keepends=True)
-    line = json.loads(lines[5])
-    line["entry"]["envelope"]["payload"]["amount_rupiah"] = 99_000_000
-    lines[5] = json.dumps(line).encode() + b"\n"
+    # Format 2 (the default): entries 0-3 are a line each, then the record of the batch of three
+    # pledges (entries 4-6) and their envelope lines; line 6 is entry 5's.
+    line = json.loads(lines[6])
+    line["envelope"]["payload"]["amount_rupiah"] = 99_000_000
+    lines[6] = json.dumps(line).encode() + b"\n"
     entries.write_bytes(b"".join(lines))
 
     tampered = operator.run("verify", str(bundle))
