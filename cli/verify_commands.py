@@ -10,7 +10,7 @@ from cli import common
 from cli.common import EXIT_OK, EXIT_VERIFY_FAILED
 from ledger import signing
 from ledger.bundle import kept_checkpoint_note, verify_bundle, verify_database
-from ledger.errors import InvalidInput, LedgerError
+from ledger.errors import InvalidInput
 from ledger.statement_check import StatementCheck, read_statement
 from ledger.witness_policy import WitnessPolicy, check_database_witnesses
 
@@ -47,9 +47,9 @@ def _positive_jobs(text: str) -> int:
 
 def command_verify(arguments: argparse.Namespace) -> int:
     if arguments.db == (arguments.bundle is not None):
-        raise LedgerError("give a BUNDLE directory or --db (one of them)", field="bundle")
+        raise InvalidInput("give a BUNDLE directory or --db (one of them)", field="bundle")
     if arguments.statement and arguments.db:
-        raise LedgerError("--statement checks a statement against a BUNDLE, not --db", field="statement")
+        raise InvalidInput("--statement checks a statement against a BUNDLE, not --db", field="statement")
     kept = [kept_checkpoint_note(path) for path in arguments.since_checkpoint]
     policy = _witness_policy(arguments)
     checks = [StatementCheck(read_statement(path), witness_policy=policy) for path in arguments.statement]

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from ledger import merkle, signing
 from ledger.canonical import canonical_bytes, canonical_bytes_checked_domain, parse_json_strict
 from ledger.entry import LogEntry, entry_from_json, envelope_span
-from ledger.errors import LedgerError
+from ledger.errors import BadSignature, InvalidInput, LedgerError
 from ledger.event_types import lookup
 from ledger.submission import check_envelope
 
@@ -132,7 +132,7 @@ def _precheck_signed(checked: Precheck, entry: LogEntry, leaf: bytes, canonical:
 def _known_root_signed(checked: Precheck, stated: object, computed: bytes) -> None:
     try:
         if signing.b64decode(stated, "batch.root", 32) != computed:
-            raise LedgerError("the root of the batch tree of its submission's envelopes is not the signed "
+            raise BadSignature("the root of the batch tree of its submission's envelopes is not the signed "
                               "batch root (an envelope of the submission was changed, moved or reordered)",
                               field="batch")
         checked.signed = computed
@@ -153,7 +153,7 @@ class BatchPaths:
         batch = entry.batch
         if not isinstance(batch, dict) or set(batch) != {"root", "size", "path"} \
                 or not isinstance(batch["size"], int) or not isinstance(batch["path"], list):
-            raise LedgerError("batch proof must have root, size and path", field="batch")
+            raise InvalidInput("batch proof must have root, size and path", field="batch")
         last = self.last
         same_batch = last is not None and last[0] == batch["root"] and last[1] == batch["size"]
         root = last[2] if same_batch else signing.b64decode(batch["root"], "batch.root", 32)
@@ -169,6 +169,6 @@ class BatchPaths:
             walk = merkle.inclusion_walk(merkle.leaf_hash(envelope_bytes), entry.envelope["sequence"],
                                          batch["size"], path, last[5] if same_batch else None)
         if walk is None or not walk.ends_at(root):
-            raise LedgerError("batch audit path does not lead to the signed batch root", field="batch")
+            raise BadSignature("batch audit path does not lead to the signed batch root", field="batch")
         self.last = (batch["root"], batch["size"], root, texts, path, walk)
         return root

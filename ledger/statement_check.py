@@ -73,7 +73,7 @@ class StatementCheck:
             return
         try:
             if entry is None:
-                raise LedgerError("the entry does not parse")
+                raise InvalidInput("the entry does not parse")
             self.accumulator.feed(entry)
         except (LedgerError, LookupError, TypeError, ValueError, AssertionError) as error:
             self.broken_at = position

@@ -19,7 +19,7 @@ from ledger import authorisation, merkle, note, signing
 from ledger.checkpoint_keys import ROTATION_TYPE
 from ledger.domain.postings import Posting
 from ledger.entry import LogEntry, entry_from_json
-from ledger.errors import LedgerError
+from ledger.errors import BadSignature, LedgerError
 from ledger.organisations import GENESIS_TYPE, Organisation, organisation_uuid
 from ledger.bundle_v2 import Group
 from ledger.parallel import prechecked_in_parallel, rebuilt_and_prechecked, rebuilt_in_parallel
@@ -214,7 +214,7 @@ class Verifier(CheckpointChecks, ReplayChecks):
                 return
             signature = signing.b64decode(entry.signature, "signature", signing.SIGNATURE_BYTES)
             if checked.signed_error is not None:
-                raise LedgerError(checked.signed_error, field="batch")
+                raise BadSignature(checked.signed_error, field="batch")
             signing.verify(public, signature, checked.signed)
             if batch_key is not None:
                 self.verified_batches.add(batch_key)

@@ -5,7 +5,7 @@ kept from earlier (a rewritten or forked history)."""
 from __future__ import annotations
 
 from ledger import merkle, note, signing
-from ledger.errors import LedgerError
+from ledger.errors import LedgerError, UnknownKey
 
 
 class CheckpointChecks:
@@ -64,7 +64,7 @@ class CheckpointChecks:
         key = self._key_in_force(size)
         try:
             if key is None:
-                raise LedgerError("no checkpoint key is known for its size")
+                raise UnknownKey("no checkpoint key is known for its size")
             checkpoint = note.verify_checkpoint(note_text, *key[2])
         except LedgerError as error:
             self.fail(None, "kept-checkpoint", f"the kept checkpoint is not one of this log's: {error}")

@@ -9,7 +9,7 @@ from ledger.documents import sign_document
 from ledger.domain.award_year import Published, award_uuid
 from ledger.domain.awards import DEFAULT_CRITERIA, Ranked, criteria_of, decision_differences
 from ledger.entry import parse_stored_entry
-from ledger.errors import ConfigurationError, LedgerError
+from ledger.errors import ConfigurationError, Unavailable
 from ledger.witness_table import cosigned
 from projections.awards import award_list
 from projections.periods import parse_period
@@ -29,7 +29,7 @@ class Reports:
         """The signed checkpoint the views stand at."""
         position = self.runner.position()
         if position == 0:
-            raise LedgerError("the views are empty: nothing has been recorded yet")
+            raise Unavailable("the views are empty: nothing has been recorded yet")
         found = self.ledger.checkpoints(position, 1)
         assert found and found[0]["tree_size"] == position, "views stop only at checkpoints"
         # The note carries the witnesses' cosignatures collected so far (docs/witnessing.md), so the

@@ -17,9 +17,11 @@ from dataclasses import dataclass, field
 from ledger.domain.attribution import Attribution, primary_funder
 from ledger.domain.periods import Period
 from ledger.domain.postings import postings
+from ledger.domain.programme import pledged_on
 from ledger.domain.statement_figures import breakdown, claims_summary, full_year_equivalents, pledge_figures
 from ledger.entry import LogEntry
 from ledger.errors import NotFound
+from ledger.organisations import organisation_kind
 
 
 @dataclass
@@ -158,7 +160,7 @@ class StatementAccumulator:
 # ---- handlers, one per event type the figures read -------------------------------------------
 
 def _organisation(acc: StatementAccumulator, entry: LogEntry, p: dict, day: str, shares) -> None:
-    acc.organisations[p["organisation"]] = (p["legal_name"], p.get("kind", "registrar"))
+    acc.organisations[p["organisation"]] = (p["legal_name"], organisation_kind(p))
 
 
 def _programme(acc: StatementAccumulator, entry: LogEntry, p: dict, day: str, shares) -> None:
@@ -168,7 +170,7 @@ def _programme(acc: StatementAccumulator, entry: LogEntry, p: dict, day: str, sh
 def _pledge(acc: StatementAccumulator, entry: LogEntry, p: dict, day: str, shares) -> None:
     if entry.actor == acc.company:
         acc.pledges[p["pledge"]] = _Pledge(p["programme"], p["amount_rupiah"], p["amount_rupiah"],
-                                           p.get("pledged_on", day))
+                                           pledged_on(entry))
 
 
 def _pledge_changed(acc: StatementAccumulator, entry: LogEntry, p: dict, day: str, shares) -> None:
