@@ -12,13 +12,14 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from eventsourcing.application import AggregateNotFoundError, Application
 from uuid import UUID
 
-from eventsourcing.persistence import IntegrityError, StoredEvent
+from eventsourcing.persistence import IntegrityError
 
 from ledger import (
-    authorisation, log_store, merkle, note, personal, personal_rules, personal_store, signing,
+    authorisation, log_store, merkle, note, personal, personal_rules, personal_store, signing, snapshots,
 )
 from ledger.config import Settings
 from ledger.cache import AggregateCache
+from ledger.loading import AggregateLoader
 from ledger.checkpoint_keys import ROTATION_TYPE, Keyring, verifier_key_of
 from ledger.decision import Decision
 from ledger.entry import LogEntry, parse_entry, parse_stored_entry
@@ -56,6 +57,7 @@ class Ledger(Application):
         self.pseudonym_secret = pseudonym_secret
         self.personal_keys = KeyEncryptionKey(settings.personal_kek_path)
         self.cache = AggregateCache(self.recorder, settings.aggregate_cache)
+        self.loader = AggregateLoader(self.recorder, self.mapper, self.cache)
         self._origin: str | None = None
         self._registrar: str | None = None
         self.keyring = Keyring(self.origin, settings.checkpoint_key_path, settings.checkpoint_key_passphrase)
@@ -167,8 +169,10 @@ class Ledger(Application):
         record = SubmissionRecord(submission.actor, submission.idempotency_key, digest,
                                   first_index, len(events))
         self._put(events, AppendRequest(
-            record, recorded_at, self._seal_personal(submission), self._checkpoint_signer(checkpoint_key),
-            self.settings.checkpoint_every_entries, self.settings.checkpoint_every_seconds))
+            record, recorded_at, self._seal_personal(submission),
+            snapshots.take(decision.touched(), events, self.settings.snapshot_every),
+            self._checkpoint_signer(checkpoint_key), self.settings.checkpoint_every_entries,
+            self.settings.checkpoint_every_seconds))
         self.cache.committed(decision.touched(), first_index + len(events))
         self.checkpoint_key = checkpoint_key or self.checkpoint_key
         return self._result(record, replayed=False)
@@ -176,7 +180,8 @@ class Ledger(Application):
     def _put(self, events: list[Any], append_request: AppendRequest) -> None:
         """Store the events and their log rows in one transaction. `Application.save` would first
         test each event against a typing Protocol (a slow isinstance) and then do nothing more
-        here: this application takes no snapshots and keeps no repository cache."""
+        here: this application keeps no repository cache, and its snapshots (ledger/snapshots.py) go
+        in the same transaction, in the append request."""
         assert self.snapshots is None and self.repository.cache is None, "Application.save would be needed"
         self.events.put(events, append_request=append_request)
 
@@ -394,41 +399,14 @@ class Ledger(Application):
         found = self.checkpoints(size, 1)
         return found[0]["root"] if found and found[0]["tree_size"] == size else None
 
-    def _load_one(self, aggregate_id: UUID) -> Any:
-        cached = self.cache.get(aggregate_id)
-        return cached if cached is not None else self.repository.get(aggregate_id)
-
     def load_many(self, aggregate_ids: list) -> dict:
-        """Aggregates from the cache, the rest reconstructed with one query per 500 (missing
+        """Aggregates as last committed, from the cache or their snapshots and events (missing
         ones are left out)."""
-        result = {}
-        for aggregate_id in aggregate_ids:
-            cached = self.cache.get(aggregate_id)
-            if cached is not None:
-                result[aggregate_id] = cached
-        aggregate_ids = [aggregate_id for aggregate_id in aggregate_ids if aggregate_id not in result]
-        if not aggregate_ids:
-            return result
-        postgres = self.recorder.dialect.name == "postgres"
-        keys = [str(i) if postgres else i.hex for i in aggregate_ids]
-        rows = self.recorder.read(lambda c, d: log_store.select_events_for(c, d, keys))
-        events: dict = {}
-        for originator, version, topic, state in rows:
-            stored = StoredEvent(originator_id=UUID(originator), originator_version=version, topic=topic, state=state)
-            events.setdefault(stored.originator_id, []).append(self.mapper.to_domain_event(stored))
-        for aggregate_id, aggregate_events in events.items():
-            aggregate = None
-            for domain_event in aggregate_events:
-                aggregate = domain_event.mutate(aggregate)
-            result[aggregate_id] = aggregate
-        return result
+        return self.loader.load_many(aggregate_ids)
 
     def aggregate(self, aggregate_id: UUID) -> Any | None:
         """Any aggregate as last committed, or None."""
-        try:
-            return self._load_one(aggregate_id)
-        except AggregateNotFoundError:
-            return None
+        return self.loader.load_one(aggregate_id)
 
     def organisation(self, organisation_id: str) -> Organisation | None:
         """The organisation aggregate, or None."""

@@ -1,0 +1,66 @@
+"""Loading aggregates for the rules: from the process's cache, else from a snapshot and the events
+after it, else from all their events."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import StoredEvent
+
+from ledger import snapshot_store, snapshots
+from ledger.cache import AggregateCache
+
+
+class AggregateLoader:
+    """Reads aggregates as last committed; what it rebuilds is not cached here (the writer keeps
+    what a submission touched once it is stored)."""
+
+    def __init__(self, recorder: Any, mapper: Any, cache: AggregateCache):
+        self.recorder = recorder
+        self.mapper = mapper
+        self.cache = cache
+
+    def load_one(self, aggregate_id: UUID) -> Any | None:
+        """One aggregate, or None if it has no events."""
+        cached = self.cache.get(aggregate_id)
+        if cached is not None:
+            return cached
+        return self.load_many([aggregate_id]).get(aggregate_id)
+
+    def load_many(self, aggregate_ids: list[UUID]) -> dict[UUID, Any]:
+        """Aggregates from the cache, the rest from their snapshots and the events after them, read
+        in one transaction (snapshots first: the events read after are as new or newer). Missing
+        ones are left out."""
+        result = {}
+        for aggregate_id in aggregate_ids:
+            cached = self.cache.get(aggregate_id)
+            if cached is not None:
+                result[aggregate_id] = cached
+        wanted = [aggregate_id for aggregate_id in aggregate_ids if aggregate_id not in result]
+        if wanted:
+            restored, rows = self.recorder.read(lambda cursor, dialect: _read(cursor, dialect, wanted))
+            result.update(self._replay(restored, rows))
+        return result
+
+    def _replay(self, restored: dict[UUID, Any], rows: list[tuple[str, int, str, bytes]]) -> dict[UUID, Any]:
+        """Each aggregate after its events: `mutate` checks each event's version follows the one before
+        (so an event missing after a snapshot fails loudly instead of deciding on a gap)."""
+        aggregates = dict(restored)
+        for originator, version, topic, state in rows:
+            stored = StoredEvent(originator_id=UUID(originator), originator_version=version, topic=topic, state=state)
+            aggregate_id = stored.originator_id
+            aggregates[aggregate_id] = self.mapper.to_domain_event(stored).mutate(aggregates.get(aggregate_id))
+        return aggregates
+
+
+def _read(cursor: Any, dialect: Any, aggregate_ids: list[UUID]) -> tuple[dict[UUID, Any], list]:
+    """The usable snapshots of `aggregate_ids` and every event after each (all events when none)."""
+    restored = {}
+    for row in snapshot_store.select(cursor, dialect, aggregate_ids):
+        aggregate = snapshots.restore(row)
+        if aggregate is not None:
+            restored[aggregate.id] = aggregate
+    bounds = [(aggregate_id, restored[aggregate_id].version if aggregate_id in restored else 0)
+              for aggregate_id in aggregate_ids]
+    return restored, snapshot_store.select_events_after(cursor, dialect, bounds)
