@@ -61,7 +61,8 @@ def select(cursor: Any, dialect: Any, aggregate_ids: Sequence[UUID]) -> list[Sna
 
 def select_events_after(cursor: Any, dialect: Any, bounds: Sequence[tuple[UUID, int]]) -> list[tuple[str, int, str, bytes]]:
     """(originator id, version, topic, state) of the events of each (aggregate, version) in
-    `bounds` after that version, in version order per aggregate (0: all its events)."""
+    `bounds` after that version, in version order per aggregate (0: all its events); aggregates
+    in no particular order."""
     events = dialect.events_table
     columns = "e.originator_id AS originator_id, e.originator_version AS originator_version, e.topic AS topic, " \
               "e.state AS state"
@@ -69,9 +70,11 @@ def select_events_after(cursor: Any, dialect: Any, bounds: Sequence[tuple[UUID, 
     for start in range(0, len(bounds), CHUNK):
         chunk = bounds[start:start + CHUNK]
         if dialect.name == "postgres":
-            cursor.execute(f"SELECT {columns} FROM unnest(%s::uuid[], %s::bigint[]) AS w(id, after) JOIN {events} e "
-                           "ON e.originator_id = w.id AND e.originator_version > w.after "
-                           "ORDER BY e.originator_id, e.originator_version",
+            # LATERAL: one index range scan per aggregate. A plain join lets the planner merge-join
+            # the whole events index (measured: 0.4 s per 500 workers at 130,000 events, growing).
+            cursor.execute(f"SELECT {columns} FROM unnest(%s::uuid[], %s::bigint[]) AS w(id, after) "
+                           f"CROSS JOIN LATERAL (SELECT * FROM {events} x WHERE x.originator_id = w.id "
+                           "AND x.originator_version > w.after ORDER BY x.originator_version) e",
                            ([aggregate_id for aggregate_id, _ in chunk], [after for _, after in chunk]))
         else:
             values = ", ".join("(?, ?)" for _ in chunk)
