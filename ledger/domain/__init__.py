@@ -1,4 +1,4 @@
 """The programme's money events. Importing this package registers their event types and the
 workers' snapshot codec."""
 
-from ledger.domain import awards, claims, money, reversals, worker_snapshot, workers  # noqa: F401
+from ledger.domain import awards, claims, money, premiums, reversals, worker_snapshot, workers  # noqa: F401
