@@ -14,6 +14,7 @@ import hashlib
 import json
 from dataclasses import fields
 from datetime import datetime
+from operator import attrgetter
 from sys import intern
 from uuid import UUID
 
@@ -26,7 +27,15 @@ PAID = tuple(field.name for field in fields(PaidMonth))
 CLAIM = tuple(field.name for field in fields(ClaimState))
 WORKER = ("reference", "memberships", "paid", "death_claim")
 FINGERPRINT = hashlib.sha256(repr((WORKER, MEMBERSHIP, PAID, CLAIM)).encode()).hexdigest()[:12]
-_INTERNED = frozenset({"programme", "disbursement", "batch", "recorded_by", "paid_on"})
+# Strings most months share: interned as the rules' own `_paid` does, so a cache of many workers
+# holds one copy of each.
+_INTERNED_AT = tuple(position for position, name in enumerate(PAID)
+                     if name in ("programme", "disbursement", "batch", "recorded_by", "paid_on"))
+_membership_values = attrgetter(*MEMBERSHIP)
+_paid_values = attrgetter(*PAID)
+_claim_values = attrgetter(*CLAIM)
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, check_circular=False)
+_DECODER = json.JSONDecoder()
 
 
 def encode(worker: Worker) -> bytes:
@@ -34,22 +43,23 @@ def encode(worker: Worker) -> bytes:
     assert set(WORKER) | {"_id", "_version", "_created_on", "_modified_on", "_pending_events"} >= set(
         vars(worker)), "a worker attribute the snapshot would lose"
     claim = worker.death_claim
-    return json.dumps([
+    return _ENCODER.encode((
         worker.created_on.isoformat(), worker.modified_on.isoformat(), worker.reference,
-        [[getattr(membership, name) for name in MEMBERSHIP] for membership in worker.memberships.values()],
-        [[month_text, *(getattr(paid, name) for name in PAID)] for month_text, paid in worker.paid.items()],
-        None if claim is None else [getattr(claim, name) for name in CLAIM],
-    ], separators=(",", ":"), ensure_ascii=False).encode()
+        [_membership_values(membership) for membership in worker.memberships.values()],
+        [(month_text, *_paid_values(paid)) for month_text, paid in worker.paid.items()],
+        None if claim is None else _claim_values(claim),
+    )).encode()
 
 
 def decode(aggregate_id: UUID, version: int, state: bytes) -> Worker:
     """The worker at `version` from its encoded state."""
-    created, modified, reference, memberships, paid, claim = json.loads(state)
-    worker = object.__new__(Worker)
+    created, modified, reference, memberships, paid, claim = _DECODER.decode(state.decode())
     months = {}
     for month_text, *values in paid:
-        months[intern(month_text)] = PaidMonth(*(intern(value) if name in _INTERNED else value
-                                                 for name, value in zip(PAID, values, strict=True)))
+        for position in _INTERNED_AT:
+            values[position] = intern(values[position])
+        months[intern(month_text)] = PaidMonth(*values)
+    worker = object.__new__(Worker)
     vars(worker).update(
         _id=aggregate_id, _version=version, _created_on=datetime.fromisoformat(created),
         _modified_on=datetime.fromisoformat(modified), _pending_events=[], reference=reference,
