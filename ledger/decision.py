@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID
 
+from eventsourcing.domain import OriginatorVersionError
 from eventsourcing.utils import get_topic
 
 if TYPE_CHECKING:
@@ -117,7 +118,11 @@ class RecordedEntry:
         self.entry = entry
 
     def mutate(self, aggregate: Any) -> Any:
-        assert aggregate is not None and aggregate.version + 1 == self.originator_version, self.originator_version
+        """`aggregate` with this event applied; refuses one that does not follow its version (a
+        gap in the stored events), as eventsourcing's events do."""
+        if aggregate is None or aggregate.version + 1 != self.originator_version:
+            raise OriginatorVersionError(f"event {self.originator_version} of {self.originator_id} does not "
+                                         f"follow version {None if aggregate is None else aggregate.version}")
         aggregate.apply_recorded(self.entry)
         aggregate.version = self.originator_version
         aggregate.modified_on = self.entry.recorded_datetime
@@ -128,10 +133,13 @@ _TOPICS: dict[type, str] = {}
 
 
 def recorded_topic(aggregate_class: type) -> str:
-    """The topic of the aggregate class's `Recorded` event (what eventsourcing stores and resolves)."""
+    """The topic of the aggregate class's `Recorded` event (what eventsourcing stores and resolves),
+    or "" for a class without one (organisations have typed events only)."""
     topic = _TOPICS.get(aggregate_class)
     if topic is None:
-        topic = _TOPICS[aggregate_class] = get_topic(aggregate_class.Recorded)
+        recorded = getattr(aggregate_class, "Recorded", None)
+        usable = recorded is not None and hasattr(aggregate_class, "apply_recorded")
+        topic = _TOPICS[aggregate_class] = get_topic(recorded) if usable else ""
     return topic
 
 
