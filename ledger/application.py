@@ -130,17 +130,19 @@ class Ledger(LogReading, CheckpointSigning, PersonalAccess, Application):
         first_index = self.size()
         self.cache.sync(first_index)
         recorded_at = datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
-        decision = Decision(self.aggregate, self.load_many)
+        from_store: dict = {}  # aggregates this submission read from the database: their snapshot's version
+        decision = Decision(lambda aggregate_id: self.loader.load_one(aggregate_id, from_store),
+                            lambda aggregate_ids: self.loader.load_many(aggregate_ids, from_store))
         decision.premium_amounts = self._premium_amounts
         decision.checkpoint_root = self.checkpoint_root
         try:
-            return self._decide_and_save(submission, digest, first_index, recorded_at, decision)
+            return self._decide_and_save(submission, digest, first_index, recorded_at, decision, from_store)
         except BaseException:
             self.cache.discard(decision.touched())
             raise
 
     def _decide_and_save(self, submission: Submission, digest: str, first_index: int, recorded_at: str,
-                         decision: Decision) -> dict:
+                         decision: Decision, from_store: dict) -> dict:
         kernel.decide(decision, submission, first_index, recorded_at)
         self._check_genesis_checkpoint_key(submission)
         checkpoint_key = self._checkpoint_key_after(submission, decision)
@@ -151,7 +153,7 @@ class Ledger(LogReading, CheckpointSigning, PersonalAccess, Application):
                                   first_index, len(events))
         self._put(events, AppendRequest(
             record, recorded_at, self._seal_personal(submission),
-            snapshots.take(decision.touched(), events, self.settings.snapshot_every),
+            snapshots.take(decision.touched(), from_store, self.settings.snapshot_every),
             self._checkpoint_signer(checkpoint_key), self.settings.checkpoint_every_entries,
             self.settings.checkpoint_every_seconds))
         self.cache.committed(decision.touched(), first_index + len(events))

@@ -23,17 +23,18 @@ class AggregateLoader:
         self.mapper = mapper
         self.cache = cache
 
-    def load_one(self, aggregate_id: UUID) -> Any | None:
+    def load_one(self, aggregate_id: UUID, from_store: dict[UUID, int] | None = None) -> Any | None:
         """One aggregate, or None if it has no events."""
         cached = self.cache.get(aggregate_id)
         if cached is not None:
             return cached
-        return self.load_many([aggregate_id]).get(aggregate_id)
+        return self.load_many([aggregate_id], from_store).get(aggregate_id)
 
-    def load_many(self, aggregate_ids: list[UUID]) -> dict[UUID, Any]:
+    def load_many(self, aggregate_ids: list[UUID], from_store: dict[UUID, int] | None = None) -> dict[UUID, Any]:
         """Aggregates from the cache, the rest from their snapshots and the events after them, read
         in one transaction (snapshots first: the events read after are as new or newer). Missing
-        ones are left out."""
+        ones are left out. `from_store`, if given, gets the version of the snapshot each aggregate
+        read from the database started from (0: none), so the writer knows which are due one."""
         result = {}
         for aggregate_id in aggregate_ids:
             cached = self.cache.get(aggregate_id)
@@ -42,6 +43,9 @@ class AggregateLoader:
         wanted = [aggregate_id for aggregate_id in aggregate_ids if aggregate_id not in result]
         if wanted:
             restored, rows = self.recorder.read(lambda cursor, dialect: _read(cursor, dialect, wanted))
+            if from_store is not None:
+                from_store.update((aggregate_id, aggregate.version) for aggregate_id, aggregate in restored.items())
+                from_store.update((aggregate_id, 0) for aggregate_id in wanted if aggregate_id not in restored)
             result.update(self._replay(restored, rows))
         return result
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import logging
 import zlib
-from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -56,27 +55,30 @@ def register(codec: SnapshotCodec) -> SnapshotCodec:
     return codec
 
 
-def due(aggregate_id: UUID, before: int, after: int, every: int) -> bool:
-    """Whether an aggregate that went from version `before` to `after` passes a multiple of
-    `every`. The multiples are shifted by the aggregate's id, so a month's batch writes the
-    snapshots of one in `every` of its workers instead of all of them every `every` months."""
-    if every <= 0 or after <= before:
+def due(aggregate_id: UUID, snapshot_version: int, version: int, every: int) -> bool:
+    """Whether an aggregate read from its snapshot at `snapshot_version` (0: none) and now at
+    `version` passed a multiple of `every` since. The multiples are shifted by the aggregate's id,
+    so the workers of a month's batch come due one in `every` at a time, not all in one month."""
+    if every <= 0 or version <= snapshot_version:
         return False
     offset = aggregate_id.int % every
-    return (before + offset) // every < (after + offset) // every
+    return (snapshot_version + offset) // every < (version + offset) // every
 
 
-def take(aggregates: Iterable[Any], new_events: Iterable[Any], every: int) -> list[SnapshotRow]:
-    """The snapshots due after a submission: of each aggregate with a codec whose new events
-    (`new_events`, the submission's) pass a multiple of `every`, at its new version."""
+def take(aggregates: Iterable[Any], from_store: dict[UUID, int], every: int) -> list[SnapshotRow]:
+    """The snapshots due after a submission. Only aggregates it read from the database are
+    considered (`from_store`: their snapshot's version, 0 for none): one the process held in its
+    cache cost no replay, and needs no snapshot until it is read from the database again, when
+    the events since its snapshot are counted. A process that holds all its workers writes none."""
     if every <= 0:
         return []
-    added = Counter(event.originator_id for event in new_events)
     rows = []
     for aggregate in aggregates:
+        snapshot_version = from_store.get(aggregate.id)
+        if snapshot_version is None:
+            continue
         codec = _BY_CLASS.get(type(aggregate))
-        count = added.get(aggregate.id, 0)
-        if codec is not None and count and due(aggregate.id, aggregate.version - count, aggregate.version, every):
+        if codec is not None and due(aggregate.id, snapshot_version, aggregate.version, every):
             state = zlib.compress(codec.encode(aggregate))
             rows.append(SnapshotRow(aggregate.id.bytes, aggregate.version, codec.topic, state))
     return rows

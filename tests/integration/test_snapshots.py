@@ -150,6 +150,7 @@ def paid(database_url, tmp_path, references):
     p = _funded(_world(database_url, tmp_path, 1))
     p.drivers = [p.enrol(nik(n), enrolled_on="2025-01-10") for n in range(3)]
     for month in MONTHS:
+        p.ledger.cache.clear()  # each batch reads its drivers from the database, and snapshots them
         p.pay(f"b-{month}", "ds-1", month, p.drivers)
     yield p
     p.ledger.close()
@@ -175,6 +176,7 @@ def test_a_snapshot_is_the_replay_of_its_events(paid):
 def test_a_missing_unreadable_or_older_snapshot_is_completed_from_the_events(paid, database_url):
     first, second, third = (worker_uuid(reference).bytes for reference in paid.drivers)
     older = next(row for row in _snapshots(paid.ledger) if bytes(row[0]) == third)
+    paid.ledger.cache.clear()
     paid.pay("b-2025-09", "ds-1", "2025-09", paid.drivers, paid_on="2025-09-01")
     with raw_database(database_url) as database:
         table = database.table(snapshot_store.TABLE)
@@ -201,9 +203,25 @@ def test_a_submission_that_is_not_stored_leaves_no_snapshot(paid, monkeypatch):
         raise RuntimeError("the database went away while signing the checkpoint")
 
     monkeypatch.setattr(log_store, "store_checkpoint", fail)  # runs after the snapshots, in the same transaction
+    paid.ledger.cache.clear()
     with pytest.raises(RuntimeError):
         paid.pay("b-2025-09", "ds-1", "2025-09", paid.drivers, paid_on="2025-09-01")
     assert _snapshots(paid.ledger) == before
+    _loaded_matches_replay(paid)
+
+
+def test_a_worker_held_in_the_cache_is_not_snapshotted_until_read_from_the_database(paid):
+    paid.ledger.cache.limit = 100  # room for the driver between batches
+    third = worker_uuid(paid.drivers[2]).bytes
+    paid.pay("b-2025-09", "ds-1", "2025-09", paid.drivers[2:], paid_on="2025-09-01")  # read from the database
+    before = {row[0]: row[1] for row in _snapshots(paid.ledger)}
+    assert before[third] == 8
+    for month in ("2025-10", "2025-11"):
+        paid.pay(f"b-{month}", "ds-1", month, paid.drivers[2:], paid_on=f"{month}-01")  # held in the cache
+    assert {row[0]: row[1] for row in _snapshots(paid.ledger)} == before
+    paid.ledger.cache.clear()
+    paid.pay("b-2025-12", "ds-1", "2025-12", paid.drivers[2:], paid_on="2025-12-01")
+    assert {row[0]: row[1] for row in _snapshots(paid.ledger)} == {**before, third: 11}
     _loaded_matches_replay(paid)
 
 
