@@ -13,7 +13,7 @@ from ledger.witness_client import parse_witnesses
 
 DEFAULT_ORIGIN = "amanah.jakarta-utara.example/ledger"
 DEFAULT_AGGREGATE_CACHE = 50_000  # see docs/operations.md: set it above the number of workers
-DEFAULT_SNAPSHOT_EVERY = 4  # see docs/operations.md: a worker outside the cache replays at most 3 events
+DEFAULT_SNAPSHOT_EVERY = 4  # see docs/operations.md: a worker kept out of the cache replays at most 3 events
 MAX_SNAPSHOT_EVERY = 1_000
 
 
