@@ -13,6 +13,8 @@ from ledger.witness_client import parse_witnesses
 
 DEFAULT_ORIGIN = "amanah.jakarta-utara.example/ledger"
 DEFAULT_AGGREGATE_CACHE = 50_000  # see docs/operations.md: set it above the number of workers
+DEFAULT_SNAPSHOT_EVERY = 4  # see docs/operations.md: a worker kept out of the cache replays at most 3 events
+MAX_SNAPSHOT_EVERY = 1_000
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,7 @@ class Settings:
     stall_timeout_s: float = 30.0  # the server's wait when a body or a reader pauses (then 408, or closed)
     worker_timeout_s: int = 120  # a server worker whose event loop stops this long is restarted
     aggregate_cache: int = DEFAULT_AGGREGATE_CACHE  # aggregates the writer keeps in memory per process (workers, mostly)
+    snapshot_every: int = DEFAULT_SNAPSHOT_EVERY  # a worker's snapshot every this many of its events; 0: none
 
     @classmethod
     def from_environment(cls, environ: dict[str, str] | None = None, **overrides: object) -> Settings:
@@ -60,6 +63,8 @@ class Settings:
         values["stall_timeout_s"] = _positive_float(env, "AMANAH_STALL_TIMEOUT_S", 30.0) or 30.0
         values["worker_timeout_s"] = _positive_int(env, "AMANAH_WORKER_TIMEOUT_S", 120)
         values["aggregate_cache"] = _positive_int(env, "AMANAH_AGGREGATE_CACHE", DEFAULT_AGGREGATE_CACHE)
+        values["snapshot_every"] = _bounded_int(env, "AMANAH_SNAPSHOT_EVERY", DEFAULT_SNAPSHOT_EVERY,
+                                                0, MAX_SNAPSHOT_EVERY)
         values.update({key: value for key, value in overrides.items() if value is not None})
         return cls(**values)
 
@@ -109,6 +114,16 @@ def _positive_int(env: dict[str, str], name: str, default: int) -> int:
         raise ConfigurationError("must be a whole number", field=name) from None
     if value < 1:
         raise ConfigurationError("must be at least 1", field=name)
+    return value
+
+
+def _bounded_int(env: dict[str, str], name: str, default: int, lowest: int, highest: int) -> int:
+    try:
+        value = int(env.get(name, default))
+    except ValueError:
+        raise ConfigurationError("must be a whole number", field=name) from None
+    if not lowest <= value <= highest:
+        raise ConfigurationError(f"must be {lowest}..{highest:,}", field=name)
     return value
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from ledger import merkle, personal_store
+from ledger import merkle, personal_store, snapshot_store
 
 APPEND_ONLY_TABLES = ("log_entries", "log_nodes", "log_checkpoints", "submissions")
 PERSONAL_TABLES = ("person_keys", "personal_data", "worker_index", "personal_kek")
@@ -69,6 +69,7 @@ class AppendRequest:
     submission: SubmissionRecord
     recorded_at: str
     personal: list = field(default_factory=list)  # SealedRecord, stored in the same transaction
+    snapshots: list = field(default_factory=list)  # SnapshotRow of aggregates the events moved on, likewise
     sign_checkpoint: Callable[[int, bytes], str] | None = None
     checkpoint_every_entries: int = 1
     checkpoint_every_seconds: float = 0.0
@@ -236,6 +237,7 @@ def append(cursor: Cursor, dialect: Dialect, stored_events: Sequence[Any], reque
         (record.actor, record.idempotency_key, record.digest, record.first_index, record.count),
     )
     personal_store.store_personal(cursor, dialect, request.personal)
+    snapshot_store.store(cursor, dialect, request.snapshots)
     new_size = size + len(stored_events)
     if request.sign_checkpoint and _checkpoint_due(cursor, dialect, new_size, request):
         root = merkle.fold([digest for _, _, digest in frontier])

@@ -12,17 +12,20 @@ from eventsourcing.domain import AggregateCreated
 from eventsourcing.persistence import Mapper, StoredEvent
 from eventsourcing.utils import get_topic, resolve_topic
 
+from ledger.decision import RecordedEntry
 from ledger.entry import parse_entry
 
 
 class LeafMapper(Mapper):
-    """Stores `event.entry.leaf` as the state; rebuilds the event from the leaf."""
+    """Stores `event.entry.leaf` as the state; rebuilds the event from the leaf. A RecordedEntry
+    (ledger/decision.py) is stored as the `Recorded` event it stands for."""
 
     def to_stored_event(self, domain_event: Any) -> StoredEvent:
+        topic = domain_event.topic if type(domain_event) is RecordedEntry else get_topic(type(domain_event))
         return StoredEvent(
             originator_id=domain_event.originator_id,
             originator_version=domain_event.originator_version,
-            topic=get_topic(type(domain_event)),
+            topic=topic,
             state=domain_event.entry.leaf,
         )
 

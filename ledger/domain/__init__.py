@@ -1,3 +1,4 @@
-"""The programme's money events. Importing this package registers their event types."""
+"""The programme's money events. Importing this package registers their event types and the
+workers' snapshot codec."""
 
-from ledger.domain import award_year, claims, money, reversals, workers  # noqa: F401
+from ledger.domain import award_year, claims, money, premiums, reversals, worker_snapshot, workers  # noqa: F401

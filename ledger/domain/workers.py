@@ -1,5 +1,6 @@
 """Workers: one aggregate per person (a pseudonymous reference), with a membership per programme
-year, premiums per month, death, and the refund of premiums paid for months after a death.
+year, premiums per month and death; enrolment, updates and withdrawal. The premium and refund
+rules are in ledger/domain/premiums.py, the worker's snapshot in worker_snapshot.py.
 
 A person is covered in a month whose premium was paid, by whichever programme paid it, and
 never twice for the same month. BPJS's rules for BPU members: a premium is due by the 15th of
@@ -16,16 +17,10 @@ from eventsourcing.domain import Aggregate, event
 
 from ledger import fields
 from ledger.decision import Decision
-from ledger.domain.attribution import Share, line_funders
-from ledger.domain.batch_work import lines_of
 from ledger.domain.claims_state import ClaimState, next_claim_state
-from ledger.domain.common import (
-    aggregate_uuid, boolean, dated, month, not_before, reason, rupiah, spec, worker_ref,
-)
+from ledger.domain.common import aggregate_uuid, boolean, dated, not_before, reason, rupiah, spec, worker_ref
 from ledger.domain.money import BPJS, programme_of
-from ledger.domain.rates import (
-    CATEGORIES, check_bracket, month_of, months_between, previous_months,
-)
+from ledger.domain.rates import CATEGORIES, check_bracket, month_of, previous_months
 from ledger.entry import LogEntry
 from ledger.errors import AlreadyExists, InvalidInput, NotFound, RuleViolation
 from ledger.event_types import EventType, register
@@ -276,122 +271,27 @@ def _withdraw(decision: Decision, entry: LogEntry) -> None:
     decision.record(worker, entry)
 
 
-def _pay(decision: Decision, entry: LogEntry) -> None:
-    payload = entry.payload
-    work = lines_of(decision.premium_batch, payload["batch"], False,
-                    "premium lines follow their batch header in the same submission", "payload.batch")
-    for name in ("programme", "disbursement", "month", "paid_on"):
-        if payload[name] != getattr(work, name):
-            raise RuleViolation(f"differs from the batch header's {name}", field=f"payload.{name}")
-    programme = programme_of(decision, entry)
-    worker = existing_worker(decision, entry)
-    membership = worker.membership(payload["programme"])
-    check_payable(worker, membership, payload["month"], payload["paid_on"], programme.rules)
-    expected = work.premium(programme.rules, membership.income_rupiah, membership.category, membership.jht)
-    for name in ("jkk_rupiah", "jkm_rupiah", "jht_rupiah", "amount_rupiah"):
-        if payload[name] != getattr(expected, name):
-            raise RuleViolation(f"must be Rp{getattr(expected, name):,} under the rate table for this "
-                                "worker's bracket, category and month", field=f"payload.{name}")
-    work.add_line(payload["amount_rupiah"], "payload.amount_rupiah")
-    decision.record(worker, entry)
-
-
-def check_payable(worker: Worker, membership: Membership, month_text: str, paid_on: str, rules: dict) -> None:
-    """May this month's premium be paid on `paid_on` for this membership?"""
-    if paid_on < membership.enrolled_on:
-        raise RuleViolation(f"paid before the worker was enrolled ({membership.enrolled_on})", field="payload.month")
-    if month_text < membership.enrolled_on[:7]:
-        raise RuleViolation(f"the worker was enrolled on {membership.enrolled_on}", field="payload.month")
-    if membership.withdrawn_on and month_text > membership.withdrawn_on[:7]:
-        raise RuleViolation(f"the worker was withdrawn on {membership.withdrawn_on}", field="payload.month")
-    if worker.died_on and month_text > worker.died_on[:7]:
-        raise RuleViolation(f"the worker died on {worker.died_on}: death ends membership", field="payload.month")
-    if worker.covered(month_text):
-        paid = worker.paid[month_text]
-        raise AlreadyExists(f"the premium for {month_text} was paid at entry {paid.index}"
-                            f"{'' if paid.programme == membership.programme else ' by ' + paid.programme}",
-                            field="payload.month")
-    limit = rules["membership"]["max_arrears_months"]
-    behind = months_between(month_text, paid_on[:7])
-    if behind > limit:
-        raise RuleViolation(f"{behind} months in arrears on {paid_on}: at most {limit} months of arrears may be "
-                            "paid", field="payload.month")
-    if worker.lapsed_before(month_text, membership, limit):
-        raise RuleViolation(f"the membership ended after more than {limit} unpaid months before {month_text}; "
-                            "enrol the worker again", field="payload.month")
-
-
-def _refund(decision: Decision, entry: LogEntry) -> None:
-    """A premium paid for a month after the worker's death goes back to the restricted fund of
-    the companies whose money paid it."""
-    payload = entry.payload
-    worker = existing_worker(decision, entry)
-    paid = worker.paid.get(payload["month"])
-    if paid is None or not paid.live or paid.programme != payload["programme"]:
-        raise NotFound(f"no standing premium for {payload['month']} in this programme", field="payload.month")
-    if not worker.died_on or payload["month"] <= worker.died_on[:7]:
-        raise RuleViolation("only premiums for months after the worker's death are refunded",
-                            field="payload.month")
-    not_before(payload["refunded_on"], worker.died_on, "payload.refunded_on", "the death")
-    if payload["entry"] != paid.index:
-        raise RuleViolation(f"the premium for {payload['month']} is entry {paid.index}", field="payload.entry")
-    if payload["amount_rupiah"] != paid.amount_rupiah:
-        raise RuleViolation(f"the premium was Rp{paid.amount_rupiah:,}", field="payload.amount_rupiah")
-    funders = funders_of(decision, programme_of(decision, entry), paid)
-    named = [(item["receipt"], item["company"], item["amount_rupiah"]) for item in payload["funders"]]
-    if named != list(funders):
-        expected = ", ".join(f"{company} Rp{amount:,} from {receipt}" for receipt, company, amount in funders)
-        raise RuleViolation(f"the premium was funded by {expected}", field="payload.funders")
-    decision.record(worker, entry)
-
-
-def funders_of(decision: Decision, programme, paid: PaidMonth) -> tuple[Share, ...]:
-    """Who paid a premium line: its batch's quotas, consumed by the lines before it in order."""
-    amounts = decision.premium_amounts(paid.header_index + 1, paid.index + 1)
-    return line_funders(programme.batch_quotas[paid.batch], amounts)
-
-
 def _income(value: object, field: str) -> object:
     return fields.integer(1, 10**9, " rupiah")(value, field)
-
-
-def _funders(value: object, field: str) -> object:
-    if not isinstance(value, list) or not 1 <= len(value) <= 500:
-        raise InvalidInput("must be a list of 1..500 funders", field=field)
-    for position, item in enumerate(value):
-        if not isinstance(item, dict):
-            raise InvalidInput("must be an object", field=f"{field}[{position}]")
-        FUNDER(item, f"{field}[{position}]")
-    return value
 
 
 WORKER = {"programme": fields.identifier, "worker": worker_ref}
 PROFILE = {"category": fields.one_of(*CATEGORIES), "kelurahan": fields.text(100),
            "income_rupiah": _income, "jht": boolean}
-FUNDER = spec({"receipt": fields.identifier, "company": fields.organisation_id, "amount_rupiah": rupiah})
+FUNDER = spec({"receipt": fields.identifier, "company": fields.organisation_id, "amount_rupiah": rupiah})  # a refund's
 
 
-def _touches(payload: dict) -> list[UUID]:
+def touches_worker(payload: dict) -> list[UUID]:
     return [worker_uuid(payload["worker"])]
 
 
 register(EventType("worker.enrolled", BPJS, spec({**WORKER, **PROFILE, "enrolled_on": fields.calendar_date}, {
     "member_since": fields.calendar_date, "member_since_reference": fields.text(100)}), dated(_enrol),
-    "BPJS enrols a worker (pseudonymous reference only) in a programme.", _touches))
+    "BPJS enrols a worker (pseudonymous reference only) in a programme.", touches_worker))
 register(EventType("worker.updated", BPJS, spec({**WORKER, "reason": reason}, PROFILE), dated(_update),
                    "BPJS corrects a worker's category, kelurahan, bracket or JHT choice."))
 register(EventType("worker.withdrawn", BPJS, spec({**WORKER, "withdrawn_on": fields.calendar_date,
                                                    "reason": reason}), dated(_withdraw),
                    "BPJS ends a worker's membership."))
-register(EventType("premium.paid", BPJS, spec({
-    **WORKER, "batch": fields.identifier, "disbursement": fields.identifier, "month": month,
-    "jkk_rupiah": fields.integer(0, 10**7), "jkm_rupiah": fields.integer(0, 10**7),
-    "jht_rupiah": fields.integer(0, 10**7), "amount_rupiah": rupiah, "paid_on": fields.calendar_date}), _pay,
-    "One worker's premium for one month, a line of a premium batch.", _touches))
-register(EventType("premium.refunded", BPJS, spec({
-    **WORKER, "month": month, "entry": fields.integer(0, 2**48), "amount_rupiah": rupiah,
-    "refunded_on": fields.calendar_date, "reason_code": fields.one_of("death"), "funders": _funders}),
-    dated(_refund), "BPJS refunds a premium paid for a month after the worker's death to the "
-    "companies whose money paid it."))
 
 __all__ = ["Worker", "worker_uuid", "existing_worker", "find_worker", "month_of"]

@@ -9,25 +9,29 @@ import tempfile
 import time
 from pathlib import Path
 
+from ledger import snapshot_store
 from ledger.bundle_v2 import ENTRY_PREFIX, SUBMISSION_PREFIX
 from ledger.submission import MAX_BATCH_ENVELOPES
 from scripts.benchmarks.synthetic import Synthetic, fresh_postgres
 
 PREMIUM_TYPE = b'"type":"premium.paid"'
 EVENT_TABLES = ("stored_events", "stored_events_1", "amanah_events")  # SQLite's, its key's index, PostgreSQL's
+SNAPSHOT_TABLE = snapshot_store.TABLE  # pg_total_relation_size counts its key's index and TOAST; SQLite keeps it without rowid
 MONTHS = 12  # a worker's premium is paid once per month of the programme year
 
 
 def storage_figures(world: Synthetic, bundle: Path | None = None) -> dict:
-    """Bytes per entry in the ledger's own tables and indexes (not the views), in the events
-    table alone (eventsourcing's stored events, with its index), and per premium line in the exported bundle's
-    entries.jsonl (bundle_figures)."""
+    """Bytes per entry in the ledger's own tables and indexes (not the views; the workers'
+    snapshots included), in the events table alone (eventsourcing's stored events, with its
+    index), in the snapshots alone, and per premium line in the exported bundle's entries.jsonl
+    (bundle_figures)."""
     entries = world.ledger.size()
     tables = {name: size for name, size in _table_bytes(world.settings.database_url).items()
               if not name.startswith("view")}  # PostgreSQL keeps the views in the ledger's schema
     stored_events = sum(size for name, size in tables.items() if name.endswith(EVENT_TABLES))
     figures = {"entries": entries, "ledger_bytes_per_entry": sum(tables.values()) / entries,
-               "stored_events_bytes_per_entry": stored_events / entries}
+               "stored_events_bytes_per_entry": stored_events / entries,
+               "snapshot_bytes_per_entry": tables.get(SNAPSHOT_TABLE, 0) / entries}
     if bundle is not None:
         figures.update(bundle_figures(bundle))
     return figures

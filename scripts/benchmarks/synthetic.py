@@ -15,7 +15,7 @@ from ledger.wiring import Organisation
 
 PROGRAMME = "bench-2025"
 ORGANISATIONS = (("city", "city"), ("baznas", "baznas"), ("bpjs", "bpjs"), ("pt-bench", "company"))
-TUNING = ("AMANAH_AGGREGATE_CACHE",)  # settings the benchmark's ledgers take from its environment
+TUNING = ("AMANAH_AGGREGATE_CACHE", "AMANAH_SNAPSHOT_EVERY")  # settings the benchmark's ledgers take from its environment
 BATCH_LINES = 11_860  # the demo year's largest batch: North Jakarta's workers in one month
 
 
