@@ -81,12 +81,18 @@ class Decision:
         The event is held as what is stored (`RecordedEntry`), not built through the aggregate's
         decorated `record` method: that builds an eventsourcing event object per premium line (its
         argument binding, timestamp and frozen fields) only to keep the entry it already holds.
-        The verifier's decision (ledger/verify.py) applies the same change without either."""
+        The verifier's decision (ledger/verify.py) applies the same change without either.
+        An aggregate whose changes are typed events instead (an organisation's `KeyAdded`, ...)
+        records its own, so each keeps the topic every existing ledger stores."""
+        topic = recorded_topic(type(aggregate))
+        if not topic:
+            aggregate.record(entry)
+            return
         aggregate.apply_recorded(entry)
         version = aggregate.version + 1
         aggregate.version = version
         aggregate.modified_on = entry.recorded_datetime
-        self._recorded.append(RecordedEntry(aggregate.id, version, recorded_topic(type(aggregate)), entry))
+        self._recorded.append(RecordedEntry(aggregate.id, version, topic, entry))
 
     def touched(self) -> list[Any]:
         """Every aggregate loaded or created, as changed so far."""

@@ -12,7 +12,7 @@ from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 from psycopg.sql import SQL, Identifier
 
-from ledger import log_store, snapshot_store
+from ledger import log_schema, log_store, snapshot_store
 from ledger.errors import ConfigurationError
 from ledger.log_store import Dialect
 from ledger.recorders import SCHEMA_LOCK, busy_is_named
@@ -54,7 +54,7 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
 
     def _log_statements(self, schema: str) -> list[str]:
         function = f'"{schema}".amanah_refuse_change'
-        statements = log_store.create_statements(self.dialect) + snapshot_store.create_statements(self.dialect)
+        statements = log_schema.create_statements(self.dialect) + snapshot_store.create_statements(self.dialect)
         statements.append(
             f"CREATE OR REPLACE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $$ "
             "BEGIN RAISE EXCEPTION USING MESSAGE = 'amanah: ' || TG_TABLE_NAME || "

@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 
-from ledger import log_store, snapshot_store
+from ledger import log_schema, log_store, snapshot_store
 from ledger.errors import StorageBusy, is_lock_timeout
 from ledger.log_store import Dialect
 
@@ -40,7 +40,7 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
 
     def construct_create_table_statements(self) -> list[str]:
         statements = super().construct_create_table_statements()
-        statements += log_store.create_statements(self.dialect) + snapshot_store.create_statements(self.dialect)
+        statements += log_schema.create_statements(self.dialect) + snapshot_store.create_statements(self.dialect)
         for table in (self.events_table_name, *log_store.APPEND_ONLY_TABLES):
             for action in ("UPDATE", "DELETE"):
                 statements.append(

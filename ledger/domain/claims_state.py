@@ -32,8 +32,7 @@ class ClaimState:
     @classmethod
     def filed(cls, entry: LogEntry) -> ClaimState:
         payload = entry.payload
-        fatal = payload["benefit"] == "jkm" or bool(payload.get("fatal"))
-        return cls(payload["claim"], payload["worker"], payload["programme"], payload["benefit"], fatal,
+        return cls(payload["claim"], payload["worker"], payload["programme"], payload["benefit"], is_fatal(payload),
                    payload["incident_on"], payload["filed_on"], entry.index)
 
     @property
@@ -77,3 +76,8 @@ def next_claim_state(state: ClaimState | None, entry: LogEntry) -> ClaimState:
     if entry.type == "entry.reversed":
         return CLAIM_REVERSALS[entry.payload["reverses"]](state, entry)
     return CLAIM_MUTATORS[entry.type](state, entry)
+
+
+def is_fatal(payload: dict) -> bool:
+    """A claim for a death: every JKM claim, and a JKK claim that says so."""
+    return payload["benefit"] == "jkm" or bool(payload.get("fatal"))

@@ -15,6 +15,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from ledger.domain.attribution import Attribution, primary_funder
+from ledger.domain.claims_state import is_fatal
 from ledger.domain.periods import Period
 from ledger.domain.postings import postings
 from ledger.domain.programme import pledged_on
@@ -238,7 +239,7 @@ def _claim(acc: StatementAccumulator, entry: LogEntry, p: dict, day: str, shares
     if entry.type == "claim.filed":
         acc.claims[key] = {"benefit": p["benefit"], "worker": p["worker"], "incident_on": p["incident_on"],
                            "status": "filed", "amount_rupiah": None, "paid_on": None, "paid_index": None,
-                           "fatal": p["benefit"] == "jkm" or bool(p.get("fatal"))}
+                           "fatal": is_fatal(p)}
     elif entry.type == "claim.approved":
         acc.claims[key].update(status="approved", amount_rupiah=p["amount_rupiah"])
     elif entry.type == "claim.paid":
