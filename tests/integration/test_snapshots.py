@@ -6,11 +6,9 @@ leaves none behind, only the latest per worker is kept, and none holds personal 
 from __future__ import annotations
 
 import itertools
-import uuid
 import zlib
 from pathlib import Path
 
-import psycopg
 import pytest
 
 from ledger import log_store, payloads, signing, snapshot_store, wiring
@@ -19,7 +17,7 @@ from ledger.config import Settings
 from ledger.domain.workers import worker_uuid
 from ledger.errors import LedgerError
 from ledger.wiring import Organisation
-from tests.conftest import POSTGRES_URL, World
+from tests.conftest import World, empty_database
 from tests.domain import conftest as domain
 from tests.integration.support import raw_database
 from tests.niks import nik
@@ -57,17 +55,8 @@ def _funded(world: World) -> domain.Programme:
 @pytest.fixture
 def second_url(database_url: str, tmp_path: Path):
     """Another empty database of the same kind."""
-    if database_url.startswith("sqlite"):
-        yield f"sqlite:///{tmp_path / 'second.db'}"
-        return
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(POSTGRES_URL, autocommit=True) as connection:
-        connection.execute(f'CREATE SCHEMA "{schema}"')
-    try:
-        yield f"{POSTGRES_URL}?schema={schema}"
-    finally:
-        with psycopg.connect(POSTGRES_URL, autocommit=True) as connection:
-            connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    with empty_database("sqlite" if database_url.startswith("sqlite") else "postgres", tmp_path / "second.db") as url:
+        yield url
 
 
 @pytest.fixture
