@@ -18,8 +18,9 @@ from ledger import fields, note, signing
 from ledger.decision import Decision
 from ledger.entry import LogEntry
 from ledger.errors import AlreadyExists, BadSignature, ConfigurationError, InvalidInput, RuleViolation
-from ledger.event_types import EventType, register
+from ledger.event_types import register, typed
 from ledger.organisations import CHECKPOINT_KEY_ROTATED, CheckpointKeyRecord, Organisation, organisation_uuid
+from ledger.payload_types import payload_type, required
 
 ROTATION_TYPE = CHECKPOINT_KEY_ROTATED
 CONTEXT = b"amanah/checkpoint-key-rotation/v1\n"
@@ -69,36 +70,38 @@ def _verifier_key(value: object, field: str) -> object:
     return value
 
 
-def _check_payload(payload: dict, where: str) -> None:
-    fields.check_payload(payload, where, {
-        "checkpoint_key": _verifier_key, "replaces": _verifier_key,
-        "cross_signature": lambda value, field: signing.b64decode(value, field, signing.SIGNATURE_BYTES)})
+@payload_type
+class CheckpointKeyRotated:
+    checkpoint_key: str = required(_verifier_key)
+    replaces: str = required(_verifier_key)
+    cross_signature: str = required(lambda value, field: signing.b64decode(value, field, signing.SIGNATURE_BYTES))
 
 
 def _rotate(decision: Decision, entry: LogEntry) -> None:
     registrar = decision.get(Organisation, organisation_uuid(entry.actor))
     assert registrar is not None and registrar.checkpoint_keys, "only the genesis registrar emits this"
-    payload, origin = entry.payload, entry.envelope["ledger"]
+    rotated: CheckpointKeyRotated = entry.values
+    origin = entry.envelope["ledger"]
     current = registrar.checkpoint_keys[-1].verifier_key
-    if payload["replaces"] != current:
+    if rotated.replaces != current:
         raise RuleViolation(f"the checkpoint key in force is {current}", field="payload.replaces")
-    name, _ = note.parse_verifier_key(payload["checkpoint_key"])
+    name, _ = note.parse_verifier_key(rotated.checkpoint_key)
     if name != origin:
         raise InvalidInput(f"the key name must be the log's origin {origin!r}", field="payload.checkpoint_key")
-    if payload["checkpoint_key"] in {record.verifier_key for record in registrar.checkpoint_keys}:
+    if rotated.checkpoint_key in {record.verifier_key for record in registrar.checkpoint_keys}:
         raise AlreadyExists("this checkpoint key was in force before; keys are never reused",
                             field="payload.checkpoint_key")
     _, old_public = note.parse_verifier_key(current)
-    signature = signing.b64decode(payload["cross_signature"], "payload.cross_signature", signing.SIGNATURE_BYTES)
-    if not signing.is_valid(old_public, signature, rotation_message(origin, current, payload["checkpoint_key"])):
+    signature = signing.b64decode(rotated.cross_signature, "payload.cross_signature", signing.SIGNATURE_BYTES)
+    if not signing.is_valid(old_public, signature, rotation_message(origin, current, rotated.checkpoint_key)):
         raise BadSignature(f"the cross-signature is not by the checkpoint key in force ({current}) over "
                            "this rotation", field="payload.cross_signature")
     decision.record(registrar, entry)
 
 
-register(EventType(ROTATION_TYPE, frozenset({"registrar"}), _check_payload, _rotate,
-                   "A new checkpoint key, cross-signed by the one in force; it signs checkpoints of "
-                   "tree sizes greater than this entry's index."))
+register(typed(ROTATION_TYPE, frozenset({"registrar"}), CheckpointKeyRotated, _rotate,
+               "A new checkpoint key, cross-signed by the one in force; it signs checkpoints of "
+               "tree sizes greater than this entry's index."))
 
 
 class Keyring:

@@ -10,10 +10,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
+from functools import cached_property, lru_cache
+from typing import Any
 
 from ledger.canonical import join_members, parse_json_strict
 from ledger.errors import InvalidInput
+from ledger.event_types import payload_values
 
 ENTRY_FIELDS = frozenset({"envelope", "index", "recorded_at", "signature"})
 
@@ -42,6 +44,11 @@ class LogEntry:
     @property
     def payload(self) -> dict:
         return self.envelope["payload"]
+
+    @cached_property
+    def values(self) -> Any:
+        """The payload as its event type's typed, immutable value, decoded once and kept."""
+        return payload_values(self.envelope["type"], self.envelope["payload"])
 
     @property
     def recorded_datetime(self) -> datetime:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from functools import lru_cache, partial
+from functools import lru_cache
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
@@ -17,7 +17,8 @@ from ledger import fields, signing
 from ledger.decision import Decision
 from ledger.entry import LogEntry
 from ledger.errors import AlreadyExists, NotFound, RuleViolation
-from ledger.event_types import ORGANISATION_KINDS, EventType, register
+from ledger.event_types import ORGANISATION_KINDS, register, typed
+from ledger.payload_types import payload_type, required
 
 NAMESPACE = uuid.UUID("6f1c5a8e-0b7d-5e47-9a55-616d616e6168")
 GENESIS_TYPE = "ledger.created"
@@ -61,7 +62,7 @@ class Organisation(Aggregate):
 
     @staticmethod
     def create_id(entry: LogEntry) -> UUID:
-        return organisation_uuid(entry.payload["organisation"])
+        return organisation_uuid(entry.values.organisation)
 
     @event("Registered")
     def __init__(self, entry: LogEntry):
@@ -99,25 +100,25 @@ class Organisation(Aggregate):
         return [key.key_id for key in self.keys.values() if key.revoked_at is None]
 
 
-def organisation_kind(payload: dict) -> str:
+def organisation_kind(registered: LedgerCreated | OrganisationRegistered) -> str:
     """The kind a registration declares; genesis declares none: it creates the registrar."""
-    return payload.get("kind", "registrar")
+    return getattr(registered, "kind", "registrar")
 
 
 # ---- state: each entry type's change, a plain function of (organisation, entry) ------------
 
 def _registered(organisation: Organisation, entry: LogEntry) -> None:
-    payload = entry.payload
-    organisation.organisation_id = payload["organisation"]
-    organisation.legal_name = payload["legal_name"]
-    organisation.kind = organisation_kind(payload)
+    registered = entry.values
+    organisation.organisation_id = registered.organisation
+    organisation.legal_name = registered.legal_name
+    organisation.kind = organisation_kind(registered)
     organisation.registered_at = entry.index
-    public = signing.b64decode(payload["public_key"], "public_key")
+    public = signing.b64decode(registered.public_key, "public_key")
     first_valid = entry.index if entry.type == GENESIS_TYPE else entry.index + 1
     organisation.keys = {signing.key_id(public): KeyRecord(signing.key_id(public), public, first_valid)}
     # Only the registrar, declared by genesis, holds the ledger's checkpoint keys.
     organisation.checkpoint_keys = (
-        (CheckpointKeyRecord(payload["checkpoint_key"], entry.index),) if entry.type == GENESIS_TYPE else ())
+        (CheckpointKeyRecord(registered.checkpoint_key, entry.index),) if entry.type == GENESIS_TYPE else ())
 
 
 def _key_added(organisation: Organisation, entry: LogEntry) -> None:
@@ -126,28 +127,28 @@ def _key_added(organisation: Organisation, entry: LogEntry) -> None:
 
 
 def _key_revoked(organisation: Organisation, entry: LogEntry) -> None:
-    organisation.keys = _revoked(organisation.keys, entry.payload["key_id"], entry)
+    organisation.keys = _revoked(organisation.keys, entry.values.key_id, entry)
 
 
 def _key_rotated(organisation: Organisation, entry: LogEntry) -> None:
     record = _new_key(entry)
-    organisation.keys = {**_revoked(organisation.keys, entry.payload["replaces"], entry), record.key_id: record}
+    organisation.keys = {**_revoked(organisation.keys, entry.values.replaces, entry), record.key_id: record}
 
 
 def _checkpoint_key_rotated(organisation: Organisation, entry: LogEntry) -> None:
-    record = CheckpointKeyRecord(entry.payload["checkpoint_key"], entry.index)
+    record = CheckpointKeyRecord(entry.values.checkpoint_key, entry.index)
     organisation.checkpoint_keys = (*organisation.checkpoint_keys, record)
 
 
 def _new_key(entry: LogEntry) -> KeyRecord:
     """A key an entry declares: it signs from the next entry on."""
-    public = signing.b64decode(entry.payload["public_key"], "public_key")
+    public = signing.b64decode(entry.values.public_key, "public_key")
     return KeyRecord(signing.key_id(public), public, entry.index + 1)
 
 
 def _revoked(keys: dict[str, KeyRecord], key_id: str, entry: LogEntry) -> dict[str, KeyRecord]:
     old = keys[key_id]
-    reason = entry.payload.get("reason", "rotated")
+    reason = getattr(entry.values, "reason", "rotated")  # a rotation gives none
     return {**keys, key_id: KeyRecord(old.key_id, old.public_key, old.valid_from, entry.index, reason)}
 
 
@@ -165,7 +166,7 @@ _EVENT_CLASSES = {
 # ---- event types ---------------------------------------------------------------------------
 
 def _existing(decision: Decision, entry: LogEntry) -> Organisation:
-    organisation_id = entry.payload["organisation"]
+    organisation_id = entry.values.organisation
     organisation = decision.get(Organisation, organisation_uuid(organisation_id))
     if organisation is None:
         raise NotFound(f"organisation {organisation_id!r} is not registered", field="payload.organisation")
@@ -173,7 +174,7 @@ def _existing(decision: Decision, entry: LogEntry) -> Organisation:
 
 
 def _create(decision: Decision, entry: LogEntry) -> None:
-    organisation_id = entry.payload["organisation"]
+    organisation_id = entry.values.organisation
     if decision.get(Organisation, organisation_uuid(organisation_id)) is not None:
         raise AlreadyExists(f"organisation {organisation_id!r} is registered already",
                             field="payload.organisation")
@@ -182,14 +183,14 @@ def _create(decision: Decision, entry: LogEntry) -> None:
 
 def _add_key(decision: Decision, entry: LogEntry) -> None:
     organisation = _existing(decision, entry)
-    _refuse_known_key(organisation, entry.payload["public_key"])
+    _refuse_known_key(organisation, entry.values.public_key)
     decision.record(organisation, entry)
 
 
 def _revoke_key(decision: Decision, entry: LogEntry) -> None:
     organisation = _existing(decision, entry)
-    _require_active(organisation, entry.payload["key_id"], "payload.key_id")
-    if organisation.active_key_ids() == [entry.payload["key_id"]]:
+    _require_active(organisation, entry.values.key_id, "payload.key_id")
+    if organisation.active_key_ids() == [entry.values.key_id]:
         raise RuleViolation("cannot revoke an organisation's last active key; rotate it instead",
                             field="payload.key_id")
     decision.record(organisation, entry)
@@ -197,8 +198,8 @@ def _revoke_key(decision: Decision, entry: LogEntry) -> None:
 
 def _rotate_key(decision: Decision, entry: LogEntry) -> None:
     organisation = _existing(decision, entry)
-    _require_active(organisation, entry.payload["replaces"], "payload.replaces")
-    _refuse_known_key(organisation, entry.payload["public_key"])
+    _require_active(organisation, entry.values.replaces, "payload.replaces")
+    _refuse_known_key(organisation, entry.values.public_key)
     decision.record(organisation, entry)
 
 
@@ -214,41 +215,47 @@ def _refuse_known_key(organisation: Organisation, public_b64: str) -> None:
                             field="payload.public_key")
 
 
-_ORGANISATION_SPEC = {
-    "organisation": fields.organisation_id,
-    "legal_name": fields.text(200),
-    "kind": fields.one_of(*[kind for kind in ORGANISATION_KINDS if kind != "registrar"]),
-    "public_key": fields.public_key,
-}
-_GENESIS_SPEC = {
-    "organisation": fields.organisation_id,
-    "legal_name": fields.text(200),
-    "public_key": fields.public_key,
-    "checkpoint_key": fields.text(300),
-}
+@payload_type
+class LedgerCreated:
+    organisation: str = required(fields.organisation_id)
+    legal_name: str = required(fields.text(200))
+    public_key: str = required(fields.public_key)  # base64, as signed
+    checkpoint_key: str = required(fields.text(300))
+
+
+@payload_type
+class OrganisationRegistered:
+    organisation: str = required(fields.organisation_id)
+    legal_name: str = required(fields.text(200))
+    kind: str = required(fields.one_of(*[kind for kind in ORGANISATION_KINDS if kind != "registrar"]))
+    public_key: str = required(fields.public_key)
+
+
+@payload_type
+class KeyAdded:
+    organisation: str = required(fields.organisation_id)
+    public_key: str = required(fields.public_key)
+
+
+@payload_type
+class KeyRevoked:
+    organisation: str = required(fields.organisation_id)
+    key_id: str = required(fields.key_id)
+    reason: str = required(fields.text(200))
+
+
+@payload_type
+class KeyRotated:
+    organisation: str = required(fields.organisation_id)
+    public_key: str = required(fields.public_key)
+    replaces: str = required(fields.key_id)
+
+
 _REGISTRAR = frozenset({"registrar"})
-
-
-def _spec(spec: dict, optional: dict | None = None):
-    return partial(_check, spec=spec, optional=optional)
-
-
-def _check(payload: dict, where: str, spec: dict, optional: dict | None) -> None:
-    fields.check_payload(payload, where, spec, optional)
-
-
-register(EventType(GENESIS_TYPE, _REGISTRAR, _spec(_GENESIS_SPEC), _create,
-                   "Genesis: the registrar, its key and the ledger's checkpoint key."))
-register(EventType("organisation.registered", _REGISTRAR, _spec(_ORGANISATION_SPEC), _create,
-                   "The registrar registers an organisation with its first public key."))
-register(EventType("key.added", _REGISTRAR,
-                   _spec({"organisation": fields.organisation_id, "public_key": fields.public_key}),
-                   _add_key, "A further key for an organisation."))
-register(EventType("key.revoked", _REGISTRAR,
-                   _spec({"organisation": fields.organisation_id, "key_id": fields.key_id,
-                          "reason": fields.text(200)}),
-                   _revoke_key, "A key stops counting from this entry on."))
-register(EventType("key.rotated", _REGISTRAR,
-                   _spec({"organisation": fields.organisation_id, "public_key": fields.public_key,
-                          "replaces": fields.key_id}),
-                   _rotate_key, "A new key replaces an old one in one entry."))
+register(typed(GENESIS_TYPE, _REGISTRAR, LedgerCreated, _create,
+               "Genesis: the registrar, its key and the ledger's checkpoint key."))
+register(typed("organisation.registered", _REGISTRAR, OrganisationRegistered, _create,
+               "The registrar registers an organisation with its first public key."))
+register(typed("key.added", _REGISTRAR, KeyAdded, _add_key, "A further key for an organisation."))
+register(typed("key.revoked", _REGISTRAR, KeyRevoked, _revoke_key, "A key stops counting from this entry on."))
+register(typed("key.rotated", _REGISTRAR, KeyRotated, _rotate_key, "A new key replaces an old one in one entry."))

@@ -21,17 +21,17 @@ def _day(entry: LogEntry) -> str:
 
 
 def _organisation(batch: Batch, entry: LogEntry) -> None:
-    payload = entry.payload
-    batch.insert(t.organisations, {"organisation": payload["organisation"], "legal_name": payload["legal_name"],
-                                   "kind": organisation_kind(payload)})
+    registered = entry.values
+    batch.insert(t.organisations, {"organisation": registered.organisation, "legal_name": registered.legal_name,
+                                   "kind": organisation_kind(registered)})
 
 
 def _programme(batch: Batch, entry: LogEntry) -> None:
-    p = entry.payload
-    batch.insert(t.programmes, {"programme": p["programme"], "name": p["name"], "year": p["year"],
-                                "starts_on": p["starts_on"], "ends_on": p["ends_on"], "entry_index": entry.index,
-                                "jkk_max_rupiah": _benefit_rule(p.get("rules"), "jkk_max_rupiah"),
-                                "jkk_death_income_multiple": _benefit_rule(p.get("rules"), "jkk_death_income_multiple")})
+    p = entry.values
+    batch.insert(t.programmes, {"programme": p.programme, "name": p.name, "year": p.year,
+                                "starts_on": p.starts_on, "ends_on": p.ends_on, "entry_index": entry.index,
+                                "jkk_max_rupiah": _benefit_rule(p.rules, "jkk_max_rupiah"),
+                                "jkk_death_income_multiple": _benefit_rule(p.rules, "jkk_death_income_multiple")})
 
 
 def _benefit_rule(rules: object, name: str) -> int | None:
@@ -42,94 +42,94 @@ def _benefit_rule(rules: object, name: str) -> int | None:
 
 
 def _invited(batch: Batch, entry: LogEntry) -> None:
-    p = entry.payload
-    batch.insert(t.invitations, {"programme": p["programme"], "company": p["company"], "invited_on": p["invited_on"],
+    p = entry.values
+    batch.insert(t.invitations, {"programme": p.programme, "company": p.company, "invited_on": p.invited_on,
                                  "entry_index": entry.index})
 
 
 def _pledge(batch: Batch, entry: LogEntry) -> None:
-    p = entry.payload
-    batch.insert(t.pledges, {"pledge": p["pledge"], "programme": p["programme"], "company": entry.actor,
-                             "amount_rupiah": p["amount_rupiah"], "original_rupiah": p["amount_rupiah"],
+    p = entry.values
+    batch.insert(t.pledges, {"pledge": p.pledge, "programme": p.programme, "company": entry.actor,
+                             "amount_rupiah": p.amount_rupiah, "original_rupiah": p.amount_rupiah,
                              "received_rupiah": 0, "cancelled": False, "cancelled_on": None, "reversed": False,
                              "pledged_on": pledged_on(entry), "entry_index": entry.index})
 
 
 def _pledge_amended(batch: Batch, entry: LogEntry) -> None:
-    p = entry.payload
-    batch.insert(t.pledge_amendments, {"entry_index": entry.index, "pledge": p["pledge"], "company": entry.actor,
-                                       "kind": "amended", "previous_rupiah": p["previous_rupiah"], "amount_rupiah": p["amount_rupiah"],
-                                       "amended_on": _day(entry), "reason": p["reason"]})
-    batch.update(t.pledges, t.pledges.c.pledge == p["pledge"], amount_rupiah=p["amount_rupiah"])
+    p = entry.values
+    batch.insert(t.pledge_amendments, {"entry_index": entry.index, "pledge": p.pledge, "company": entry.actor,
+                                       "kind": "amended", "previous_rupiah": p.previous_rupiah, "amount_rupiah": p.amount_rupiah,
+                                       "amended_on": _day(entry), "reason": p.reason})
+    batch.update(t.pledges, t.pledges.c.pledge == p.pledge, amount_rupiah=p.amount_rupiah)
 
 
 def _pledge_cancelled(batch: Batch, entry: LogEntry) -> None:
     """A cancelled pledge now promises what was received: recorded as a change, like an amendment."""
-    p = entry.payload
-    previous = batch.scalar(select(t.pledges.c.amount_rupiah).where(t.pledges.c.pledge == p["pledge"])).amount_rupiah
-    batch.insert(t.pledge_amendments, {"entry_index": entry.index, "pledge": p["pledge"], "company": entry.actor,
+    p = entry.values
+    previous = batch.scalar(select(t.pledges.c.amount_rupiah).where(t.pledges.c.pledge == p.pledge)).amount_rupiah
+    batch.insert(t.pledge_amendments, {"entry_index": entry.index, "pledge": p.pledge, "company": entry.actor,
                                        "kind": "cancelled", "previous_rupiah": previous,
-                                       "amount_rupiah": previous - p["outstanding_rupiah"], "amended_on": _day(entry),
-                                       "reason": p["reason"]})
-    batch.update(t.pledges, t.pledges.c.pledge == p["pledge"], cancelled=True, cancelled_on=_day(entry),
-                 amount_rupiah=previous - p["outstanding_rupiah"])
+                                       "amount_rupiah": previous - p.outstanding_rupiah, "amended_on": _day(entry),
+                                       "reason": p.reason})
+    batch.update(t.pledges, t.pledges.c.pledge == p.pledge, cancelled=True, cancelled_on=_day(entry),
+                 amount_rupiah=previous - p.outstanding_rupiah)
 
 
 def _receipt(batch: Batch, entry: LogEntry) -> None:
-    p = entry.payload
-    batch.insert(t.receipts, {"receipt": p["receipt"], "programme": p["programme"], "company": p["company"],
-                              "amount_rupiah": p["amount_rupiah"], "fund_type": p["fund_type"],
-                              "pledge": p.get("pledge"), "received_on": p["received_on"], "amil_rupiah": 0,
+    p = entry.values
+    batch.insert(t.receipts, {"receipt": p.receipt, "programme": p.programme, "company": p.company,
+                              "amount_rupiah": p.amount_rupiah, "fund_type": p.fund_type,
+                              "pledge": p.pledge, "received_on": p.received_on, "amil_rupiah": 0,
                               "drawn_rupiah": 0, "reversed": False, "entry_index": entry.index})
-    if p.get("pledge"):
-        batch.update(t.pledges, t.pledges.c.pledge == p["pledge"],
-                     received_rupiah=t.pledges.c.received_rupiah + p["amount_rupiah"])
+    if p.pledge:
+        batch.update(t.pledges, t.pledges.c.pledge == p.pledge,
+                     received_rupiah=t.pledges.c.received_rupiah + p.amount_rupiah)
 
 
 def _amil(batch: Batch, entry: LogEntry) -> None:
-    p = entry.payload
-    batch.insert(t.amil, {"entry_index": entry.index, "receipt": p["receipt"], "company": p["company"],
-                          "amount_rupiah": p["amount_rupiah"], "occurred_on": _day(entry), "reversed": False})
-    batch.update(t.receipts, t.receipts.c.receipt == p["receipt"],
-                 amil_rupiah=t.receipts.c.amil_rupiah + p["amount_rupiah"])
+    p = entry.values
+    batch.insert(t.amil, {"entry_index": entry.index, "receipt": p.receipt, "company": p.company,
+                          "amount_rupiah": p.amount_rupiah, "occurred_on": _day(entry), "reversed": False})
+    batch.update(t.receipts, t.receipts.c.receipt == p.receipt,
+                 amil_rupiah=t.receipts.c.amil_rupiah + p.amount_rupiah)
 
 
 def _disbursement(batch: Batch, entry: LogEntry) -> None:
-    p = entry.payload
-    batch.insert(t.disbursements, {"disbursement": p["disbursement"], "programme": p["programme"],
-                                   "to_organisation": p["to"], "amount_rupiah": p["amount_rupiah"],
-                                   "period": p["period"], "made_on": p["made_on"], "charged_rupiah": 0,
+    p = entry.values
+    batch.insert(t.disbursements, {"disbursement": p.disbursement, "programme": p.programme,
+                                   "to_organisation": p.to, "amount_rupiah": p.amount_rupiah,
+                                   "period": p.period, "made_on": p.made_on, "charged_rupiah": 0,
                                    "acknowledged_index": None, "acknowledged_on": None, "reversed": False,
                                    "entry_index": entry.index})
-    for source in p["sources"]:
-        batch.insert(t.disbursement_sources, {"disbursement": p["disbursement"], "receipt": source["receipt"],
-                                              "company": source["company"], "amount_rupiah": source["amount_rupiah"],
+    for source in p.sources:
+        batch.insert(t.disbursement_sources, {"disbursement": p.disbursement, "receipt": source.receipt,
+                                              "company": source.company, "amount_rupiah": source.amount_rupiah,
                                               "charged_rupiah": 0})
-        batch.update(t.receipts, t.receipts.c.receipt == source["receipt"],
-                     drawn_rupiah=t.receipts.c.drawn_rupiah + source["amount_rupiah"])
-    batch.projector.attribution.feed(entry.type, p)
+        batch.update(t.receipts, t.receipts.c.receipt == source.receipt,
+                     drawn_rupiah=t.receipts.c.drawn_rupiah + source.amount_rupiah)
+    batch.projector.attribution.feed(entry.type, entry.payload)
 
 
 def _acknowledged(batch: Batch, entry: LogEntry) -> None:
-    batch.update(t.disbursements, t.disbursements.c.disbursement == entry.payload["disbursement"],
-                 acknowledged_index=entry.index, acknowledged_on=entry.payload["received_on"])
+    batch.update(t.disbursements, t.disbursements.c.disbursement == entry.values.disbursement,
+                 acknowledged_index=entry.index, acknowledged_on=entry.values.received_on)
 
 
 def _premium_header(batch: Batch, entry: LogEntry) -> None:
-    p = entry.payload
+    p = entry.values
     refund = entry.type == "premium.refund"
-    batch.insert(t.premium_batches, {"batch": p["batch"], "disbursement": p["disbursement"],
-                                     "month": p.get("month"), "lines": p["lines"], "total_rupiah": p["total_rupiah"],
+    batch.insert(t.premium_batches, {"batch": p.batch, "disbursement": p.disbursement,
+                                     "month": getattr(p, "month", None), "lines": p.lines, "total_rupiah": p.total_rupiah,
                                      "refund": refund, "entry_index": entry.index})
-    change = -p["total_rupiah"] if refund else p["total_rupiah"]
-    batch.update(t.disbursements, t.disbursements.c.disbursement == p["disbursement"],
+    change = -p.total_rupiah if refund else p.total_rupiah
+    batch.update(t.disbursements, t.disbursements.c.disbursement == p.disbursement,
                  charged_rupiah=t.disbursements.c.charged_rupiah + change)
     attribution = batch.projector.attribution
-    _load_disbursement(batch, p["disbursement"])
-    attribution.feed(entry.type, p)
+    _load_disbursement(batch, p.disbursement)
+    attribution.feed(entry.type, entry.payload)
     if not refund:
-        for position, (receipt, company, quota) in enumerate(attribution.quotas[p["batch"]]):
-            batch.insert(t.batch_quotas, {"batch": p["batch"], "receipt": receipt, "position": position,
+        for position, (receipt, company, quota) in enumerate(attribution.quotas[p.batch]):
+            batch.insert(t.batch_quotas, {"batch": p.batch, "receipt": receipt, "position": position,
                                           "company": company, "quota_rupiah": quota, "left_rupiah": quota})
 
 
@@ -158,11 +158,11 @@ def load_batch(batch: Batch, batch_id: str) -> None:
 
 
 def _pledge_reversed(batch: Batch, entry: LogEntry) -> None:
-    batch.update(t.pledges, t.pledges.c.pledge == entry.payload["reference"]["pledge"], reversed=True)
+    batch.update(t.pledges, t.pledges.c.pledge == entry.values.reference.pledge, reversed=True)
 
 
 def _receipt_reversed(batch: Batch, entry: LogEntry) -> None:
-    receipt = entry.payload["reference"]["receipt"]
+    receipt = entry.values.reference.receipt
     row = batch.scalar(select(t.receipts).where(t.receipts.c.receipt == receipt))
     batch.update(t.receipts, t.receipts.c.receipt == receipt, reversed=True)
     if row.pledge:
@@ -171,7 +171,7 @@ def _receipt_reversed(batch: Batch, entry: LogEntry) -> None:
 
 
 def _amil_reversed(batch: Batch, entry: LogEntry) -> None:
-    index = entry.payload["entry"]
+    index = entry.values.entry
     row = batch.scalar(select(t.amil).where(t.amil.c.entry_index == index))
     batch.update(t.amil, t.amil.c.entry_index == index, reversed=True)
     batch.update(t.receipts, t.receipts.c.receipt == row.receipt,
@@ -179,7 +179,7 @@ def _amil_reversed(batch: Batch, entry: LogEntry) -> None:
 
 
 def _disbursement_reversed(batch: Batch, entry: LogEntry) -> None:
-    name = entry.payload["reference"]["disbursement"]
+    name = entry.values.reference.disbursement
     batch.update(t.disbursements, t.disbursements.c.disbursement == name, reversed=True)
     batch.flush()
     for row in batch.connection.execute(select(t.disbursement_sources).where(

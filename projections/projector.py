@@ -122,7 +122,7 @@ class Batch:
 
     def post(self, entry: LogEntry) -> None:
         if entry.type == "entry.reversed":
-            items = reversal_postings(self._original_postings(entry.payload["entry"]))
+            items = reversal_postings(self._original_postings(entry.values.entry))
         else:
             items = postings(entry)
         day, index, rows, deltas = entry.envelope["occurred_at"][:10], entry.index, self.value_rows, self.balance_deltas
@@ -172,7 +172,7 @@ class Batch:
 
 
 def _reversal(batch: Batch, entry: LogEntry) -> None:
-    REVERSALS[entry.payload["reverses"]](batch, entry)
+    REVERSALS[entry.values.reverses](batch, entry)
 
 
 REVERSALS = {**MONEY_REVERSALS, **WORKER_REVERSALS}  # reversed type -> what its reversal undoes

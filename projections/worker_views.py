@@ -84,8 +84,8 @@ def _profile(batch: Batch, programme: str, worker: str) -> tuple[str, str]:
 def _claim(batch: Batch, entry: LogEntry) -> None:
     """A claim event, or the reversal of one, moves the claim's row as the kernel moves its
     state (`next_claim_state`): the views hold no claim rule of their own."""
-    reference = entry.payload["reference"] if entry.type == "entry.reversed" else entry.payload
-    key = (t.claims.c.benefit == reference["benefit"]) & (t.claims.c.claim == reference["claim"])
+    named = entry.values.reference if entry.type == "entry.reversed" else entry.values
+    key = (t.claims.c.benefit == named.benefit) & (t.claims.c.claim == named.claim)
     if entry.type == "claim.filed":
         state = next_claim_state(None, entry)
         batch.insert(t.claims, {"benefit": state.benefit, "claim": state.claim_id, "programme": state.programme,
@@ -112,12 +112,12 @@ def _claim_columns(state: ClaimState) -> dict:
 
 
 def _premium_reversed(batch: Batch, entry: LogEntry) -> None:
-    batch.update(t.premiums, t.premiums.c.entry_index == entry.payload["entry"], reversed=True)
+    batch.update(t.premiums, t.premiums.c.entry_index == entry.values.entry, reversed=True)
 
 
 def _enrolment_reversed(batch: Batch, entry: LogEntry) -> None:
-    batch.update(t.workers, _membership({"programme": entry.payload["programme"],
-                                         "worker": entry.payload["reference"]["worker"]}), reversed=True)
+    batch.update(t.workers, _membership({"programme": entry.values.programme,
+                                         "worker": entry.values.reference.worker}), reversed=True)
 
 
 WORKER_HANDLERS = {

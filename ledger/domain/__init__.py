@@ -1,4 +1,9 @@
-"""The programme's money events. Importing this package registers their event types and the
-workers' snapshot codec."""
+"""The programme's money events. Importing this package registers their event types, their
+reversal rules and the workers' snapshot codec."""
 
-from ledger.domain import award_year, claims, money, premiums, reversals, worker_snapshot, workers  # noqa: F401
+from ledger.domain import (  # noqa: F401
+    award_year, claims, disbursements, money, pledges, premiums, receipts, reversals, worker_reversals,
+    worker_snapshot, workers,
+)
+
+assert set(reversals.REVERSAL_RULES) == set(reversals.REVERSIBLE_TYPES), "each reversible type has its rule"

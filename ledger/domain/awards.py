@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from ledger import fields
 from ledger.domain.common import MAX_RUPIAH, boolean, reason
 from ledger.errors import InvalidInput
+from ledger.payload_types import decode, items, optional, payload_type, required, specs_of
 
 RANK_KEYS = ("received_rupiah", "worker_months", "premiums_funded_rupiah")
 MAX_TIERS = 10
@@ -141,8 +142,6 @@ def decision_differences(payload: dict, awarded: list[Ranked], reasons: dict[str
 
 YEAR = fields.integer(2000, 2100)
 TIER_NAME = fields.text(60)
-_TIER = {"name": TIER_NAME, "min_received_rupiah": fields.integer(0, MAX_RUPIAH, " rupiah"),
-         "min_worker_months": fields.integer(0, 10**9)}
 
 
 def _list_of(check_item, maximum: int, minimum: int = 0):
@@ -155,11 +154,13 @@ def _list_of(check_item, maximum: int, minimum: int = 0):
     return check
 
 
-def _object(required: dict, optional: dict | None = None):
+def _object(declared: type):
+    required_checks, optional_checks = specs_of(declared)
+
     def check(value: object, field: str) -> object:
         if not isinstance(value, dict):
             raise InvalidInput("must be an object", field=field)
-        fields.check_payload(value, field, required, optional)
+        fields.check_payload(value, field, required_checks, optional_checks)
         return value
     return check
 
@@ -172,18 +173,45 @@ def _unique(values: list, what: str, field: str) -> None:
         seen.add(value)
 
 
-CRITERIA_SPEC = {
-    "rank_by": fields.one_of(*RANK_KEYS), "tiers": _list_of(_object(_TIER), MAX_TIERS, 1),
-    "min_pledge_fulfilment_percent": fields.integer(0, 100), "exclude_open_reconciliation": boolean,
-    "excluded": _list_of(_object({"company": fields.organisation_id, "reason": reason}), MAX_COMPANIES)}
-PUBLICATION = {"year": YEAR, "published_on": fields.calendar_date}
+@payload_type
+class Tier:
+    name: str = required(TIER_NAME)
+    min_received_rupiah: int = required(fields.integer(0, MAX_RUPIAH, " rupiah"))
+    min_worker_months: int = required(fields.integer(0, 10**9))
+
+
+@payload_type
+class Exclusion:
+    company: str = required(fields.organisation_id)
+    reason: str = required(reason)
+
+
+@payload_type
+class CriteriaPublished:
+    """`award.criteria_published`: the criteria (CRITERIA_FIELDS), then the year and date."""
+
+    rank_by: str = required(fields.one_of(*RANK_KEYS))
+    tiers: tuple[Tier, ...] = required(_list_of(_object(Tier), MAX_TIERS, 1), items(Tier))
+    min_pledge_fulfilment_percent: int = required(fields.integer(0, 100))
+    exclude_open_reconciliation: bool = required(boolean)
+    excluded: tuple[Exclusion, ...] = required(_list_of(_object(Exclusion), MAX_COMPANIES), items(Exclusion))
+    year: int = required(YEAR)
+    published_on: str = required(fields.calendar_date)
+    note: str | None = optional(reason)
+
+
+_PUBLISHED, _NOTE = specs_of(CriteriaPublished)
+CRITERIA_SPEC = {name: _PUBLISHED[name] for name in CRITERIA_FIELDS}
+PUBLICATION = {name: _PUBLISHED[name] for name in ("year", "published_on")}
 
 
 def check_criteria(payload: dict, where: str, published: bool = False) -> None:
     """The criteria's fields: in an `award.criteria_published` payload (`published`), or in a
     criteria file before a preview or a publication (its year and date may be left out)."""
-    extra = {"note": reason} if published else {**PUBLICATION, "note": reason}
-    fields.check_payload(payload, where, {**CRITERIA_SPEC, **(PUBLICATION if published else {})}, extra)
+    if published:
+        fields.check_payload(payload, where, _PUBLISHED, _NOTE)
+    else:
+        fields.check_payload(payload, where, CRITERIA_SPEC, {**PUBLICATION, **_NOTE})
     _unique([tier["name"] for tier in payload["tiers"]], "tier", f"{where}.tiers")
     _unique([item["company"] for item in payload["excluded"]], "company", f"{where}.excluded")
 
@@ -198,17 +226,38 @@ def criteria_of(payload: dict) -> dict:
     return {name: payload[name] for name in CRITERIA_FIELDS}
 
 
-_RANKED = _object({"rank": fields.integer(1, MAX_COMPANIES), "company": fields.organisation_id, "tier": TIER_NAME})
-_CHECKPOINT = _object({"tree_size": fields.integer(1, 2**48), "root": fields.text(44)})
+@payload_type
+class AwardedCompany:
+    rank: int = required(fields.integer(1, MAX_COMPANIES))
+    company: str = required(fields.organisation_id)
+    tier: str = required(TIER_NAME)
+
+
+@payload_type
+class Checkpoint:
+    tree_size: int = required(fields.integer(1, 2**48))
+    root: str = required(fields.text(44))
+
+
+@payload_type
+class AwardDecided:
+    year: int = required(YEAR)
+    criteria_entry: int = required(fields.integer(1, 2**48))
+    checkpoint: Checkpoint = required(_object(Checkpoint), lambda value: decode(Checkpoint, value))
+    decided_on: str = required(fields.calendar_date)
+    awarded: tuple[AwardedCompany, ...] = required(_list_of(_object(AwardedCompany), MAX_COMPANIES),
+                                                   items(AwardedCompany))
+    not_awarded: tuple[str, ...] = required(_list_of(fields.organisation_id, MAX_COMPANIES), tuple)
+    supersedes: int | None = optional(fields.integer(1, 2**48))
+    reason: str | None = optional(reason)
+
+
+_DECIDED, _DECIDED_OPTIONAL = specs_of(AwardDecided)
 
 
 def check_decision(payload: dict, where: str) -> None:
     """The payload of `award.decided`: ranks in order, each company once, supersedes with a reason."""
-    fields.check_payload(payload, where, {
-        "year": YEAR, "criteria_entry": fields.integer(1, 2**48), "checkpoint": _CHECKPOINT,
-        "decided_on": fields.calendar_date, "awarded": _list_of(_RANKED, MAX_COMPANIES),
-        "not_awarded": _list_of(fields.organisation_id, MAX_COMPANIES)},
-        {"supersedes": fields.integer(1, 2**48), "reason": reason})
+    fields.check_payload(payload, where, _DECIDED, _DECIDED_OPTIONAL)
     for position, item in enumerate(payload["awarded"]):
         if item["rank"] != position + 1:
             raise InvalidInput(f"ranks must be 1, 2, 3... in order; found {item['rank']} in place {position + 1}",

@@ -31,9 +31,9 @@ class ClaimState:
 
     @classmethod
     def filed(cls, entry: LogEntry) -> ClaimState:
-        payload = entry.payload
-        return cls(payload["claim"], payload["worker"], payload["programme"], payload["benefit"], is_fatal(payload),
-                   payload["incident_on"], payload["filed_on"], entry.index)
+        filed = entry.values
+        return cls(filed.claim, filed.worker, filed.programme, filed.benefit, is_fatal(filed.benefit, filed.fatal),
+                   filed.incident_on, filed.filed_on, entry.index)
 
     @property
     def paid_late(self) -> bool:
@@ -41,18 +41,18 @@ class ClaimState:
 
 
 def _approved(state: ClaimState, entry: LogEntry) -> ClaimState:
-    payload = entry.payload
-    return replace(state, status="approved", approved_rupiah=payload["amount_rupiah"], approved_at=entry.index,
-                   approved_on=payload["approved_on"], complete_on=payload["complete_on"],
-                   deadline_on=payload["deadline_on"], decided_by=entry.actor)
+    approved = entry.values
+    return replace(state, status="approved", approved_rupiah=approved.amount_rupiah, approved_at=entry.index,
+                   approved_on=approved.approved_on, complete_on=approved.complete_on,
+                   deadline_on=approved.deadline_on, decided_by=entry.actor)
 
 
 def _paid(state: ClaimState, entry: LogEntry) -> ClaimState:
-    return replace(state, status="paid", paid_on=entry.payload["paid_on"], paid_at=entry.index)
+    return replace(state, status="paid", paid_on=entry.values.paid_on, paid_at=entry.index)
 
 
 def _rejected(state: ClaimState, entry: LogEntry) -> ClaimState:
-    return replace(state, status="rejected", rejection_reason=entry.payload["reason"])
+    return replace(state, status="rejected", rejection_reason=entry.values.reason)
 
 
 def _payment_reversed(state: ClaimState, entry: LogEntry) -> ClaimState:
@@ -74,10 +74,11 @@ def next_claim_state(state: ClaimState | None, entry: LogEntry) -> ClaimState:
     if entry.type == "claim.filed":
         return ClaimState.filed(entry)
     if entry.type == "entry.reversed":
-        return CLAIM_REVERSALS[entry.payload["reverses"]](state, entry)
+        return CLAIM_REVERSALS[entry.values.reverses](state, entry)
     return CLAIM_MUTATORS[entry.type](state, entry)
 
 
-def is_fatal(payload: dict) -> bool:
-    """A claim for a death: every JKM claim, and a JKK claim that says so."""
-    return payload["benefit"] == "jkm" or bool(payload.get("fatal"))
+def is_fatal(benefit: str, fatal: bool | None) -> bool:
+    """A claim for a death: every JKM claim, and a JKK claim that says so (`fatal`, None when
+    the claim leaves it out)."""
+    return benefit == "jkm" or bool(fatal)

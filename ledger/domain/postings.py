@@ -37,40 +37,46 @@ def _pair(debit: str, credit: str, amount: int) -> list[Posting]:
 
 def postings(entry: LogEntry, original: LogEntry | None = None) -> list[Posting]:
     """The postings of `entry`; a reversal needs the entry it reverses as `original`."""
-    payload, kind = entry.payload, entry.type
-    if kind == "pledge.made":
-        return _pair(f"pledge:outstanding:{entry.actor}", f"pledge:promised:{entry.actor}", payload["amount_rupiah"])
-    if kind == "pledge.amended":
-        delta = payload["amount_rupiah"] - payload["previous_rupiah"]
-        return _pair(f"pledge:outstanding:{entry.actor}", f"pledge:promised:{entry.actor}", delta) if delta else []
-    if kind == "pledge.cancelled":
-        amount = payload["outstanding_rupiah"]
-        return _pair(f"pledge:promised:{entry.actor}", f"pledge:outstanding:{entry.actor}", amount) if amount else []
-    if kind == "donation.received":
-        company, amount = payload["company"], payload["amount_rupiah"]
-        result = _pair(f"baznas:restricted:{company}", f"donations:{company}", amount)
-        if payload.get("pledge"):
-            result += _pair(f"pledge:promised:{company}", f"pledge:outstanding:{company}", amount)
-        return result
-    if kind == "amil.set_aside":
-        return _pair("baznas:amil", f"baznas:restricted:{payload['company']}", payload["amount_rupiah"])
-    if kind == "disbursement.made":
-        result = [Posting("bpjs:premium_fund", payload["amount_rupiah"])]
-        result += [Posting(f"baznas:restricted:{source['company']}", -source["amount_rupiah"])
-                   for source in payload["sources"]]
-        return result
-    if kind == "premium.paid":
-        return _pair("coverage:premiums", "bpjs:premium_fund", payload["amount_rupiah"])
+    kind = entry.type
+    if kind == "premium.paid":  # the hot path: premium lines are read as dicts (premiums.py)
+        return _pair("coverage:premiums", "bpjs:premium_fund", entry.payload["amount_rupiah"])
     if kind == "premium.refunded":  # the coverage is undone; the money returns to its funders' funds
+        payload = entry.payload
         result = [Posting(f"baznas:restricted:{funder['company']}", funder["amount_rupiah"])
                   for funder in payload["funders"]]
         return result + [Posting("coverage:premiums", -payload["amount_rupiah"])]
+    if kind not in _TYPED:
+        return []
+    values = entry.values
+    if kind == "pledge.made":
+        return _pair(f"pledge:outstanding:{entry.actor}", f"pledge:promised:{entry.actor}", values.amount_rupiah)
+    if kind == "pledge.amended":
+        delta = values.amount_rupiah - values.previous_rupiah
+        return _pair(f"pledge:outstanding:{entry.actor}", f"pledge:promised:{entry.actor}", delta) if delta else []
+    if kind == "pledge.cancelled":
+        amount = values.outstanding_rupiah
+        return _pair(f"pledge:promised:{entry.actor}", f"pledge:outstanding:{entry.actor}", amount) if amount else []
+    if kind == "donation.received":
+        company, amount = values.company, values.amount_rupiah
+        result = _pair(f"baznas:restricted:{company}", f"donations:{company}", amount)
+        if values.pledge:
+            result += _pair(f"pledge:promised:{company}", f"pledge:outstanding:{company}", amount)
+        return result
+    if kind == "amil.set_aside":
+        return _pair("baznas:amil", f"baznas:restricted:{values.company}", values.amount_rupiah)
+    if kind == "disbursement.made":
+        result = [Posting("bpjs:premium_fund", values.amount_rupiah)]
+        result += [Posting(f"baznas:restricted:{source.company}", -source.amount_rupiah) for source in values.sources]
+        return result
     if kind == "claim.paid":
-        return _pair(f"claims:paid:{payload['benefit']}", "bpjs:insurance_fund", payload["amount_rupiah"])
-    if kind == "entry.reversed":
-        assert original is not None and original.index == payload["entry"], "a reversal needs its original"
-        return reversal_postings(postings(original))
-    return []
+        return _pair(f"claims:paid:{values.benefit}", "bpjs:insurance_fund", values.amount_rupiah)
+    assert original is not None and original.index == values.entry, "a reversal needs its original"
+    return reversal_postings(postings(original))
+
+
+# The typed types with postings (besides the premium lines above); every other type has none.
+_TYPED = frozenset({"pledge.made", "pledge.amended", "pledge.cancelled", "donation.received", "amil.set_aside",
+                    "disbursement.made", "claim.paid", "entry.reversed"})
 
 
 def reversal_postings(original: Iterable[Posting]) -> list[Posting]:

@@ -79,17 +79,17 @@ class Programme(Aggregate):
     def create_id(entry: LogEntry) -> UUID:
         from ledger.domain.common import aggregate_uuid
 
-        return aggregate_uuid("programme", entry.payload["programme"])
+        return aggregate_uuid("programme", entry.values.programme)
 
     @event("Opened")
     def __init__(self, entry: LogEntry):
-        payload = entry.payload
-        self.programme_id: str = payload["programme"]
-        self.name: str = payload["name"]
-        self.year: int = payload["year"]
-        self.starts_on: date = date.fromisoformat(payload["starts_on"])
-        self.ends_on: date = date.fromisoformat(payload["ends_on"])
-        self.rules: dict = payload["rules"]
+        opened = entry.values
+        self.programme_id: str = opened.programme
+        self.name: str = opened.name
+        self.year: int = opened.year
+        self.starts_on: date = date.fromisoformat(opened.starts_on)
+        self.ends_on: date = date.fromisoformat(opened.ends_on)
+        self.rules: dict = opened.rules
         self.city: str = entry.actor
         self.pledges: dict[str, PledgeState] = {}
         self.receipts: dict[str, ReceiptState] = {}
@@ -110,103 +110,104 @@ class Programme(Aggregate):
 
 def pledged_on(entry: LogEntry) -> str:
     """The day a pledge was made: as its payload states, else the day its entry occurred."""
-    return entry.payload.get("pledged_on", entry.envelope["occurred_at"][:10])
+    return entry.values.pledged_on or entry.envelope["occurred_at"][:10]
 
 
 def _pledge_made(programme: Programme, entry: LogEntry) -> None:
-    payload = entry.payload
-    programme.pledges[payload["pledge"]] = PledgeState(
-        entry.actor, payload["amount_rupiah"], payload.get("fund_type", "infak"), entry.index,
-        first_amount_rupiah=payload["amount_rupiah"])
+    made = entry.values
+    programme.pledges[made.pledge] = PledgeState(
+        entry.actor, made.amount_rupiah, made.fund_type or "infak", entry.index,
+        first_amount_rupiah=made.amount_rupiah)
 
 
 def _pledge_amended(programme: Programme, entry: LogEntry) -> None:
-    pledge = programme.pledges[entry.payload["pledge"]]
-    pledge.amount_rupiah, pledge.amended = entry.payload["amount_rupiah"], True
+    pledge = programme.pledges[entry.values.pledge]
+    pledge.amount_rupiah, pledge.amended = entry.values.amount_rupiah, True
 
 
 def _pledge_cancelled(programme: Programme, entry: LogEntry) -> None:
-    programme.pledges[entry.payload["pledge"]].cancelled = True
+    programme.pledges[entry.values.pledge].cancelled = True
 
 
 def _donation_received(programme: Programme, entry: LogEntry) -> None:
-    payload = entry.payload
-    programme.receipts[payload["receipt"]] = ReceiptState(
-        payload["company"], payload["amount_rupiah"], payload["fund_type"], payload.get("pledge"),
-        payload["received_on"], entry.index, recorded_by=entry.actor)
-    if payload.get("pledge"):
-        programme.pledges[payload["pledge"]].received_rupiah += payload["amount_rupiah"]
+    received = entry.values
+    programme.receipts[received.receipt] = ReceiptState(
+        received.company, received.amount_rupiah, received.fund_type, received.pledge,
+        received.received_on, entry.index, recorded_by=entry.actor)
+    if received.pledge:
+        programme.pledges[received.pledge].received_rupiah += received.amount_rupiah
 
 
 def _amil_set_aside(programme: Programme, entry: LogEntry) -> None:
-    receipt = programme.receipts[entry.payload["receipt"]]
-    receipt.amil_rupiah += entry.payload["amount_rupiah"]
-    receipt.amil_entries[entry.index] = entry.payload["amount_rupiah"]
+    amil = entry.values
+    receipt = programme.receipts[amil.receipt]
+    receipt.amil_rupiah += amil.amount_rupiah
+    receipt.amil_entries[entry.index] = amil.amount_rupiah
 
 
 def _disbursement_made(programme: Programme, entry: LogEntry) -> None:
-    payload = entry.payload
-    sources = ordered_sources([(s["receipt"], s["company"], s["amount_rupiah"]) for s in payload["sources"]])
-    programme.disbursements[payload["disbursement"]] = DisbursementState(
-        payload["to"], payload["amount_rupiah"], payload["period"], payload["made_on"], sources,
+    made = entry.values
+    sources = ordered_sources([(source.receipt, source.company, source.amount_rupiah) for source in made.sources])
+    programme.disbursements[made.disbursement] = DisbursementState(
+        made.to, made.amount_rupiah, made.period, made.made_on, sources,
         entry.index, [0] * len(sources), recorded_by=entry.actor)
     for receipt, _, amount in sources:
         programme.receipts[receipt].drawn_rupiah += amount
 
 
 def _disbursement_acknowledged(programme: Programme, entry: LogEntry) -> None:
-    programme.disbursements[entry.payload["disbursement"]].acknowledged_at = entry.index
+    programme.disbursements[entry.values.disbursement].acknowledged_at = entry.index
 
 
 def _premium_batch(programme: Programme, entry: LogEntry) -> None:
-    payload = entry.payload
-    disbursement = programme.disbursements[payload["disbursement"]]
-    quotas = batch_quotas(disbursement.sources, disbursement.charged_by_source, payload["total_rupiah"])
+    header = entry.values
+    disbursement = programme.disbursements[header.disbursement]
+    quotas = batch_quotas(disbursement.sources, disbursement.charged_by_source, header.total_rupiah)
     disbursement.charged_by_source = [old + new for old, new in zip(disbursement.charged_by_source, quotas)]
-    disbursement.charged_rupiah += payload["total_rupiah"]
-    programme.premium_batches[payload["batch"]] = payload["disbursement"]
-    programme.batch_quotas[payload["batch"]] = tuple(
+    disbursement.charged_rupiah += header.total_rupiah
+    programme.premium_batches[header.batch] = header.disbursement
+    programme.batch_quotas[header.batch] = tuple(
         (receipt, company, quota) for (receipt, company, _), quota in zip(disbursement.sources, quotas))
 
 
 def _premium_refund(programme: Programme, entry: LogEntry) -> None:
-    payload = entry.payload
-    disbursement = programme.disbursements[payload["disbursement"]]
-    released = refund_release(disbursement.charged_by_source, payload["total_rupiah"])
+    header = entry.values
+    disbursement = programme.disbursements[header.disbursement]
+    released = refund_release(disbursement.charged_by_source, header.total_rupiah)
     disbursement.charged_by_source = [old - back for old, back in zip(disbursement.charged_by_source, released)]
-    disbursement.charged_rupiah -= payload["total_rupiah"]
-    programme.premium_batches[payload["batch"]] = payload["disbursement"]
+    disbursement.charged_rupiah -= header.total_rupiah
+    programme.premium_batches[header.batch] = header.disbursement
 
 
 def _company_invited(programme: Programme, entry: LogEntry) -> None:
-    programme.invited[entry.payload["company"]] = entry.payload["invited_on"]
+    programme.invited[entry.values.company] = entry.values.invited_on
 
 
 def _pledge_reversed(programme: Programme, entry: LogEntry) -> None:
-    programme.pledges[entry.payload["reference"]["pledge"]].reversed = True
+    programme.pledges[entry.values.reference.pledge].reversed = True
 
 
 def _receipt_reversed(programme: Programme, entry: LogEntry) -> None:
-    receipt = programme.receipts[entry.payload["reference"]["receipt"]]
+    receipt = programme.receipts[entry.values.reference.receipt]
     receipt.reversed = True
     if receipt.pledge:
         programme.pledges[receipt.pledge].received_rupiah -= receipt.amount_rupiah
 
 
 def _amil_reversed(programme: Programme, entry: LogEntry) -> None:
-    receipt = programme.receipts[entry.payload["reference"]["receipt"]]
-    receipt.amil_rupiah -= receipt.amil_entries.pop(entry.payload["entry"])
+    receipt = programme.receipts[entry.values.reference.receipt]
+    receipt.amil_rupiah -= receipt.amil_entries.pop(entry.values.entry)
 
 
 def _disbursement_reversed(programme: Programme, entry: LogEntry) -> None:
-    disbursement = programme.disbursements[entry.payload["reference"]["disbursement"]]
+    disbursement = programme.disbursements[entry.values.reference.disbursement]
     disbursement.reversed = True
     for receipt, _, amount in disbursement.sources:
         programme.receipts[receipt].drawn_rupiah -= amount
 
 
 def _reversed(programme: Programme, entry: LogEntry) -> None:
-    _REVERSALS[entry.payload["reverses"]](programme, entry)
+    _REVERSALS[entry.values.reverses](programme, entry)
 
 
 _MUTATORS = {
@@ -222,7 +223,8 @@ _MUTATORS = {
     "company.invited": _company_invited,
     "entry.reversed": _reversed,
 }
-# What `entry.reversed` undoes on the programme, by the type it reverses (the rules: reversals.py).
+# What `entry.reversed` undoes on the programme, by the type it reverses (the rules: beside each
+# type's own rules, in pledges.py, receipts.py and disbursements.py).
 _REVERSALS = {
     "pledge.made": _pledge_reversed,
     "donation.received": _receipt_reversed,

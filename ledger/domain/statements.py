@@ -161,7 +161,7 @@ class StatementAccumulator:
 # ---- handlers, one per event type the figures read -------------------------------------------
 
 def _organisation(acc: StatementAccumulator, entry: LogEntry, p: dict, day: str, shares) -> None:
-    acc.organisations[p["organisation"]] = (p["legal_name"], organisation_kind(p))
+    acc.organisations[p["organisation"]] = (p["legal_name"], organisation_kind(entry.values))
 
 
 def _programme(acc: StatementAccumulator, entry: LogEntry, p: dict, day: str, shares) -> None:
@@ -239,7 +239,7 @@ def _claim(acc: StatementAccumulator, entry: LogEntry, p: dict, day: str, shares
     if entry.type == "claim.filed":
         acc.claims[key] = {"benefit": p["benefit"], "worker": p["worker"], "incident_on": p["incident_on"],
                            "status": "filed", "amount_rupiah": None, "paid_on": None, "paid_index": None,
-                           "fatal": is_fatal(p)}
+                           "fatal": is_fatal(p["benefit"], p.get("fatal"))}
     elif entry.type == "claim.approved":
         acc.claims[key].update(status="approved", amount_rupiah=p["amount_rupiah"])
     elif entry.type == "claim.paid":
