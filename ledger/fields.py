@@ -21,11 +21,13 @@ INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Zs", "Zl", "Zp", "Mn", "Me"})  # 
 
 def check_payload(payload: dict, where: str, spec: dict[str, Check], optional: dict[str, Check] | None = None) -> None:
     """Every field in `spec` present and valid, `optional` ones valid when present, no others."""
-    optional = optional or {}
     for name, check in spec.items():
         if name not in payload:
             raise InvalidInput("is required", field=f"{where}.{name}")
         check(payload[name], f"{where}.{name}")
+    if len(payload) == len(spec):  # every field is one of spec's: nothing optional, nothing unknown
+        return
+    optional = optional or {}
     for name, check in optional.items():
         if name in payload:
             check(payload[name], f"{where}.{name}")
@@ -36,8 +38,11 @@ def check_payload(payload: dict, where: str, spec: dict[str, Check], optional: d
 
 def text(max_length: int = 200, pattern: re.Pattern | None = None, message: str = "") -> Check:
     """A non-empty string of bounded length, optionally matching `pattern`."""
+    passed: set[str] = set()  # strings this check passed: a batch's lines repeat most of theirs
 
     def check(value: object, field: str) -> object:
+        if type(value) is str and value in passed:
+            return value
         if not isinstance(value, str) or not value.strip() or len(value) > max_length:
             raise InvalidInput(f"must be a non-empty string of at most {max_length} characters", field=field)
         if "\x00" in value:  # PostgreSQL text cannot hold it, so the views could not show the entry
@@ -46,9 +51,22 @@ def text(max_length: int = 200, pattern: re.Pattern | None = None, message: str 
             _check_visible(value, field)
         if pattern is not None and not pattern.fullmatch(value):
             raise InvalidInput(message or f"must match {pattern.pattern}", field=field)
+        _remember(passed, value)
         return value
 
     return check
+
+
+PASSED_LIMIT = 4096  # values a check remembers as passed, then it starts again
+
+
+def _remember(passed: set | dict, value: str, result: object = None) -> None:
+    if len(passed) >= PASSED_LIMIT:
+        passed.clear()
+    if isinstance(passed, dict):
+        passed[value] = result
+    else:
+        passed.add(value)
 
 
 def _check_visible(value: str, field: str) -> None:
@@ -101,11 +119,20 @@ def key_id(value: object, field: str) -> object:
     return value
 
 
+_DATES_PASSED: dict[str, date] = {}
+
+
 def calendar_date(value: object, field: str) -> date:
     """An ISO date, YYYY-MM-DD."""
+    if type(value) is str:
+        known = _DATES_PASSED.get(value)
+        if known is not None:
+            return known
     if not isinstance(value, str) or not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
         raise InvalidInput("must be a date like 2025-03-31", field=field)
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError as error:
         raise InvalidInput("is not a real date", field=field) from error
+    _remember(_DATES_PASSED, value, day)
+    return day

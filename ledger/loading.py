@@ -11,7 +11,7 @@ from eventsourcing.persistence import StoredEvent
 from ledger import snapshot_store, snapshots
 from ledger.cache import AggregateCache
 from ledger.decision import RecordedEntry, recorded_topic
-from ledger.entry import parse_entry
+from ledger.entry import parse_stored_entry
 
 
 class AggregateLoader:
@@ -53,13 +53,14 @@ class AggregateLoader:
         """Each aggregate after its events, each checked to follow the version before (so an event
         missing after a snapshot fails loudly instead of deciding on a gap). A `Recorded` event
         (nearly all: every premium line) is applied as the writer applied it, from its leaf, without
-        building eventsourcing's event object; a creation or typed event goes through the mapper."""
+        building eventsourcing's event object (the leaf parsed plainly: it was checked strictly when
+        this ledger wrote it); a creation or typed event goes through the mapper."""
         aggregates = dict(restored)
         for originator, version, topic, state in rows:
             aggregate_id = UUID(originator)
             aggregate = aggregates.get(aggregate_id)
             if aggregate is not None and topic == recorded_topic(type(aggregate)):
-                event = RecordedEntry(aggregate_id, version, topic, parse_entry(state))
+                event = RecordedEntry(aggregate_id, version, topic, parse_stored_entry(state))
             else:
                 event = self.mapper.to_domain_event(StoredEvent(originator_id=aggregate_id, originator_version=version,
                                                                 topic=topic, state=state))

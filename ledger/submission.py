@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import cached_property
+from operator import itemgetter
 
 from ledger import merkle, signing
 from ledger.canonical import canonical_bytes_checked_domain
@@ -201,8 +202,8 @@ def check_envelope(envelope: object, where: str, origin: str) -> None:
     unknown = sorted(set(envelope) - set(ENVELOPE_FIELDS))
     if unknown:
         raise InvalidInput("is not an envelope field", field=f"{where}.{unknown[0]}")
-    _match(envelope["ledger"], re.compile(re.escape(origin)), f"{where}.ledger",
-           f"must be this ledger's origin {origin!r}")
+    if envelope["ledger"] != origin or not isinstance(envelope["ledger"], str):  # the exact string
+        raise InvalidInput(f"must be this ledger's origin {origin!r}", field=f"{where}.ledger")
     _match(envelope["actor"], ACTOR_PATTERN, f"{where}.actor", "must be an organisation id")
     _match(envelope["key_id"], KEY_ID_PATTERN, f"{where}.key_id", "must be 32 hex digits")
     _match(envelope["idempotency_key"], IDEMPOTENCY_KEY_PATTERN, f"{where}.idempotency_key",
@@ -214,6 +215,22 @@ def check_envelope(envelope: object, where: str, origin: str) -> None:
         raise InvalidInput(f"must be a whole number 0..{MAX_BATCH_ENVELOPES - 1}", field=f"{where}.sequence")
     if not isinstance(envelope["payload"], dict):
         raise InvalidInput("must be a JSON object", field=f"{where}.payload")
+
+
+SHARED_ENVELOPE_FIELDS = ("ledger", "actor", "key_id", "idempotency_key", "occurred_at", "type")
+shared_fields = itemgetter(*SHARED_ENVELOPE_FIELDS)  # of an envelope `check_envelope` passed
+_ENVELOPE_NAMES = frozenset(ENVELOPE_FIELDS)
+
+
+def like_checked(envelope: object, shared: tuple) -> bool:
+    """True when `check_envelope` would find nothing wrong with `envelope`, judged cheaply
+    against the `shared_fields` of an envelope it passed with the same origin (a line of the
+    same submission): the same fields, signer, origin, time and type, a whole sequence in range,
+    an object payload. False says only that the full check must decide."""
+    if type(envelope) is not dict or envelope.keys() != _ENVELOPE_NAMES or shared_fields(envelope) != shared:
+        return False
+    sequence = envelope["sequence"]
+    return type(sequence) is int and 0 <= sequence < MAX_BATCH_ENVELOPES and type(envelope["payload"]) is dict
 
 
 def check_timestamp(value: object, field: str) -> datetime:

@@ -6,9 +6,12 @@ submission's `Decision` (`decision.premium_batch`) and check its control totals 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from ledger.domain.rates import Premium, premium_for
 from ledger.errors import InvalidInput, RuleViolation
+
+PREMIUM_FIELDS = ("jkk_rupiah", "jkm_rupiah", "jht_rupiah", "amount_rupiah")  # a premium line's, in order
 
 
 @dataclass
@@ -25,16 +28,26 @@ class PremiumBatchWork:
     promised_total_rupiah: int
     lines: int = 0
     total_rupiah: int = 0
-    premiums: dict[tuple[int, str, bool], Premium] = field(default_factory=dict, repr=False)
+    premiums: dict[tuple[int, str, bool], tuple[Premium, tuple[int, int, int, int]]] = field(
+        default_factory=dict, repr=False)
+    programme_state: Any = field(default=None, repr=False)  # the Programme its lines name (set by the first)
 
-    def premium(self, rules: dict, income_rupiah: int, category: str, with_jht: bool) -> Premium:
+    @property
+    def shared(self) -> tuple[str, str, str | None, str | None]:
+        """What every line of the batch repeats from its header: programme, disbursement, month, paid_on."""
+        return self.programme, self.disbursement, self.month, self.paid_on
+
+    def premium(self, rules: dict, income_rupiah: int, category: str, with_jht: bool
+                ) -> tuple[Premium, tuple[int, int, int, int]]:
         """`premium_for` the batch's month, worked out once per bracket, category and JHT choice
-        (a batch's lines share the programme's rules and the month, checked against the header)."""
+        (a batch's lines share the programme's rules and the month, checked against the header),
+        with its (jkk, jkm, jht, amount) in rupiah for comparing a line's in one go."""
         key = (income_rupiah, category, with_jht)
-        premium = self.premiums.get(key)
-        if premium is None:
-            premium = self.premiums[key] = premium_for(rules, income_rupiah, category, self.month, with_jht)
-        return premium
+        found = self.premiums.get(key)
+        if found is None:
+            premium = premium_for(rules, income_rupiah, category, self.month, with_jht)
+            found = self.premiums[key] = (premium, tuple(getattr(premium, name) for name in PREMIUM_FIELDS))
+        return found
 
     def add_line(self, amount_rupiah: int, field: str | None = None) -> None:
         """Count a line; with `field`, refuse it at once when the lines exceed the header's total."""

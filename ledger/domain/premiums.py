@@ -6,7 +6,7 @@ from __future__ import annotations
 from ledger import fields
 from ledger.decision import Decision
 from ledger.domain.attribution import Share, line_funders
-from ledger.domain.batch_work import lines_of
+from ledger.domain.batch_work import PREMIUM_FIELDS, lines_of
 from ledger.domain.common import dated, month, not_before, rupiah, spec
 from ledger.domain.money import BPJS, programme_of
 from ledger.domain.rates import months_between
@@ -20,18 +20,24 @@ def _pay(decision: Decision, entry: LogEntry) -> None:
     payload = entry.payload
     work = lines_of(decision.premium_batch, payload["batch"], False,
                     "premium lines follow their batch header in the same submission", "payload.batch")
-    for name in ("programme", "disbursement", "month", "paid_on"):
-        if payload[name] != getattr(work, name):
-            raise RuleViolation(f"differs from the batch header's {name}", field=f"payload.{name}")
-    programme = programme_of(decision, entry)
+    # What every line repeats from its header is compared in one go, and the programme looked
+    # up once per batch: the same object for every line of the submission's decision.
+    if (payload["programme"], payload["disbursement"], payload["month"], payload["paid_on"]) != work.shared:
+        for name in ("programme", "disbursement", "month", "paid_on"):
+            if payload[name] != getattr(work, name):
+                raise RuleViolation(f"differs from the batch header's {name}", field=f"payload.{name}")
+    programme = work.programme_state
+    if programme is None:
+        programme = work.programme_state = programme_of(decision, entry)
     worker = existing_worker(decision, entry)
     membership = worker.membership(payload["programme"])
     check_payable(worker, membership, payload["month"], payload["paid_on"], programme.rules)
-    expected = work.premium(programme.rules, membership.income_rupiah, membership.category, membership.jht)
-    for name in ("jkk_rupiah", "jkm_rupiah", "jht_rupiah", "amount_rupiah"):
-        if payload[name] != getattr(expected, name):
-            raise RuleViolation(f"must be Rp{getattr(expected, name):,} under the rate table for this "
-                                "worker's bracket, category and month", field=f"payload.{name}")
+    expected, amounts = work.premium(programme.rules, membership.income_rupiah, membership.category, membership.jht)
+    if (payload["jkk_rupiah"], payload["jkm_rupiah"], payload["jht_rupiah"], payload["amount_rupiah"]) != amounts:
+        for name in PREMIUM_FIELDS:
+            if payload[name] != getattr(expected, name):
+                raise RuleViolation(f"must be Rp{getattr(expected, name):,} under the rate table for this "
+                                    "worker's bracket, category and month", field=f"payload.{name}")
     work.add_line(payload["amount_rupiah"], "payload.amount_rupiah")
     decision.record(worker, entry)
 

@@ -20,6 +20,7 @@ from ledger.decision import Decision
 from ledger.domain.claims_state import ClaimState, next_claim_state
 from ledger.domain.common import aggregate_uuid, boolean, dated, not_before, reason, rupiah, spec, worker_ref
 from ledger.domain.money import BPJS, programme_of
+from ledger.domain.paid_months import PaidMonth, PaidMonths
 from ledger.domain.rates import CATEGORIES, check_bracket, month_of, previous_months
 from ledger.entry import LogEntry
 from ledger.errors import AlreadyExists, InvalidInput, NotFound, RuleViolation
@@ -45,24 +46,6 @@ class Membership:
     reversed: bool = False
 
 
-@dataclass(slots=True)
-class PaidMonth:  # one per worker-month: hundreds of thousands are held at once
-    programme: str
-    disbursement: str
-    batch: str
-    amount_rupiah: int
-    index: int
-    recorded_by: str
-    paid_on: str
-    header_index: int  # the batch's header: the line's funders follow from the lines between
-    reversed: bool = False
-    refunded_at: int | None = None
-
-    @property
-    def live(self) -> bool:
-        return not self.reversed and self.refunded_at is None
-
-
 class Worker(Aggregate):
     """One informal worker, known to the log only by a pseudonymous reference."""
 
@@ -74,7 +57,7 @@ class Worker(Aggregate):
     def __init__(self, entry: LogEntry):
         self.reference: str = entry.payload["worker"]
         self.memberships: dict[str, Membership] = {}
-        self.paid: dict[str, PaidMonth] = {}
+        self.paid = PaidMonths()
         self.death_claim: ClaimState | None = None  # a JKM or fatal JKK claim
         self._enrol(entry)
 
@@ -101,8 +84,7 @@ class Worker(Aggregate):
         return claim.incident_on if claim is not None and claim.status != "rejected" else None
 
     def covered(self, month_text: str) -> bool:
-        paid = self.paid.get(month_text)
-        return paid is not None and paid.live
+        return self.paid.covered(month_text)
 
     def active(self, month_text: str, unpaid_limit: int, programme: str | None = None) -> bool:
         """Membership status in a month: ended after `unpaid_limit` consecutive unpaid months."""

@@ -17,7 +17,7 @@ from ledger.errors import ConfigurationError
 def _worker(version: int):
     """A worker at `version`, as a snapshot would restore it."""
     now = datetime.now(UTC).isoformat()
-    state = f'["{now}","{now}","{"a" * 64}",[],[],null]'.encode()
+    state = f'["{now}","{now}","{"a" * 64}",[],[],null]\n[]'.encode()  # no membership, no month paid
     return worker_snapshot.decode(uuid.UUID(int=version), version, state)
 
 
