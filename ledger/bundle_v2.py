@@ -201,7 +201,7 @@ def _submission_entries(position: int, shared: _Shared, envelopes: list) -> list
     shared member before every line member, so the bytes join), the audit path is the line's
     in the tree of the envelopes as they stand, in line order."""
     envelope_bytes = [shared.envelope_prefix + own[1:] for own, _, _ in envelopes]
-    root, paths = _tree(envelope_bytes)
+    root, paths = batch_tree([merkle.leaf_hash(envelope) for envelope in envelope_bytes])
     head = b'{"batch":{"path":['
     middle = b'],"root":' + canonical_bytes_checked_domain(shared.root_text) + b',"size":%d},"envelope":' % shared.size
     known = len(envelopes) == shared.size
@@ -219,10 +219,10 @@ def _submission_entries(position: int, shared: _Shared, envelopes: list) -> list
     return result
 
 
-def _tree(leaves: list[bytes]) -> tuple[bytes, list[bytes]]:
-    """The RFC 6962 root of `leaves` and each leaf's audit path as the text between the brackets
-    of `"path":[...]`. Each node is hashed and encoded once: n hashes, not n log n."""
-    level = [merkle.leaf_hash(leaf) for leaf in leaves]
+def batch_tree(leaf_hashes: list[bytes]) -> tuple[bytes, list[bytes]]:
+    """The RFC 6962 root over leaf hashes and each leaf's audit path as the text between the
+    brackets of `"path":[...]`. Each node is hashed and encoded once: n hashes, not n log n."""
+    level, leaves = leaf_hashes, leaf_hashes
     texts: list[list[bytes]] = []
     while len(level) > 1:
         texts.append([b'"' + b64encode(node) + b'"' for node in level])

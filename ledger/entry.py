@@ -105,15 +105,49 @@ def _batch_bytes(batch: dict) -> bytes:
     return f'{{"path":[{path}],"root":"{batch["root"]}","size":{int(batch["size"])}}}'.encode()
 
 
-def parse_entry(leaf: bytes) -> LogEntry:
-    """Read a stored leaf back into a LogEntry; raises InvalidInput when it is not one."""
-    return entry_from_json(parse_json_strict(leaf, "log entry"), leaf)
+LINE_PREFIX = b'{"line":{'  # a batched line's compact stored state (ledger/batch_store.py)
 
 
-def parse_stored_entry(leaf: bytes) -> LogEntry:
-    """Read back a leaf this ledger stored itself, checked strictly when it was written; the
-    verifier, not this, is what re-checks stored leaves."""
-    return entry_from_json(json.loads(leaf), leaf)
+class StoredLine(LogEntry):
+    """A batched line read back from its compact stored state: the envelope, index and time the
+    rules replay. Its signature, batch and leaf are stored once per submission, not in it: read
+    them with the log's entries (`Ledger.entries`), which rebuilds the exact leaf."""
+
+    def __init__(self, index: int, recorded_at: str, envelope: dict) -> None:
+        self.__dict__.update(index=index, recorded_at=recorded_at, envelope=envelope)
+
+    def __getattr__(self, name: str) -> object:
+        if name in ("signature", "batch", "leaf"):
+            raise AttributeError(f"entry {self.index} was read from its compact stored state, which holds no "
+                                 f"{name}: read the entry with Ledger.entries")
+        raise AttributeError(name)
+
+    def __repr__(self) -> str:
+        return f"StoredLine(index={self.index}, type={self.envelope.get('type')!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is StoredLine and (self.index, self.recorded_at, self.envelope) == (
+            other.index, other.recorded_at, other.envelope)
+
+    __hash__ = None  # type: ignore[assignment]  # like LogEntry, whose envelope is a dict
+
+
+def parse_entry(state: bytes) -> LogEntry:
+    """Read a stored leaf, or a batched line's compact stored state, back into a LogEntry;
+    raises InvalidInput when it is neither."""
+    if state.startswith(LINE_PREFIX):
+        value = parse_json_strict(state, "stored line")["line"]
+        return StoredLine(value["index"], value["recorded_at"], value["envelope"])
+    return entry_from_json(parse_json_strict(state, "log entry"), state)
+
+
+def parse_stored_entry(state: bytes) -> LogEntry:
+    """Read back a leaf or compact line this ledger stored itself, checked strictly when it was
+    written; the verifier, not this, is what re-checks stored leaves."""
+    if state.startswith(LINE_PREFIX):
+        value = json.loads(state)["line"]
+        return StoredLine(value["index"], value["recorded_at"], value["envelope"])
+    return entry_from_json(json.loads(state), state)
 
 
 def entry_from_json(value: object, leaf: bytes) -> LogEntry:

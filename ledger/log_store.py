@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from ledger import merkle, personal_store, snapshot_store
+from ledger import batch_store, merkle, personal_store, snapshot_store
 
-APPEND_ONLY_TABLES = ("log_entries", "log_nodes", "log_checkpoints", "submissions")
+APPEND_ONLY_TABLES = ("log_entries", "log_nodes", "log_checkpoints", "submissions", "log_batches")
 PERSONAL_TABLES = ("person_keys", "personal_data", "worker_index", "personal_kek")
 
 
@@ -98,7 +98,13 @@ def read_nodes(cursor: Cursor, dialect: Dialect, keys: Sequence[int]) -> dict[in
 
 
 def select_entries(cursor: Cursor, dialect: Dialect, start: int, stop: int) -> list[tuple[int, bytes]]:
-    """(index, leaf bytes) for start <= index < stop, in order, joined to the stored events."""
+    """(index, leaf bytes) for start <= index < stop, in order: the stored states, with batched
+    lines stored compactly rebuilt into their exact leaves (ledger/batch_store.py)."""
+    return batch_store.leaves(cursor, dialect, select_states(cursor, dialect, start, stop))
+
+
+def select_states(cursor: Cursor, dialect: Dialect, start: int, stop: int) -> list[tuple[int, bytes]]:
+    """(index, stored state) for start <= index < stop, in order, joined to the stored events."""
     cursor.execute(dialect.sql(
         f"SELECT l.idx AS idx, e.state AS state FROM {{log_entries}} l JOIN {dialect.events_table} e "
         f"ON e.originator_id = l.originator_id{dialect.id_cast} "
@@ -181,13 +187,18 @@ def append(cursor: Cursor, dialect: Dialect, stored_events: Sequence[Any], reque
     assert len(stored_events) == record.count, (len(stored_events), record.count)
     frontier = [(level, index, digest) for (level, index), digest in zip(
         merkle.frontier_keys(size), _frontier_hashes(cursor, dialect, size), strict=True)]
-    leaf_hashes = [merkle.leaf_hash(event.state) for event in stored_events]
+    entries = [event.entry for event in stored_events]  # the mapper's EntryStoredEvent
+    leaf_hashes = [merkle.leaf_hash(entry.leaf) for entry in entries]
     nodes = merkle.append_nodes(frontier, size, leaf_hashes)
     insert_rows(cursor, dialect, "log_entries", ("idx", "originator_id", "originator_version", "recorded_at"),
                 ("bigint", "text", "bigint", "text"),
                 [(size + offset, event.originator_id.hex, event.originator_version, request.recorded_at)
                  for offset, event in enumerate(stored_events)])
     insert_rows(cursor, dialect, "log_nodes", ("node_key", "hash"), ("bigint", "bytea"), nodes)
+    batch = batch_store.batch_row(entries, size)
+    if batch is not None:
+        insert_rows(cursor, dialect, "log_batches", batch_store.BATCH_COLUMNS, ("bigint", "bigint", "text", "text", "bytea"),
+                    [batch])
     cursor.execute(
         dialect.sql("INSERT INTO {submissions} (actor, idempotency_key, digest, first_index, "
                     "entry_count) VALUES (?, ?, ?, ?, ?)"),

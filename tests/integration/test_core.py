@@ -176,13 +176,16 @@ def _connect(world):
     return psycopg.connect(url.split("?")[0], autocommit=True), "amanah_events", f'"{schema}".'
 
 
-@pytest.mark.parametrize("table", ["events", "log_entries", "log_nodes", "log_checkpoints", "submissions"])
+@pytest.mark.parametrize("table", ["events", "log_entries", "log_nodes", "log_checkpoints", "submissions",
+                                   "log_batches"])
 @pytest.mark.parametrize("statement", ["UPDATE {t} SET {c} = {c}", "DELETE FROM {t}"])
 def test_the_database_refuses_to_change_history(opened, table, statement):
+    opened.ledger.submit(opened.company.submission("a-batch", [  # a row in each table
+        ("pledge.made", "2025-02-01T00:00:00Z", payloads.pledge(PROGRAMME, f"b-{n}", 1_000 + n)) for n in range(2)]))
     connection, events, prefix = _connect(opened)
     name = prefix + (events if table == "events" else table)
     column = {"events": "topic", "log_entries": "recorded_at", "log_nodes": "hash", "log_checkpoints": "note",
-              "submissions": "digest"}[table]
+              "submissions": "digest", "log_batches": "root"}[table]
     try:
         with pytest.raises(Exception, match="append-only"):
             connection.execute(statement.format(t=name, c=column))

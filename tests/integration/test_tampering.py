@@ -79,19 +79,27 @@ FIELD_EDITS = {
 }
 
 
-def edit_stored(database, position: int, path: tuple, change: Callable) -> None:
-    """Rewrite the stored event behind log entry `position` with one field changed."""
-    entry = json.loads(database.read_state(position))
-    set_in(entry, path, change)
+def edit_stored(database, log, position: int, path: tuple, change: Callable) -> None:
+    """Rewrite the stored event behind log entry `position` with one field changed. A line of a
+    batch is stored without what its batch's lines share (ledger/batch_store.py): its own
+    members are changed in place; for the shared ones, the attacker stores the whole changed
+    leaf instead, which the ledger reads as it reads rows written before lines were compact."""
+    state = json.loads(database.read_state(position))
+    if "line" in state and path[0] in state["line"]:
+        set_in(state["line"], path, change)
+    else:
+        [(_, leaf)] = log.ledger.entries(position, 1)
+        state = json.loads(leaf)
+        set_in(state, path, change)
     database.allow_changes("events")
-    database.write_state(position, canonical_bytes(entry, check=False))
+    database.write_state(position, canonical_bytes(state, check=False))
 
 
 @pytest.mark.parametrize("case", list(FIELD_EDITS))
 def test_a_field_changed_in_the_database_is_named_by_verify(log, tmp_path, case):
     position, path, change, expected = FIELD_EDITS[case]
     with raw_database(log.settings.database_url) as database:
-        edit_stored(database, position, path, change)
+        edit_stored(database, log, position, path, change)
     # The stored leaf no longer hashes to the leaf hash kept in log_nodes.
     assert_named(verify_database(log.ledger), expected | {(position, "subtree")})
 
@@ -180,6 +188,38 @@ def change_stated_root(row: dict, log) -> None:
     row["root"] = flip(row["root"])
 
 
+def edit_batch_row(change: Callable[[dict], None]) -> Callable:
+    """Change the batch row of entries 5..10 (their signature, root, size and envelope hashes,
+    stored once for the six lines, ledger/batch_store.py) with `change(row)`."""
+    def edit(database, log) -> None:
+        table = database.table("log_batches")
+        columns = ("entry_count", "root", "signature", "leaf_hashes")
+        found = database.execute(f"SELECT {', '.join(columns)} FROM {table} WHERE first_index = ?",
+                                 (BATCH_FIRST,)).fetchone()
+        row = dict(zip(columns, found, strict=True))
+        row["leaf_hashes"] = bytes(row["leaf_hashes"])
+        change(row)
+        database.allow_changes("log_batches")
+        if row.get("deleted"):
+            database.execute(f"DELETE FROM {table} WHERE first_index = ?", (BATCH_FIRST,))
+            return
+        database.execute(f"UPDATE {table} SET entry_count = ?, root = ?, signature = ?, leaf_hashes = ? "
+                         "WHERE first_index = ?", (*(row[name] for name in columns), BATCH_FIRST))
+    return edit
+
+
+def batch_row_set(name: str, change: Callable[[object], object]) -> Callable:
+    def change_row(row: dict) -> None:
+        row[name] = change(row[name])
+    return change_row
+
+
+def swap_envelope_hashes(hashes: bytes) -> bytes:
+    """The hashes of the batch's lines 3 and 4 (entries 8 and 9) in each other's place."""
+    return hashes[:96] + hashes[128:160] + hashes[96:128] + hashes[160:]
+
+
+BATCH_LINES = set(range(BATCH_FIRST, BATCH_FIRST + 6))
 REAL_KEY = fork_signed_by(lambda log: log.checkpoint_key)
 ATTACKER_KEY = fork_signed_by(lambda log: ATTACKER)
 
@@ -199,6 +239,17 @@ DATABASE_TAMPERING = {
     "checkpoint forked, signed by an attacker": (edit_checkpoint_row(11, ATTACKER_KEY), {(10, "checkpoint")}),
     "checkpoint forked, signed with the real key": (edit_checkpoint_row(11, REAL_KEY),
                                                     {(10, "checkpoint"), (10, "consistency")}),
+    # What a batch's lines share is stored once: changed, it is changed in every line of the batch.
+    "batch root in log_batches": (edit_batch_row(batch_row_set("root", flip)),
+                                  {(line, "signature") for line in BATCH_LINES} | {(BATCH_FIRST, "subtree")}),
+    "batch signature in log_batches": (edit_batch_row(batch_row_set("signature", flip)),
+                                       {(line, "signature") for line in BATCH_LINES} | {(BATCH_FIRST, "subtree")}),
+    "batch size in log_batches": (edit_batch_row(batch_row_set("entry_count", lambda size: size + 1)),
+                                  {(BATCH_FIRST, "subtree"), (10, "checkpoint")}),
+    "envelope hashes in log_batches": (edit_batch_row(batch_row_set("leaf_hashes", swap_envelope_hashes)),
+                                       {(BATCH_FIRST, "signature"), (BATCH_FIRST, "subtree")}),
+    "batch row deleted": (edit_batch_row(lambda row: row.update(deleted=True)),
+                          {(BATCH_FIRST, "entry"), (BATCH_FIRST, "subtree")}),
 }
 
 
