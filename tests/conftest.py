@@ -43,13 +43,17 @@ def pytest_unconfigure(config) -> None:
     shutil.rmtree(directory, ignore_errors=True)
 
 
-# The longest tests start first (in this order), so that under pytest-xdist none of them starts
-# last and keeps one worker busy alone at the end; the demo's tests come last, when its build is done.
+# Under pytest-xdist the longest tests start first (in this order), so that none of them starts
+# last and keeps one worker busy alone at the end; the demo's tests come last, when its build is
+# done. A serial run keeps the collection order.
 LONG_FIRST = ("tests/reliability/test_crash_during_batch.py", "tests/reliability/test_projection_runner_crash.py",
               "tests/reliability/", "tests/views/test_random_histories.py", "tests/fuzz/")
 
 
-def pytest_collection_modifyitems(items) -> None:
+def pytest_collection_modifyitems(config, items) -> None:
+    if not hasattr(config, "workerinput"):
+        return
+
     def rank(item) -> int:
         if "demo_home" in getattr(item, "fixturenames", ()):
             return len(LONG_FIRST) + 1
