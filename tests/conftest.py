@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,6 +23,49 @@ from ledger.wiring import Organisation
 
 POSTGRES_URL = os.environ.get("AMANAH_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 POSTGRES_REQUIRED = bool(os.environ.get("CI")) or os.environ.get("AMANAH_REQUIRE_POSTGRES") == "1"
+RUN_DIRECTORY = "AMANAH_TEST_RUN_DIRECTORY"  # shared by the pytest-xdist workers of one run
+
+
+def pytest_configure(config) -> None:
+    """The run's shared directory, made by the process that starts the run (the xdist controller,
+    or pytest itself when serial) before any worker starts, so every worker inherits it."""
+    if not hasattr(config, "workerinput"):
+        os.environ[RUN_DIRECTORY] = tempfile.mkdtemp(prefix="amanah-tests-")
+
+
+def pytest_unconfigure(config) -> None:
+    if hasattr(config, "workerinput") or RUN_DIRECTORY not in os.environ:
+        return
+    from tests.demo.conftest import stop_build
+
+    directory = Path(os.environ.pop(RUN_DIRECTORY))
+    stop_build(directory)
+    shutil.rmtree(directory, ignore_errors=True)
+
+
+# Under pytest-xdist the longest tests start first (in this order), so that none of them starts
+# last and keeps one worker busy alone at the end; the demo's tests come last, when its build is
+# done. A serial run keeps the collection order.
+LONG_FIRST = ("tests/reliability/test_crash_during_batch.py", "tests/reliability/test_projection_runner_crash.py",
+              "tests/reliability/", "tests/views/test_random_histories.py", "tests/fuzz/")
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    if not hasattr(config, "workerinput"):
+        return
+
+    def rank(item) -> int:
+        if "demo_home" in getattr(item, "fixturenames", ()):
+            return len(LONG_FIRST) + 1
+        return next((place for place, prefix in enumerate(LONG_FIRST) if item.nodeid.startswith(prefix)),
+                    len(LONG_FIRST))
+
+    items.sort(key=rank)  # stable: collection order within each rank
+
+
+def run_directory() -> Path:
+    """A directory for artefacts built once per run and shared by its workers (the demo ledger)."""
+    return Path(os.environ[RUN_DIRECTORY])
 
 
 def _postgres_unreachable() -> str | None:
@@ -95,10 +140,9 @@ def genesis_submission(settings: Settings, registrar: Signer, checkpoint_key: Ed
     return wiring.genesis(settings, registrar, "Pemerintah Kota Jakarta Utara", checkpoint_key, "2025-01-01T00:00:00Z")
 
 
-@pytest.fixture
-def world(database_url: str, tmp_path: Path) -> Iterator[World]:
-    settings = Settings.from_environment({"AMANAH_HOME": str(tmp_path),
-                                          "AMANAH_DATABASE_URL": database_url})
+def build_world(database_url: str, home: Path) -> World:
+    """A ledger after genesis on `database_url` (empty), with its keys and files in `home`."""
+    settings = Settings.from_environment({"AMANAH_HOME": str(home), "AMANAH_DATABASE_URL": database_url})
     # Keys live where production keeps them, so an API built from these settings finds them.
     checkpoint_key = wiring.prepare_files(settings, plain_checkpoint_key=True)
     registrar = Signer(settings.origin, "registrar", signing.generate())
@@ -106,6 +150,12 @@ def world(database_url: str, tmp_path: Path) -> Iterator[World]:
     ledger, _ = wiring.create_ledger(settings, checkpoint_key, registrar, "Pemerintah Kota Jakarta Utara", [
         Organisation("pt-maju-bersama", "PT-MAJU-BERSAMA", "company", public_key_b64(company_key))],
         created_at="2025-01-01T00:00:00Z", registered_at="2025-01-02T00:00:00Z")
-    world = World(ledger, settings, checkpoint_key, registrar, Signer(settings.origin, "pt-maju-bersama", company_key))
+    return World(ledger, settings, checkpoint_key, registrar, Signer(settings.origin, "pt-maju-bersama", company_key))
+
+
+@pytest.fixture
+def world(database_url: str, tmp_path: Path) -> Iterator[World]:
+    world = build_world(database_url, tmp_path)
+    ledger = world.ledger  # the one opened here, even if a test replaced world.ledger
     yield world
     ledger.close()

@@ -11,12 +11,6 @@ from tests.integration.forgery import entries_of, refresh_digests, set_in, write
 from tests.integration.test_tampering import BUNDLE_TAMPERING, FIELD_EDITS, MANIFEST_TAMPERING
 
 
-@pytest.fixture
-def database_url(tmp_path) -> str:
-    """Verification reads only the bundle: one database kind is enough here."""
-    return f"sqlite:///{tmp_path / 'ledger.db'}"
-
-
 def edit_field(case: str):
     def edit(bundle, log) -> None:
         position, path, change, _ = FIELD_EDITS[case]
@@ -32,11 +26,12 @@ CASES = {"untouched": lambda bundle, log: None,
          **{f"field: {name}": edit_field(name) for name in FIELD_EDITS}}
 
 
+@pytest.mark.parametrize("read_only_log", ["sqlite"], indirect=True)  # verification reads only the bundle
 @pytest.mark.parametrize("case", list(CASES))
-def test_two_processes_report_what_one_process_reports(log, bundle, case, monkeypatch):
+def test_two_processes_report_what_one_process_reports(read_only_log, exported_bundle, case, monkeypatch):
     monkeypatch.setattr(parallel, "CHUNK_ENTRIES", 3)
-    CASES[case](bundle, log)
-    alone, shared = verify_bundle(bundle, jobs=1), verify_bundle(bundle, jobs=2)
+    CASES[case](exported_bundle, read_only_log)
+    alone, shared = verify_bundle(exported_bundle, jobs=1), verify_bundle(exported_bundle, jobs=2)
     assert sorted(map(str, shared.failures)) == sorted(map(str, alone.failures))
     assert (shared.entries, shared.checkpoints, shared.root, shared.balances) == \
         (alone.entries, alone.checkpoints, alone.root, alone.balances)

@@ -108,13 +108,13 @@ def test_a_field_changed_in_the_database_is_named_by_verify(log, tmp_path, case)
 
 
 @pytest.mark.parametrize("case", list(FIELD_EDITS))
-def test_a_field_changed_in_a_bundle_is_named_by_verify(log, bundle, case):
+def test_a_field_changed_in_a_bundle_is_named_by_verify(exported_bundle, case):
     position, path, change, expected = FIELD_EDITS[case]
-    entries = entries_of(bundle)
+    entries = entries_of(exported_bundle)
     set_in(entries[position], path, change)
-    write_entries(bundle, entries)
-    refresh_digests(bundle)
-    assert_named(verify_bundle(bundle), expected)
+    write_entries(exported_bundle, entries)
+    refresh_digests(exported_bundle)
+    assert_named(verify_bundle(exported_bundle), expected)
 
 
 # ---- rows added, removed, moved in the database -------------------------------------------------
@@ -400,59 +400,60 @@ MANIFEST_TAMPERING: dict[str, tuple[Callable, set]] = {
 }
 
 
-def test_an_untouched_bundle_verifies(log, bundle):
-    report = verify_bundle(bundle)
+def test_an_untouched_bundle_verifies(read_only_log, exported_bundle):
+    report = verify_bundle(exported_bundle)
     assert report.ok, explain(report)
-    assert (report.entries, report.checkpoints) == (SIZE, len(log.ledger.checkpoints()))
-    assert report.root == log.ledger.root(SIZE)
-    pinned = verify_bundle(bundle, pinned_origin=log.settings.origin,
-                           pinned_checkpoint_key=log.ledger.genesis().payload["checkpoint_key"])
+    assert (report.entries, report.checkpoints) == (SIZE, len(read_only_log.ledger.checkpoints()))
+    assert report.root == read_only_log.ledger.root(SIZE)
+    pinned = verify_bundle(exported_bundle, pinned_origin=read_only_log.settings.origin,
+                           pinned_checkpoint_key=read_only_log.ledger.genesis().payload["checkpoint_key"])
     assert pinned.ok, explain(pinned)
 
 
 @pytest.mark.parametrize("case", list(BUNDLE_TAMPERING))
-def test_tampering_with_a_bundle_is_named_by_verify(log, bundle, case):
+def test_tampering_with_a_bundle_is_named_by_verify(read_only_log, exported_bundle, case):
     tamper, expected = BUNDLE_TAMPERING[case]
-    tamper(bundle, log)
-    refresh_digests(bundle)
-    assert_named(verify_bundle(bundle), expected)
+    tamper(exported_bundle, read_only_log)
+    refresh_digests(exported_bundle)
+    assert_named(verify_bundle(exported_bundle), expected)
 
 
 @pytest.mark.parametrize("case", list(MANIFEST_TAMPERING))
-def test_tampering_with_the_manifest_is_named_by_verify(log, bundle, case):
+def test_tampering_with_the_manifest_is_named_by_verify(read_only_log, exported_bundle, case):
     tamper, expected = MANIFEST_TAMPERING[case]
-    tamper(bundle, log)
-    assert_named(verify_bundle(bundle), expected)
+    tamper(exported_bundle, read_only_log)
+    assert_named(verify_bundle(exported_bundle), expected)
 
 
-def test_the_export_time_is_the_only_manifest_field_nothing_checks(log, bundle):
+def test_the_export_time_is_the_only_manifest_field_nothing_checks(read_only_log, exported_bundle):
     """exported_at is information for people; it is neither signed nor hashed."""
-    edit_manifest("exported_at", to("1999-01-01T00:00:00+00:00"))(bundle, log)
-    assert verify_bundle(bundle).ok
+    edit_manifest("exported_at", to("1999-01-01T00:00:00+00:00"))(exported_bundle, read_only_log)
+    assert verify_bundle(exported_bundle).ok
 
 
-def test_a_bundle_of_another_ledger_fails_against_the_pinned_checkpoint_key(log, bundle):
-    stranger = note.verifier_key(log.settings.origin, signing.public_key_bytes(signing.generate()))
-    report = verify_bundle(bundle, pinned_checkpoint_key=stranger)
+def test_a_bundle_of_another_ledger_fails_against_the_pinned_checkpoint_key(read_only_log, exported_bundle):
+    stranger = note.verifier_key(read_only_log.settings.origin, signing.public_key_bytes(signing.generate()))
+    report = verify_bundle(exported_bundle, pinned_checkpoint_key=stranger)
     assert not report.ok
     assert (0, "checkpoint-key") in failures(report), explain(report)
 
 
-def test_a_cut_short_checkpoints_file_is_reported_not_crashed_on(log, bundle):
+def test_a_cut_short_checkpoints_file_is_reported_not_crashed_on(read_only_log, exported_bundle):
     """A partial copy ends mid-line; verify must report it like any other damage."""
-    path = bundle / "checkpoints.jsonl"
+    path = exported_bundle / "checkpoints.jsonl"
     path.write_bytes(path.read_bytes()[:-40])
-    report = verify_bundle(bundle)
+    report = verify_bundle(exported_bundle)
     assert not report.ok
     assert "checkpoint" in {failure.check for failure in report.failures}, explain(report)
 
 
-def test_an_entry_the_ledger_never_logged_cannot_be_appended_to_a_bundle(log, bundle):
+def test_an_entry_the_ledger_never_logged_cannot_be_appended_to_a_bundle(read_only_log, exported_bundle):
     """The company signs a pledge the ledger never accepted and appends it after the last signed
     checkpoint (adjusting the manifest): no checkpoint covers it, so the bundle must not verify."""
-    with (bundle / "entries.jsonl").open("ab") as handle:
-        handle.write(b'{"entry":' + never_logged_leaf(log.second, SIZE) + b',"index":' + str(SIZE).encode() + b"}\n")
-    manifest = json.loads((bundle / "manifest.json").read_text())
-    (bundle / "manifest.json").write_text(json.dumps({**manifest, "tree_size": SIZE + 1}))
-    refresh_digests(bundle)
-    assert_named(verify_bundle(bundle), {(SIZE, "checkpoint")})
+    with (exported_bundle / "entries.jsonl").open("ab") as handle:
+        handle.write(b'{"entry":' + never_logged_leaf(read_only_log.second, SIZE) + b',"index":'
+                     + str(SIZE).encode() + b"}\n")
+    manifest = json.loads((exported_bundle / "manifest.json").read_text())
+    (exported_bundle / "manifest.json").write_text(json.dumps({**manifest, "tree_size": SIZE + 1}))
+    refresh_digests(exported_bundle)
+    assert_named(verify_bundle(exported_bundle), {(SIZE, "checkpoint")})
