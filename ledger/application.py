@@ -155,7 +155,7 @@ class Ledger(LogReading, CheckpointSigning, PersonalAccess, Application):
             record, recorded_at, self._seal_personal(submission),
             snapshots.take(decision.touched(), from_store, self.settings.snapshot_every),
             self._checkpoint_signer(checkpoint_key), self.settings.checkpoint_every_entries,
-            self.settings.checkpoint_every_seconds))
+            self.settings.checkpoint_every_seconds, envelope_hashes=submission.leaf_hashes))
         self.cache.committed(decision.touched(), first_index + len(events))
         self.checkpoint_key = checkpoint_key or self.checkpoint_key
         return self._result(record, replayed=False)

@@ -49,13 +49,18 @@ def compact_state(entry: LogEntry) -> bytes:
     return LINE_PREFIX + leaf[body_start:body_end] + b"}}"
 
 
-def batch_row(entries: Sequence[LogEntry], first_index: int) -> tuple | None:
-    """The `log_batches` row of one submission's entries, or None for a single envelope."""
+def batch_row(entries: Sequence[LogEntry], first_index: int, envelope_hashes: Sequence[bytes] = ()) -> tuple | None:
+    """The `log_batches` row of one submission's entries, or None for a single envelope.
+    `envelope_hashes` are the leaf hashes of the envelopes the submission already computed for
+    its root (`Submission.leaf_hashes`); without them each envelope is hashed from its leaf."""
     if not entries or entries[0].batch is None:
         return None
     batch = entries[0].batch
     assert batch["size"] == len(entries), "a batch is one submission's entries"
-    hashes = b"".join(merkle.leaf_hash(envelope_span(entry.leaf, entry.index) or b"") for entry in entries)
+    if len(envelope_hashes) == len(entries):
+        hashes = b"".join(envelope_hashes)
+    else:
+        hashes = b"".join(merkle.leaf_hash(envelope_span(entry.leaf, entry.index) or b"") for entry in entries)
     return (first_index, *_row_of(entries[0])[1:], hashes)
 
 

@@ -74,6 +74,7 @@ class AppendRequest:
     sign_checkpoint: Callable[[int, bytes], str] | None = None
     checkpoint_every_entries: int = 1
     checkpoint_every_seconds: float = 0.0
+    envelope_hashes: list = field(default_factory=list)  # a batch's envelope leaf hashes, as the submission computed them
     result: dict = field(default_factory=dict)
 
 
@@ -195,7 +196,7 @@ def append(cursor: Cursor, dialect: Dialect, stored_events: Sequence[Any], reque
                 [(size + offset, event.originator_id.hex, event.originator_version, request.recorded_at)
                  for offset, event in enumerate(stored_events)])
     insert_rows(cursor, dialect, "log_nodes", ("node_key", "hash"), ("bigint", "bytea"), nodes)
-    batch = batch_store.batch_row(entries, size)
+    batch = batch_store.batch_row(entries, size, request.envelope_hashes)
     if batch is not None:
         insert_rows(cursor, dialect, "log_batches", batch_store.BATCH_COLUMNS, ("bigint", "bigint", "text", "text", "bytea"),
                     [batch])

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from ledger import batch_store
+from ledger import batch_store, merkle
 from ledger.bundle import export_bundle, verify_bundle, verify_database
 from ledger.canonical import canonical_bytes
-from ledger.entry import StoredLine, parse_entry
+from ledger.entry import StoredLine, envelope_span, parse_entry
 from tests.integration.forgery import BATCH_FIRST, SIZE
 from tests.integration.support import pledge, pledge_batch, raw_database
 
@@ -67,6 +67,16 @@ def test_a_batched_line_is_stored_without_what_its_batch_shares(log):
     assert [tuple(row) for row in rows] == [(BATCH_FIRST, 6)]
 
 
+def test_the_batch_row_holds_each_envelopes_hash_as_its_leaf_holds_it(log):
+    """The writer stores the envelope hashes its submission computed for the batch root: they
+    must be the hashes of the envelopes as each stored leaf holds them."""
+    with raw_database(log.settings.database_url) as database:
+        [row] = database.execute(f"SELECT leaf_hashes FROM {database.table('log_batches')}").fetchall()
+    stored = bytes(row[0])
+    expected = b"".join(merkle.leaf_hash(envelope_span(leaf, index)) for index, leaf in log.ledger.entries(BATCH_FIRST, 6))
+    assert stored == expected and len(stored) == 6 * 32
+
+
 def test_the_writer_replays_a_compact_line_without_its_leaf(log):
     [(_, leaf)] = log.ledger.entries(BATCH_FIRST + 2, 1)
     with raw_database(log.settings.database_url) as database:
@@ -101,7 +111,7 @@ def test_a_ledger_of_whole_leaves_reads_exports_proves_and_verifies_the_same(log
 def test_a_ledger_written_with_whole_leaves_verifies(opened, tmp_path, monkeypatch):
     """Written by the old path (whole leaves, no batch rows), then by the new one."""
     monkeypatch.setattr("ledger.mapper.compact_state", lambda entry: entry.leaf)
-    monkeypatch.setattr(batch_store, "batch_row", lambda entries, first_index: None)
+    monkeypatch.setattr(batch_store, "batch_row", lambda *arguments: None)
     old = opened.ledger.submit(pledge_batch(opened.company, "old-batch", 5))
     monkeypatch.undo()
     new = opened.ledger.submit(pledge_batch(opened.company, "new-batch", 5, prefix="n"))
