@@ -6,7 +6,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from ledger import log_store, merkle, note, signing
+from ledger import log_store, merkle, node_store, note, signing
 from ledger.checkpoint_keys import ROTATION_TYPE, verifier_key_of
 from ledger.decision import Decision
 from ledger.errors import BadSignature, ConfigurationError, NotPermitted
@@ -116,6 +116,6 @@ def _sign_at(cursor: Any, dialect: Any, seen: int, signer) -> bool:
         return False
     latest = log_store.latest_checkpoint(cursor, dialect)
     if size and (latest is None or latest["tree_size"] < size):
-        root = merkle.root_from_store(size, lambda keys: log_store.read_nodes(cursor, dialect, keys))
+        root = merkle.root_from_store(size, lambda keys: node_store.read_nodes(cursor, dialect, keys))
         log_store.store_checkpoint(cursor, dialect, size, root, signer(size, root))
     return True

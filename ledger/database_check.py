@@ -7,7 +7,7 @@ import base64
 from collections.abc import Sequence
 from typing import Any
 
-from ledger import log_store, merkle
+from ledger import merkle, node_store
 from ledger.award_check import check_award_decisions
 from ledger.bundle_export import PAGE, Progress, no_progress
 from ledger.personal_check import check_personal_data
@@ -33,10 +33,7 @@ def verify_database(ledger: Any, progress: Progress = no_progress,
                 verifier.fail(position, "order", f"log_entries has index {index} at {position}")
             verifier.feed(position, leaf)
             while pending is not None and pending["tree_size"] == position + 1:
-                proof = None
-                if previous is not None:
-                    proof = [base64.b64decode(h) for h in
-                             ledger.consistency_proof(previous[0], position + 1)["proof"]]
+                proof = _consistency_proof(ledger, verifier, previous, position + 1)
                 root = verifier.check_checkpoint(pending["note"], position + 1, previous, proof, pending["root"])
                 previous = (position + 1, root) if root else previous
                 pending = next(checkpoints, None)
@@ -62,6 +59,20 @@ def verify_database(ledger: Any, progress: Progress = no_progress,
     return report
 
 
+def _consistency_proof(ledger: Any, verifier: Verifier, previous: tuple[int, bytes] | None,
+                       size: int) -> list[bytes] | None:
+    """The stored subtrees' proof that the previous checkpoint's tree is a prefix of this one's;
+    None (and a failure named) when the store lacks the subtrees it needs."""
+    if previous is None:
+        return None
+    try:
+        return [base64.b64decode(h) for h in ledger.consistency_proof(previous[0], size)["proof"]]
+    except merkle.MissingSubtrees as error:
+        verifier.fail(size - 1, "subtree", f"checkpoint {size} cannot be proved consistent with "
+                      f"checkpoint {previous[0]} from the stored subtrees: {error}")
+        return None
+
+
 def _count_events(cursor: Any, dialect: Any) -> int:
     cursor.execute(f"SELECT COUNT(*) AS n FROM {dialect.events_table}")
     return int(cursor.fetchone()["n"])
@@ -73,15 +84,16 @@ def _compare_nodes(ledger: Any, expected: list[tuple[int, bytes]], verifier: Ver
     reported differs as a consequence and is not reported again (it would blame other entries)."""
     for chunk_start in range(0, len(expected), 500):
         chunk = expected[chunk_start:chunk_start + 500]
-        stored = ledger.recorder.read(lambda c, d: log_store.read_nodes(c, d, [k for k, _ in chunk]))
+        stored = ledger.recorder.read(lambda c, d: node_store.read_nodes(c, d, [k for k, _ in chunk]))
         for key, digest in chunk:
             if stored.get(key) == digest:
                 continue
             level, index = key >> merkle.LEVEL_SHIFT, key & ((1 << merkle.LEVEL_SHIFT) - 1)
             first, end = index << level, (index + 1) << level
             if not any(first <= start and stop <= end for start, stop in differing):
-                what = ("stored leaf hash differs from the stored event (the event row or log_nodes was "
-                        "altered)") if level == 0 else (f"stored hash of subtree level {level} index {index} "
-                                                        f"(entries {first}..{end - 1}) differs (log_nodes altered)")
+                what = ("stored leaf hash differs from the stored event, or is missing (the event row, "
+                        "log_leaves or log_nodes was altered)") if level == 0 else (
+                    f"stored hash of subtree level {level} index {index} (entries {first}..{end - 1}) differs "
+                    "or is missing (log_nodes or, below 16 entries, log_leaves altered)")
                 verifier.fail(first, "subtree", what)
             differing.append((first, end))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ledger import log_store, merkle, signing
+from ledger import log_store, merkle, node_store, signing
 from ledger.entry import LogEntry, parse_entry, parse_stored_entry
 from ledger.errors import ProofError
 
@@ -56,7 +56,7 @@ class LogReading:
     def root(self, size: int) -> bytes:
         """Tree head at `size` from stored subtrees."""
         return self.recorder.read(lambda c, d: merkle.root_from_store(
-            size, lambda keys: log_store.read_nodes(c, d, keys)))
+            size, lambda keys: node_store.read_nodes(c, d, keys)))
 
     def inclusion_proof(self, index: int, size: int) -> dict:
         """Audit path of entry `index` in the tree of `size` entries."""
@@ -67,7 +67,7 @@ class LogReading:
             raise ProofError(f"index must be 0..{size - 1}", field="index")
 
         def query(cursor: Any, dialect: Any) -> dict:
-            read = lambda keys: log_store.read_nodes(cursor, dialect, keys)  # noqa: E731
+            read = lambda keys: node_store.read_nodes(cursor, dialect, keys)  # noqa: E731
             return {"index": index, "tree_size": size,
                     "leaf_hash": signing.b64encode(read([merkle.node_key(0, index)])[merkle.node_key(0, index)]),
                     "root": signing.b64encode(merkle.root_from_store(size, read)),
@@ -84,7 +84,7 @@ class LogReading:
             raise ProofError(f"first must be 1..{second}", field="first")
 
         def query(cursor: Any, dialect: Any) -> dict:
-            read = lambda keys: log_store.read_nodes(cursor, dialect, keys)  # noqa: E731
+            read = lambda keys: node_store.read_nodes(cursor, dialect, keys)  # noqa: E731
             return {"first": first, "second": second,
                     "first_root": signing.b64encode(merkle.root_from_store(first, read)),
                     "second_root": signing.b64encode(merkle.root_from_store(second, read)),

@@ -15,14 +15,22 @@ def create_statements(dialect: Dialect) -> list[str]:
         # points to, in one transaction, and nothing looks a row up by its event (such an index
         # cost ~90 B an entry on PostgreSQL). A row pointed at another entry's event is caught
         # by verification (the leaf states its own index). Ledgers created before keep theirs.
+        # No recorded_at: the leaf holds the entry's time (ledgers created before keep the column,
+        # log_store.entry_columns). The event's id as a uuid on PostgreSQL, hex text on SQLite.
         dialect.sql(
             "CREATE TABLE IF NOT EXISTS {log_entries} ("
-            f"idx {bigint} PRIMARY KEY, originator_id TEXT NOT NULL, "
-            f"originator_version {bigint} NOT NULL, recorded_at TEXT NOT NULL)"
+            f"idx {bigint} PRIMARY KEY, originator_id {dialect.uuid_type} NOT NULL, "
+            f"originator_version {bigint} NOT NULL)"
         ),
         dialect.sql(
             f"CREATE TABLE IF NOT EXISTS {{log_nodes}} (node_key {bigint} PRIMARY KEY, "
             f"hash {blob} NOT NULL)"
+        ),
+        # Leaf hashes in pieces of up to 16, none crossing a multiple of 16 (log_store.STORED_LEVEL):
+        # log_nodes keeps only subtrees of 16 leaves and up.
+        dialect.sql(
+            f"CREATE TABLE IF NOT EXISTS {{log_leaves}} (first_index {bigint} PRIMARY KEY, "
+            f"hashes {blob} NOT NULL)"
         ),
         dialect.sql(
             f"CREATE TABLE IF NOT EXISTS {{log_checkpoints}} (tree_size {bigint} PRIMARY KEY, "

@@ -13,9 +13,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from ledger import batch_store, merkle, personal_store, snapshot_store
+from ledger import batch_store, merkle, node_store, personal_store, snapshot_store
 
-APPEND_ONLY_TABLES = ("log_entries", "log_nodes", "log_checkpoints", "submissions", "log_batches")
+APPEND_ONLY_TABLES = ("log_entries", "log_nodes", "log_leaves", "log_checkpoints", "submissions", "log_batches")
+# A log entry's row points at its event; its time is in its leaf. Ledgers created before kept
+# the time here too, and the id as text on PostgreSQL (about 45 B an entry more).
+ENTRY_COLUMNS = ("idx", "originator_id", "originator_version")
+OLD_ENTRY_COLUMNS = (*ENTRY_COLUMNS, "recorded_at")
 PERSONAL_TABLES = ("person_keys", "personal_data", "worker_index", "personal_kek")
 
 
@@ -43,7 +47,8 @@ class Dialect:
     blob_type: str
     bigint_type: str
     events_table: str = "stored_events"
-    id_cast: str = ""  # how log_entries.originator_id (text) compares with the events table
+    id_cast: str = ""  # how log_entries.originator_id compares with the events table
+    uuid_type: str = "TEXT"  # log_entries.originator_id in new ledgers (hex text on SQLite)
 
     def sql(self, statement: str) -> str:
         """Rewrite `?` placeholders and `{table}` names for this database."""
@@ -75,27 +80,27 @@ class AppendRequest:
     checkpoint_every_entries: int = 1
     checkpoint_every_seconds: float = 0.0
     envelope_hashes: list = field(default_factory=list)  # a batch's envelope leaf hashes, as the submission computed them
+    entry_columns: tuple = ENTRY_COLUMNS  # the ledger's log_entries layout: the recorder sets it (`entry_columns`)
     result: dict = field(default_factory=dict)
+
+
+def entry_columns(cursor: Cursor, dialect: Dialect) -> tuple[str, ...]:
+    """The columns of this ledger's log_entries: ENTRY_COLUMNS, or OLD_ENTRY_COLUMNS in a
+    ledger created before (whose rows also held the entry's time, which its leaf holds)."""
+    table = dialect.qualify("log_entries")
+    if dialect.name == "postgres":
+        cursor.execute("SELECT attname AS name FROM pg_attribute WHERE attrelid = %s::regclass AND attnum > 0 "
+                       "AND NOT attisdropped", (table,))
+    else:
+        cursor.execute("SELECT name FROM pragma_table_info(?)", (table,))
+    names = {row["name"] for row in cursor.fetchall()}
+    return OLD_ENTRY_COLUMNS if "recorded_at" in names else ENTRY_COLUMNS
 
 
 def log_size(cursor: Cursor, dialect: Dialect) -> int:
     """Number of leaves in the log."""
     cursor.execute(dialect.sql("SELECT COALESCE(MAX(idx) + 1, 0) AS size FROM {log_entries}"))
     return int(cursor.fetchone()["size"])
-
-
-def read_nodes(cursor: Cursor, dialect: Dialect, keys: Sequence[int]) -> dict[int, bytes]:
-    """Stored perfect-node hashes for `keys`, in one query."""
-    if not keys:
-        return {}
-    if dialect.name == "postgres":
-        cursor.execute(dialect.sql("SELECT node_key, hash FROM {log_nodes} WHERE node_key = ANY(?)"),
-                       (list(keys),))
-    else:
-        marks = ",".join("?" * len(keys))
-        cursor.execute(dialect.sql(f"SELECT node_key, hash FROM {{log_nodes}} WHERE node_key IN ({marks})"),
-                       list(keys))
-    return {int(row["node_key"]): bytes(row["hash"]) for row in cursor.fetchall()}
 
 
 def select_entries(cursor: Cursor, dialect: Dialect, start: int, stop: int) -> list[tuple[int, bytes]]:
@@ -191,11 +196,19 @@ def append(cursor: Cursor, dialect: Dialect, stored_events: Sequence[Any], reque
     entries = [event.entry for event in stored_events]  # the mapper's EntryStoredEvent
     leaf_hashes = [merkle.leaf_hash(entry.leaf) for entry in entries]
     nodes = merkle.append_nodes(frontier, size, leaf_hashes)
-    insert_rows(cursor, dialect, "log_entries", ("idx", "originator_id", "originator_version", "recorded_at"),
-                ("bigint", "text", "bigint", "text"),
-                [(size + offset, event.originator_id.hex, event.originator_version, request.recorded_at)
-                 for offset, event in enumerate(stored_events)])
-    insert_rows(cursor, dialect, "log_nodes", ("node_key", "hash"), ("bigint", "bytea"), nodes)
+    if request.entry_columns == ENTRY_COLUMNS:
+        uuid = dialect.uuid_type.lower() == "uuid"
+        insert_rows(cursor, dialect, "log_entries", ENTRY_COLUMNS, ("bigint", "uuid" if uuid else "text", "bigint"),
+                    [(size + offset, event.originator_id if uuid else event.originator_id.hex, event.originator_version)
+                     for offset, event in enumerate(stored_events)])
+    else:  # a ledger created before: the entry's time beside it, the id as text
+        insert_rows(cursor, dialect, "log_entries", OLD_ENTRY_COLUMNS, ("bigint", "text", "bigint", "text"),
+                    [(size + offset, event.originator_id.hex, event.originator_version, request.recorded_at)
+                     for offset, event in enumerate(stored_events)])
+    insert_rows(cursor, dialect, "log_nodes", ("node_key", "hash"), ("bigint", "bytea"),
+                [(key, digest) for key, digest in nodes if key >> merkle.LEVEL_SHIFT >= node_store.STORED_LEVEL])
+    insert_rows(cursor, dialect, "log_leaves", ("first_index", "hashes"), ("bigint", "bytea"),
+                node_store.leaf_pieces(size, leaf_hashes))
     batch = batch_store.batch_row(entries, size, request.envelope_hashes)
     if batch is not None:
         insert_rows(cursor, dialect, "log_batches", batch_store.BATCH_COLUMNS, ("bigint", "bigint", "text", "text", "bytea"),
@@ -244,7 +257,7 @@ def insert_events(cursor: Cursor, dialect: Dialect, stored_events: Sequence[Any]
 
 def _frontier_hashes(cursor: Cursor, dialect: Dialect, size: int) -> list[bytes]:
     keys = [merkle.node_key(level, index) for level, index in merkle.frontier_keys(size)]
-    stored = read_nodes(cursor, dialect, keys)
+    stored = node_store.read_nodes(cursor, dialect, keys)
     return [stored[key] for key in keys]
 
 

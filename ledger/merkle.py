@@ -137,13 +137,24 @@ def _consistency_ranges(first: int, start: int, end: int) -> list[tuple[int, int
     return ranges
 
 
+class MissingSubtrees(LookupError):
+    """The store lacks subtree hashes a proof or root needs (rows removed underneath)."""
+
+    def __init__(self, keys: Sequence[NodeKey]):
+        mask = (1 << LEVEL_SHIFT) - 1
+        spans = [f"{(key & mask) << (key >> LEVEL_SHIFT)}..{(((key & mask) + 1) << (key >> LEVEL_SHIFT)) - 1}"
+                 for key in keys[:3]]
+        super().__init__(f"the log's store is missing the hashes of the subtrees over entries {', '.join(spans)}")
+
+
 def hashes_for_ranges(ranges: Sequence[tuple[int, int]], read: NodeReader) -> list[bytes]:
     """Read every perfect node the ranges need in one call, then fold each range."""
     covers = [perfect_cover(start, end) for start, end in ranges]
     keys = sorted({node_key(level, index) for cover in covers for level, index in cover})
     stored = read(keys)
     missing = [key for key in keys if key not in stored]
-    assert not missing, f"log is missing subtree hashes {missing[:3]}"
+    if missing:
+        raise MissingSubtrees(missing)
     return [fold([stored[node_key(level, index)] for level, index in cover]) for cover in covers]
 
 

@@ -15,13 +15,13 @@ from psycopg.sql import SQL, Identifier
 from ledger import log_schema, log_store, snapshot_store
 from ledger.errors import ConfigurationError
 from ledger.log_store import Dialect
-from ledger.recorders import SCHEMA_LOCK, busy_is_named
+from ledger.recorders import SCHEMA_LOCK, LogLayout, busy_is_named
 
 T = TypeVar("T")
 CONNECT_TIMEOUT_S = 10
 
 
-class LedgerPostgresRecorder(PostgresApplicationRecorder):
+class LedgerPostgresRecorder(LogLayout, PostgresApplicationRecorder):
     """PostgreSQL: the same tables in the datastore's schema, guarded by triggers."""
 
     def __init__(self, datastore: Any, **kwargs: Any) -> None:
@@ -31,7 +31,7 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
         super().__init__(datastore, **kwargs)
         schema = self.datastore.schema
         self.dialect = Dialect("postgres", "%s", lambda table: f'"{schema}"."{table}"',
-                               "bytea", "bigint", f'"{schema}"."{self.events_table_name}"', "::uuid")
+                               "bytea", "bigint", f'"{schema}"."{self.events_table_name}"', "::uuid", "uuid")
         self.sql_create_statements += [SQL(s) for s in self._log_statements(schema)]
 
     def create_table(self) -> None:
@@ -83,7 +83,7 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
             self._lock_table(cursor)
             self._notify_channel(cursor)
             log_store.insert_events(cursor, self.dialect, stored_events)
-            log_store.append(cursor, self.dialect, stored_events, kwargs["append_request"])
+            log_store.append(cursor, self.dialect, stored_events, self._with_layout(cursor, kwargs["append_request"]))
 
     def read(self, query: Callable[[Any, Dialect], T]) -> T:
         """Run `query(cursor, dialect)` in a read-only transaction."""

@@ -33,7 +33,21 @@ def busy_is_named() -> Iterator[None]:
         raise
 
 
-class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
+class LogLayout:
+    """What a recorder learns of its ledger's tables at its first append: the layout of
+    log_entries, which ledgers created before this version laid out otherwise."""
+
+    dialect: Dialect
+    _entry_columns: tuple[str, ...] | None = None
+
+    def _with_layout(self, cursor: Any, request: log_store.AppendRequest) -> log_store.AppendRequest:
+        if self._entry_columns is None:
+            self._entry_columns = log_store.entry_columns(cursor, self.dialect)
+        request.entry_columns = self._entry_columns
+        return request
+
+
+class LedgerSQLiteRecorder(LogLayout, SQLiteApplicationRecorder):
     """SQLite: log tables beside `stored_events`, guarded by triggers."""
 
     dialect = SQLITE
@@ -59,7 +73,7 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
         return each event's notification id (its rowid); nothing here reads eventsourcing's
         notification log (the log's own tables are the record), so none are returned."""
         log_store.insert_events(c, self.dialect, stored_events)
-        log_store.append(c, self.dialect, stored_events, kwargs["append_request"])
+        log_store.append(c, self.dialect, stored_events, self._with_layout(c, kwargs["append_request"]))
 
     def read(self, query: Callable[[Any, Dialect], T]) -> T:
         """Run `query(cursor, dialect)` in a read transaction."""

@@ -129,8 +129,8 @@ class Database:
         self.execute(f"INSERT INTO {events} (originator_id, originator_version, topic, state) "
                      f"SELECT ?{cast}, 1, topic, ? FROM {events} WHERE originator_id = ?{cast} "
                      "AND originator_version = ?", (new_id, leaf, originator, version))
-        self.execute(f"INSERT INTO {self.table('log_entries')} (idx, originator_id, originator_version, "
-                     "recorded_at) VALUES (?, ?, 1, ?)", (index, new_id, "2099-01-01T00:00:00.000000Z"))
+        self.execute(f"INSERT INTO {self.table('log_entries')} (idx, originator_id, originator_version) "
+                     "VALUES (?, ?, 1)", (index, new_id))
 
 
 @contextmanager

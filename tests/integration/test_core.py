@@ -176,16 +176,16 @@ def _connect(world):
     return psycopg.connect(url.split("?")[0], autocommit=True), "amanah_events", f'"{schema}".'
 
 
-@pytest.mark.parametrize("table", ["events", "log_entries", "log_nodes", "log_checkpoints", "submissions",
-                                   "log_batches"])
+@pytest.mark.parametrize("table", ["events", "log_entries", "log_nodes", "log_leaves", "log_checkpoints",
+                                   "submissions", "log_batches"])
 @pytest.mark.parametrize("statement", ["UPDATE {t} SET {c} = {c}", "DELETE FROM {t}"])
 def test_the_database_refuses_to_change_history(opened, table, statement):
-    opened.ledger.submit(opened.company.submission("a-batch", [  # a row in each table
-        ("pledge.made", "2025-02-01T00:00:00Z", payloads.pledge(PROGRAMME, f"b-{n}", 1_000 + n)) for n in range(2)]))
+    opened.ledger.submit(opened.company.submission("a-batch", [  # a row in each table (16: a stored subtree)
+        ("pledge.made", "2025-02-01T00:00:00Z", payloads.pledge(PROGRAMME, f"b-{n}", 1_000 + n)) for n in range(16)]))
     connection, events, prefix = _connect(opened)
     name = prefix + (events if table == "events" else table)
-    column = {"events": "topic", "log_entries": "recorded_at", "log_nodes": "hash", "log_checkpoints": "note",
-              "submissions": "digest", "log_batches": "root"}[table]
+    column = {"events": "topic", "log_entries": "originator_version", "log_nodes": "hash", "log_leaves": "hashes",
+              "log_checkpoints": "note", "submissions": "digest", "log_batches": "root"}[table]
     try:
         with pytest.raises(Exception, match="append-only"):
             connection.execute(statement.format(t=name, c=column))
@@ -197,13 +197,13 @@ def _tamper_database(world, sql_sqlite: str, sql_postgres: str) -> None:
     connection, events, prefix = _connect(world)
     try:
         if isinstance(connection, sqlite3.Connection):
-            for trigger in ("stored_events_refuse_update", "log_nodes_refuse_update"):
+            for trigger in ("stored_events_refuse_update", "log_leaves_refuse_update"):
                 connection.execute(f"DROP TRIGGER IF EXISTS {trigger}")
             connection.execute(sql_sqlite)
             connection.commit()
         else:
             connection.execute(f"ALTER TABLE {prefix}{events} DISABLE TRIGGER ALL")
-            connection.execute(f"ALTER TABLE {prefix}log_nodes DISABLE TRIGGER ALL")
+            connection.execute(f"ALTER TABLE {prefix}log_leaves DISABLE TRIGGER ALL")
             connection.execute(sql_postgres.format(p=prefix, events=events))
     finally:
         connection.close()
@@ -226,10 +226,10 @@ def test_an_edited_event_row_is_caught_by_verify_db(opened):
     assert (index, "signature") in checks and (index, "subtree") in checks
 
 
-def test_an_edited_subtree_hash_is_caught_by_verify_db(opened):
+def test_an_edited_leaf_hash_is_caught_by_verify_db(opened):
     opened.ledger.submit(pledge(opened.company, "k", "p-1"))
-    _tamper_database(opened, "UPDATE log_nodes SET hash = zeroblob(32) WHERE node_key = 1",
-                     "UPDATE {p}log_nodes SET hash = decode(repeat('00', 32), 'hex') WHERE node_key = 1")
+    _tamper_database(opened, "UPDATE log_leaves SET hashes = zeroblob(32) WHERE first_index = 1",
+                     "UPDATE {p}log_leaves SET hashes = decode(repeat('00', 32), 'hex') WHERE first_index = 1")
     report = verify_database(opened.ledger)
     assert not report.ok and any(failure.check == "subtree" and failure.index == 1 for failure in report.failures)
 

@@ -95,8 +95,14 @@ def truncate_everything(database, size: int) -> None:
     """Cut the log back to `size` entries in every table, leaving a consistent shorter log."""
     for index in range(SIZE - 1, size - 1, -1):
         database.delete_entry(index)
-    for name in ("log_nodes", "log_checkpoints", "submissions"):
+    for name in ("log_nodes", "log_leaves", "log_checkpoints", "submissions"):
         database.allow_changes(name)
+    pieces = database.execute(f"SELECT first_index, hashes FROM {database.table('log_leaves')} WHERE first_index < ? "
+                              "ORDER BY first_index DESC LIMIT 1", (size,)).fetchall()
+    database.execute(f"DELETE FROM {database.table('log_leaves')} WHERE first_index >= ?", (size,))
+    for first, hashes in pieces:  # the piece that reached past the new end, cut at it
+        database.execute(f"UPDATE {database.table('log_leaves')} SET hashes = ? WHERE first_index = ?",
+                         (bytes(hashes)[:(size - int(first)) * 32], first))
     stale = [key for level in range(5) for position in range(SIZE >> level)
              if (position + 1) << level > size for key in [merkle.node_key(level, position)]]
     for key in stale:

@@ -127,6 +127,34 @@ def change_node(level: int, index: int) -> Callable:
     return change
 
 
+def change_leaf_hash(index: int) -> Callable:
+    """Zero entry `index`'s hash in the log_leaves piece that holds it."""
+    def change(database, log) -> None:
+        table = database.table("log_leaves")
+        first, hashes = database.execute(f"SELECT first_index, hashes FROM {table} WHERE first_index <= ? "
+                                         "ORDER BY first_index DESC LIMIT 1", (index,)).fetchone()
+        at = (index - int(first)) * 32
+        database.allow_changes("log_leaves")
+        database.execute(f"UPDATE {table} SET hashes = ? WHERE first_index = ?",
+                         (bytes(hashes)[:at] + bytes(32) + bytes(hashes)[at + 32:], first))
+    return change
+
+
+def delete_leaf_piece(first: int) -> Callable:
+    def delete(database, log) -> None:
+        database.allow_changes("log_leaves")
+        database.execute(f"DELETE FROM {database.table('log_leaves')} WHERE first_index = ?", (first,))
+    return delete
+
+
+def insert_leaf_piece(first: int) -> Callable:
+    """A piece of one made-up leaf hash inside the batch's piece."""
+    def insert(database, log) -> None:
+        database.execute(f"INSERT INTO {database.table('log_leaves')} (first_index, hashes) VALUES (?, ?)",
+                         (first, bytes(32)))
+    return insert
+
+
 def swap_entries(database, log) -> None:
     """Point log entries 6 and 7 at each other's events."""
     six, seven = database.event_key(6), database.event_key(7)
@@ -225,8 +253,11 @@ ATTACKER_KEY = fork_signed_by(lambda log: ATTACKER)
 
 DATABASE_TAMPERING = {
     # name: (tamper(database, log), failures verify_database must name)
-    "leaf hash in log_nodes": (change_node(0, SOLO), {(SOLO, "subtree")}),
-    "subtree hash in log_nodes": (change_node(2, 2), {(8, "subtree")}),  # covers entries 8..11
+    "leaf hash in log_leaves": (change_leaf_hash(SOLO), {(SOLO, "subtree")}),
+    "a batch line's leaf hash in log_leaves": (change_leaf_hash(BATCH_FIRST + 3), {(BATCH_FIRST + 3, "subtree")}),
+    "the batch's leaf hashes deleted from log_leaves": (delete_leaf_piece(BATCH_FIRST), {(BATCH_FIRST, "subtree")}),
+    "a made-up leaf hash inserted in log_leaves": (insert_leaf_piece(BATCH_FIRST + 2), {(BATCH_FIRST + 2, "subtree")}),
+    "subtree hash in log_nodes": (change_node(4, 0), {(0, "subtree")}),  # covers entries 0..15
     "two entries swapped in log_entries": (swap_entries, {(6, "order"), (7, "order"), (6, "subtree"),
                                                           (10, "checkpoint")}),
     "an entry and its event deleted": (delete_entries(12), {(12, "order"), (None, "log")}),
