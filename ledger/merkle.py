@@ -1,9 +1,8 @@
 """RFC 6962 / RFC 9162 Merkle tree hashing, proofs built from stored subtree hashes, and checks.
 
 A *perfect node* (level, index) is the root of the 2**level leaves starting at index * 2**level.
-The log stores every perfect node once it is complete, so any tree head or proof is a fold of at
-most ~2 log2(n) stored hashes: nothing is ever recomputed from the leaves.
-"""
+Any tree head or proof is a fold of at most ~2 log2(n) perfect nodes, which a store gives
+(ledger/node_store.py: those of 16 leaves and up stored, smaller ones folded from leaf hashes)."""
 
 from __future__ import annotations
 
@@ -137,14 +136,23 @@ def _consistency_ranges(first: int, start: int, end: int) -> list[tuple[int, int
     return ranges
 
 
+def keys_read(size: int, index: int | None = None, first: int | None = None) -> set[NodeKey]:
+    """Nodes read for the root of `size`, and its inclusion proof of `index` or root of `first` and proof from it."""
+    ranges = [(0, size)] if size else []
+    if index is not None:
+        ranges += _inclusion_ranges(index, 0, size)
+    if first is not None:
+        ranges += [(0, first), *(_consistency_ranges(first, 0, size) if 0 < first < size else [])]
+    return {node_key(level, position) for start, end in ranges for level, position in perfect_cover(start, end)}
+
+
 class MissingSubtrees(LookupError):
     """The store lacks subtree hashes a proof or root needs (rows removed underneath)."""
 
     def __init__(self, keys: Sequence[NodeKey]):
-        mask = (1 << LEVEL_SHIFT) - 1
-        spans = [f"{(key & mask) << (key >> LEVEL_SHIFT)}..{(((key & mask) + 1) << (key >> LEVEL_SHIFT)) - 1}"
-                 for key in keys[:3]]
-        super().__init__(f"the log's store is missing the hashes of the subtrees over entries {', '.join(spans)}")
+        spans = [((key & (1 << LEVEL_SHIFT) - 1) << (key >> LEVEL_SHIFT), 1 << (key >> LEVEL_SHIFT)) for key in keys[:3]]
+        super().__init__("the log's store is missing the hashes of the subtrees over entries "
+                         + ", ".join(f"{first}..{first + width - 1}" for first, width in spans))
 
 
 def hashes_for_ranges(ranges: Sequence[tuple[int, int]], read: NodeReader) -> list[bytes]:
