@@ -26,7 +26,7 @@ def create_statements(dialect: Dialect) -> list[str]:
             f"CREATE TABLE IF NOT EXISTS {{log_nodes}} (node_key {bigint} PRIMARY KEY, "
             f"hash {blob} NOT NULL)"
         ),
-        # Leaf hashes in pieces of up to 16, none crossing a multiple of 16 (log_store.STORED_LEVEL):
+        # Leaf hashes in pieces of up to 16, none crossing a multiple of 16 (node_store.STORED_LEVEL):
         # log_nodes keeps only subtrees of 16 leaves and up.
         dialect.sql(
             f"CREATE TABLE IF NOT EXISTS {{log_leaves}} (first_index {bigint} PRIMARY KEY, "
