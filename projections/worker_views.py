@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from ledger.domain.attribution import primary_funder
 from ledger.domain.claims_state import CLAIM_REVERSALS, ClaimState, next_claim_state
-from ledger.domain.workers import PROFILE
+from ledger.domain.worker_payloads import PROFILE
 from ledger.entry import LogEntry
 from projections import tables as t
 from projections.money_views import load_batch

@@ -1,6 +1,7 @@
 """Workers: one aggregate per person (a pseudonymous reference), with a membership per programme
 year, premiums per month and death; enrolment, updates and withdrawal. The premium and refund
-rules are in ledger/domain/premiums.py, the worker's snapshot in worker_snapshot.py.
+rules are in ledger/domain/premiums.py, the worker's snapshot in worker_snapshot.py, the
+payloads of the workers' events in worker_payloads.py.
 
 A person is covered in a month whose premium was paid, by whichever programme paid it, and
 never twice for the same month. BPJS's rules for BPU members: a premium is due by the 15th of
@@ -15,16 +16,16 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from ledger import fields
 from ledger.decision import Decision
 from ledger.domain.claims_state import ClaimState, next_claim_state
-from ledger.domain.common import aggregate_uuid, boolean, dated, not_before, reason, rupiah, spec, worker_ref
+from ledger.domain.common import aggregate_uuid, dated, not_before
 from ledger.domain.money import BPJS, programme_of
 from ledger.domain.paid_months import PaidMonth, PaidMonths
-from ledger.domain.rates import CATEGORIES, check_bracket, month_of, previous_months
+from ledger.domain.rates import check_bracket, month_of, previous_months
+from ledger.domain.worker_payloads import PROFILE, WorkerEnrolled, WorkerUpdated, WorkerWithdrawn
 from ledger.entry import LogEntry
 from ledger.errors import AlreadyExists, InvalidInput, NotFound, RuleViolation
-from ledger.event_types import EventType, register
+from ledger.event_types import register, typed
 
 def worker_uuid(reference: str) -> UUID:
     """One aggregate per person: the same reference continues into next year's programme."""
@@ -51,22 +52,21 @@ class Worker(Aggregate):
 
     @staticmethod
     def create_id(entry: LogEntry) -> UUID:
-        return worker_uuid(entry.payload["worker"])
+        return worker_uuid(entry.values.worker)
 
     @event("Enrolled")
     def __init__(self, entry: LogEntry):
-        self.reference: str = entry.payload["worker"]
+        self.reference: str = entry.values.worker
         self.memberships: dict[str, Membership] = {}
         self.paid = PaidMonths()
         self.death_claim: ClaimState | None = None  # a JKM or fatal JKK claim
         self._enrol(entry)
 
     def _enrol(self, entry: LogEntry) -> None:
-        payload = entry.payload
-        self.memberships[payload["programme"]] = Membership(
-            payload["programme"], payload["category"], payload["kelurahan"], payload["income_rupiah"],
-            payload["jht"], payload["enrolled_on"], payload.get("member_since", payload["enrolled_on"]),
-            entry.index, entry.actor)
+        enrolled: WorkerEnrolled = entry.values
+        self.memberships[enrolled.programme] = Membership(
+            enrolled.programme, enrolled.category, enrolled.kelurahan, enrolled.income_rupiah, enrolled.jht,
+            enrolled.enrolled_on, enrolled.member_since or enrolled.enrolled_on, entry.index, entry.actor)
 
     @event("Recorded")
     def record(self, entry: LogEntry) -> None:
@@ -108,22 +108,22 @@ class Worker(Aggregate):
         return run > unpaid_limit
 
 
-def _membership(payload: dict, membership: Membership) -> None:
-    for name in ("category", "kelurahan", "income_rupiah", "jht"):
-        if name in payload:
-            setattr(membership, name, payload[name])
-
-
 def _enrolled(worker: Worker, entry: LogEntry) -> None:
     worker._enrol(entry)
 
 
 def _updated(worker: Worker, entry: LogEntry) -> None:
-    _membership(entry.payload, worker.memberships[entry.payload["programme"]])
+    updated: WorkerUpdated = entry.values
+    membership = worker.memberships[updated.programme]
+    for name in PROFILE:
+        value = getattr(updated, name)
+        if value is not None:
+            setattr(membership, name, value)
 
 
 def _withdrawn(worker: Worker, entry: LogEntry) -> None:
-    worker.memberships[entry.payload["programme"]].withdrawn_on = entry.payload["withdrawn_on"]
+    withdrawn: WorkerWithdrawn = entry.values
+    worker.memberships[withdrawn.programme].withdrawn_on = withdrawn.withdrawn_on
 
 
 def _paid(worker: Worker, entry: LogEntry) -> None:
@@ -135,7 +135,7 @@ def _paid(worker: Worker, entry: LogEntry) -> None:
 
 
 def _refunded(worker: Worker, entry: LogEntry) -> None:
-    worker.paid[entry.payload["month"]].refunded_at = entry.index
+    worker.paid[entry.values.month].refunded_at = entry.index
 
 
 def _premium_reversed(worker: Worker, entry: LogEntry) -> None:
@@ -143,7 +143,7 @@ def _premium_reversed(worker: Worker, entry: LogEntry) -> None:
 
 
 def _enrolment_reversed(worker: Worker, entry: LogEntry) -> None:
-    worker.memberships[entry.payload["programme"]].reversed = True
+    worker.memberships[entry.values.programme].reversed = True
 
 
 def _claim_event(worker: Worker, entry: LogEntry) -> None:
@@ -191,89 +191,78 @@ def existing_worker(decision: Decision, entry: LogEntry, field: str = "payload.w
 
 
 def _enrol(decision: Decision, entry: LogEntry) -> None:
-    payload = entry.payload
+    enrolled: WorkerEnrolled = entry.values
     programme = programme_of(decision, entry)
-    check_bracket(programme.rules, payload["income_rupiah"], "payload.income_rupiah")
-    if not programme.starts_on.isoformat() <= payload["enrolled_on"] <= programme.ends_on.isoformat():
+    check_bracket(programme.rules, enrolled.income_rupiah, "payload.income_rupiah")
+    if not programme.starts_on.isoformat() <= enrolled.enrolled_on <= programme.ends_on.isoformat():
         raise RuleViolation(f"outside the programme's period ({programme.starts_on} to {programme.ends_on})",
                             field="payload.enrolled_on")
-    if "member_since" in payload:
-        if payload["member_since"] > payload["enrolled_on"]:
+    if enrolled.member_since is not None:
+        if enrolled.member_since > enrolled.enrolled_on:
             raise RuleViolation("a membership cannot start after the enrolment", field="payload.member_since")
-        if "member_since_reference" not in payload:
+        if enrolled.member_since_reference is None:
             raise InvalidInput("an earlier membership needs the reference of its record",
                                field="payload.member_since_reference")
-    elif "member_since_reference" in payload:
+    elif enrolled.member_since_reference is not None:
         raise InvalidInput("goes with member_since", field="payload.member_since_reference")
-    worker = decision.get(Worker, worker_uuid(payload["worker"]))
+    worker = decision.get(Worker, worker_uuid(enrolled.worker))
     if worker is None:
         decision.add(Worker(entry))
         return
-    _check_enrol_again(worker, entry, programme.rules["membership"]["max_arrears_months"])
+    _check_enrol_again(worker, enrolled, programme.rules["membership"]["max_arrears_months"])
     decision.record(worker, entry)
 
 
-def _check_enrol_again(worker: Worker, entry: LogEntry, unpaid_limit: int) -> None:
+def _check_enrol_again(worker: Worker, enrolled: WorkerEnrolled, unpaid_limit: int) -> None:
     """A person has one standing membership per programme: a new enrolment only after the
     last one was reversed, withdrawn or ended by unpaid months; never after death."""
     if worker.died_on:
         raise RuleViolation(f"the worker died on {worker.died_on}", field="payload.worker")
-    current = worker.membership(entry.payload["programme"])
+    current = worker.membership(enrolled.programme)
     if current is None or current.reversed:
         return
-    if current.withdrawn_on and current.withdrawn_on <= entry.payload["enrolled_on"]:
+    if current.withdrawn_on and current.withdrawn_on <= enrolled.enrolled_on:
         return
-    if entry.payload["enrolled_on"] > current.enrolled_on and worker.lapsed_before(
-            entry.payload["enrolled_on"][:7], current, unpaid_limit):
+    if enrolled.enrolled_on > current.enrolled_on and worker.lapsed_before(
+            enrolled.enrolled_on[:7], current, unpaid_limit):
         return
     raise AlreadyExists("this NIK is enrolled already (one active membership per NIK)", field="payload.worker")
 
 
 def _update(decision: Decision, entry: LogEntry) -> None:
+    updated: WorkerUpdated = entry.values
     worker = existing_worker(decision, entry)
-    if "income_rupiah" in entry.payload:
-        check_bracket(programme_of(decision, entry).rules, entry.payload["income_rupiah"], "payload.income_rupiah")
-    if worker.membership(entry.payload["programme"]).withdrawn_on:
+    if updated.income_rupiah is not None:
+        check_bracket(programme_of(decision, entry).rules, updated.income_rupiah, "payload.income_rupiah")
+    if worker.membership(updated.programme).withdrawn_on:
         raise RuleViolation("the worker was withdrawn", field="payload.worker")
     decision.record(worker, entry)
 
 
 def _withdraw(decision: Decision, entry: LogEntry) -> None:
+    withdrawn: WorkerWithdrawn = entry.values
     worker = existing_worker(decision, entry)
-    membership = worker.membership(entry.payload["programme"])
+    membership = worker.membership(withdrawn.programme)
     if membership.withdrawn_on:
         raise RuleViolation(f"withdrawn already on {membership.withdrawn_on}", field="payload.worker")
-    not_before(entry.payload["withdrawn_on"], membership.enrolled_on, "payload.withdrawn_on", "the enrolment")
+    not_before(withdrawn.withdrawn_on, membership.enrolled_on, "payload.withdrawn_on", "the enrolment")
     paid_after = [month_text for month_text, paid in worker.paid.items()
                   if paid.live and paid.programme == membership.programme
-                  and month_text > entry.payload["withdrawn_on"][:7]]
+                  and month_text > withdrawn.withdrawn_on[:7]]
     if paid_after:
         raise RuleViolation(f"premiums were paid for {', '.join(sorted(paid_after))}; reverse them first",
                             field="payload.withdrawn_on")
     decision.record(worker, entry)
 
 
-def _income(value: object, field: str) -> object:
-    return fields.integer(1, 10**9, " rupiah")(value, field)
-
-
-WORKER = {"programme": fields.identifier, "worker": worker_ref}
-PROFILE = {"category": fields.one_of(*CATEGORIES), "kelurahan": fields.text(100),
-           "income_rupiah": _income, "jht": boolean}
-FUNDER = spec({"receipt": fields.identifier, "company": fields.organisation_id, "amount_rupiah": rupiah})  # a refund's
-
-
 def touches_worker(payload: dict) -> list[UUID]:
     return [worker_uuid(payload["worker"])]
 
 
-register(EventType("worker.enrolled", BPJS, spec({**WORKER, **PROFILE, "enrolled_on": fields.calendar_date}, {
-    "member_since": fields.calendar_date, "member_since_reference": fields.text(100)}), dated(_enrol),
-    "BPJS enrols a worker (pseudonymous reference only) in a programme.", touches_worker))
-register(EventType("worker.updated", BPJS, spec({**WORKER, "reason": reason}, PROFILE), dated(_update),
-                   "BPJS corrects a worker's category, kelurahan, bracket or JHT choice."))
-register(EventType("worker.withdrawn", BPJS, spec({**WORKER, "withdrawn_on": fields.calendar_date,
-                                                   "reason": reason}), dated(_withdraw),
-                   "BPJS ends a worker's membership."))
+register(typed("worker.enrolled", BPJS, WorkerEnrolled, dated(_enrol),
+               "BPJS enrols a worker (pseudonymous reference only) in a programme.", touches_worker))
+register(typed("worker.updated", BPJS, WorkerUpdated, dated(_update),
+               "BPJS corrects a worker's category, kelurahan, bracket or JHT choice."))
+register(typed("worker.withdrawn", BPJS, WorkerWithdrawn, dated(_withdraw), "BPJS ends a worker's membership."))
 
 __all__ = ["Worker", "worker_uuid", "existing_worker", "find_worker", "month_of"]
