@@ -165,6 +165,25 @@ def run(scale_name: str, postgres_url: str | None, output: Path | None, sustaine
     results: dict = {"scale": scale_name, "machine": f"{platform.node()} {platform.machine()} {os.cpu_count()} cores",
                      "python": platform.python_version(), "date": datetime.now(UTC).isoformat(timespec="seconds"),
                      "command": " ".join(sys.argv)}
+    try:
+        _measure(scale_name, scale, postgres_url, sustained, results)
+    except BaseException:
+        # What was measured before the failure is not lost with it: print it, then fail.
+        print(json.dumps({**results, "failed_at": results.get("step")}, indent=2), flush=True)
+        raise
+    results.pop("step", None)
+    print(json.dumps(results, indent=2))
+    if output:
+        output.write_text(json.dumps(results, indent=2) + "\n")
+    return results
+
+
+def _measure(scale_name: str, scale: Scale, postgres_url: str | None, sustained: int, results: dict) -> None:
+    """Every measurement of `run`, each step's figures added to `results` as it finishes."""
+    def _step(scale: str, what: str) -> None:
+        results["step"] = what
+        _print_step(scale, what)
+
     _step(scale_name, "ingest on SQLite")
     results["ingest_sqlite"] = bench_ingest("sqlite:///{dir}/ledger.db", scale.ingest_lines, scale.runs)
     if postgres_url:
@@ -201,13 +220,9 @@ def run(scale_name: str, postgres_url: str | None, output: Path | None, sustaine
             _step(scale_name, "HTTP on PostgreSQL")
             results["http_postgres"] = bench_http(world, scale.submissions, scale.load_seconds)
             world.ledger.close()
-    print(json.dumps(results, indent=2))
-    if output:
-        output.write_text(json.dumps(results, indent=2) + "\n")
-    return results
 
 
-def _step(scale: str, what: str) -> None:
+def _print_step(scale: str, what: str) -> None:
     print(f"bench [{scale}] {datetime.now(UTC).strftime('%H:%M:%S')} {what}", file=sys.stderr, flush=True)
 
 

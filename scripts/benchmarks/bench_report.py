@@ -52,10 +52,11 @@ def _rows(results: dict) -> list[tuple[str, str, str, str, str, bool]]:
                  f"p50 {http['submission_p50_ms']:.1f} ms, p99 {http['submission_p99_ms']:.1f} ms",
                  "-", "-", "p99 <= 50 ms", http["submission_p99_ms"] <= 50),
                 (f"company statement at {http['entries']:,} entries, {label} (2 workers, 4 client threads)",
-                 f"p99 {statement['p99_ms']:.1f} ms, {statement['requests_per_s']:,.0f} req/s, "
-                 f"{statement['errors']} errors", f"/health p99 {health['p99_ms']:.1f} ms, "
-                 f"{health['requests_per_s']:,.0f} req/s", f"{statement['p99_ms'] / health['p99_ms']:.1f}x",
-                 "p99 <= 25 ms, 0 errors", statement["p99_ms"] <= 25 and statement["errors"] == 0),
+                 _load_figure(statement), _load_figure(health, "/health "),
+                 "-" if None in (statement["p99_ms"], health["p99_ms"]) else
+                 f"{statement['p99_ms'] / health['p99_ms']:.1f}x",
+                 "p99 <= 25 ms, 0 errors", statement["p99_ms"] is not None and statement["p99_ms"] <= 25
+                 and statement["errors"] == 0),
             ]
     return rows
 
@@ -107,6 +108,15 @@ GROWTH = [
 ]
 
 
+def _load_figure(load: dict, prefix: str = "") -> str:
+    """A load's p99, rate and errors; or, when nothing answered in its window, that and why."""
+    kinds = ", ".join(f"{count} {kind}" for kind, count in sorted(load.get("error_kinds", {}).items()))
+    if load["p99_ms"] is None:
+        return f"{prefix}no answer in {load.get('seconds', 0):.0f} s ({load['errors']} errors: {kinds or 'none'})"
+    errors = f"{load['errors']} errors" + (f" ({kinds})" if kinds else "")
+    return f"{prefix}p99 {load['p99_ms']:.1f} ms, {load['requests_per_s']:,.0f} req/s, {errors}"
+
+
 def _rate(figures: dict | None, rate: str, ratio: str) -> str:
     return "-" if figures is None else f"{figures[rate]:,.0f} ({figures[ratio]:.2f}x)"
 
@@ -116,7 +126,7 @@ def _pair(results: dict, name: str) -> str:
     for key in ("http_sqlite", "http_postgres"):
         http = results.get(key)
         value = None if http is None else (http[name]["p99_ms"] if name == "statement" else http.get(name))
-        values.append("-" if value is None else f"{value:.1f}")
+        values.append("-" if value is None else f"{value:.1f}")  # "-" also when nothing answered
     return " / ".join(values)
 
 
