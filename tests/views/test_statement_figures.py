@@ -22,7 +22,7 @@ from projections import projector
 from projections import tables as t
 from projections.awards import award_list
 from projections.audit_queries import reconciliation
-from projections.queries import programme_totals, statement_figures
+from projections.queries import programme_totals, statement_entries, statement_figures, to_ranges
 from projections.reports import Reports
 from projections.runner import SCHEMA, ProjectionRunner, ViewsBehind
 from tests.domain.conftest import PROGRAMME
@@ -325,4 +325,30 @@ def test_views_busy_with_another_runner_are_not_a_failure(history, monkeypatch):
     assert runner.failure() is None and runner.status()["views_error"] is None
     monkeypatch.undo()
     assert runner.run() > 0 and runner.failure() is None
+    runner.close()
+
+
+def test_a_statements_entry_ranges_are_exactly_the_entries_it_rests_on(history):
+    """The database folds the indexes into ranges: the same ranges as listing every entry of the
+    company's pledges, receipts, amil, disbursements, batches and funded premiums one by one."""
+    runner = ProjectionRunner(history.ledger)
+    refund_advance(history, runner)
+    runner.run()
+    with runner.engine.connect() as connection:
+        for company in (MAJU, SINAR, ABSENT):
+            for name in ("2025", "2025-H1", "2025-H2"):
+                period = parse_period(name)
+                drawn = {row.disbursement for row in connection.execute(select(t.disbursement_sources).where(
+                    t.disbursement_sources.c.company == company))}
+                funded = {row.entry_index for row in connection.execute(select(t.premium_shares).where(
+                    t.premium_shares.c.company == company))}
+                indexes = {row.entry_index for table in (t.pledges, t.receipts, t.amil)
+                           for row in connection.execute(select(table).where(table.c.company == company))}
+                indexes |= {row.entry_index for table in (t.disbursements, t.premium_batches)
+                            for row in connection.execute(select(table)) if row.disbursement in drawn}
+                indexes |= {row.entry_index for row in connection.execute(select(t.premiums))
+                            if row.entry_index in funded and period.first_month <= row.month <= period.last_month}
+                ranges = statement_entries(connection, company, period)
+                assert ranges == to_ranges(sorted(indexes)), (company, name)
+                assert (ranges == []) == (company == ABSENT)
     runner.close()
