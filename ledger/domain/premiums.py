@@ -8,13 +8,13 @@ from ledger.decision import Decision
 from ledger.domain.attribution import Share, line_funders
 from ledger.domain.batch_work import PREMIUM_FIELDS, lines_of
 from ledger.domain.common import dated, month, not_before, rupiah, worker_ref
-from ledger.domain.money import BPJS, programme_of
+from ledger.domain.money import BPJS, SOURCE, Source, programme_of
 from ledger.domain.rates import months_between
 from ledger.domain.workers import Membership, PaidMonth, Worker, existing_worker, touches_worker
 from ledger.entry import LogEntry
 from ledger.errors import AlreadyExists, InvalidInput, NotFound, RuleViolation
 from ledger.event_types import register, typed
-from ledger.payload_types import check_of, items, payload_type, required
+from ledger.payload_types import items, payload_type, required
 
 _PART = fields.integer(0, 10**7)
 
@@ -37,16 +37,6 @@ class PremiumPaid:
     paid_on: str = required(fields.calendar_date)
 
 
-@payload_type
-class Funder:
-    """Part of a refunded premium, back to the company whose receipt paid it."""
-
-    receipt: str = required(fields.identifier)
-    company: str = required(fields.organisation_id)
-    amount_rupiah: int = required(rupiah)
-
-
-FUNDER = check_of(Funder)
 
 
 def _pay(decision: Decision, entry: LogEntry) -> None:
@@ -136,7 +126,7 @@ def _funders(value: object, field: str) -> object:
     for position, item in enumerate(value):
         if not isinstance(item, dict):
             raise InvalidInput("must be an object", field=f"{field}[{position}]")
-        FUNDER(item, f"{field}[{position}]")
+        SOURCE(item, f"{field}[{position}]")
     return value
 
 
@@ -151,7 +141,7 @@ class PremiumRefunded:
     amount_rupiah: int = required(rupiah)
     refunded_on: str = required(fields.calendar_date)
     reason_code: str = required(fields.one_of("death"))
-    funders: tuple[Funder, ...] = required(_funders, items(Funder))
+    funders: tuple[Source, ...] = required(_funders, items(Source))  # each: a receipt of a company, paid back
 
 
 register(typed("premium.paid", BPJS, PremiumPaid, _pay,

@@ -60,7 +60,7 @@ def accepted_fields(check_payload, monkeypatch: pytest.MonkeyPatch) -> tuple[dic
 
 NESTED = {  # list-of-object fields, and the spec() partial each item is checked with
     "sources": ("ledger.domain.money", "SOURCE"),
-    "funders": ("ledger.domain.premiums", "FUNDER"),
+    "funders": ("ledger.domain.money", "SOURCE"),  # a refund's funders are sources too
 }
 
 
