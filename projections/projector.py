@@ -28,6 +28,17 @@ class Projector:
         # The attribution rule's state, loaded from the views on demand after a restart.
         self.attribution = Attribution()
         self.worker_profiles: dict[tuple[str, str], tuple[str, str]] = {}  # (programme, worker) -> profile
+        # (company, month) -> the last stored run of view_funded_ranges, or None for none.
+        self.funded_tails: dict[tuple[str, str], tuple[int, int] | None] = {}
+
+    def funded_tail(self, connection: Connection, company: str, month: str) -> tuple[int, int] | None:
+        key = (company, month)
+        if key not in self.funded_tails:
+            row = connection.execute(select(t.funded_ranges.c.first_index, t.funded_ranges.c.last_index).where(
+                t.funded_ranges.c.company == company, t.funded_ranges.c.month == month)
+                .order_by(t.funded_ranges.c.first_index.desc()).limit(1)).first()
+            self.funded_tails[key] = None if row is None else (int(row[0]), int(row[1]))
+        return self.funded_tails[key]
 
     def apply(self, connection: Connection, entries: list[LogEntry]) -> None:
         """Apply `entries` (consecutive, in log order) to the views."""
@@ -37,6 +48,7 @@ class Projector:
             if handler is not None:
                 handler(batch, entry)
             batch.post(entry)
+        batch.end_funded_runs()
         batch.flush()
         batch.write_balances()
         batch.write_attribution()
@@ -83,6 +95,7 @@ def _scalar_defaults(table: Any) -> dict[str, Any]:
 
 
 POSTING_COLUMNS = ("entry_index", "seq", "account", "amount_rupiah", "occurred_on")
+RANGE_COLUMNS = ("company", "month", "first_index", "last_index")
 
 
 class Batch:
@@ -92,6 +105,39 @@ class Batch:
         self.inserts: dict[Any, list[dict]] = defaultdict(list)
         self.value_rows: dict[tuple[Any, tuple[str, ...]], list[tuple]] = defaultdict(list)
         self.balance_deltas: dict[str, int] = defaultdict(int)
+        self.funded_runs: dict[tuple[str, str], list] = {}  # (company, month) -> [first, last, stored?]
+
+    def funded(self, companies, month: str, index: int) -> None:
+        """The premium line at `index`, for coverage `month`, drew on `companies`' money: extend
+        each one's run of consecutive lines (the stored one too, so any batching gives the same
+        rows as a rebuild), or end it and start a new one (view_funded_ranges)."""
+        runs = self.funded_runs
+        for company in companies:
+            run = runs.get((company, month))
+            if run is None:
+                tail = self.projector.funded_tail(self.connection, company, month)
+                run = runs[company, month] = [tail[0], index, True] if tail and tail[1] == index - 1 else \
+                    [index, index, False]
+            elif run[1] == index - 1:
+                run[1] = index
+            else:
+                self._write_run(company, month, run)
+                runs[company, month] = [index, index, False]
+
+    def _write_run(self, company: str, month: str, run: list) -> None:
+        first, last, stored = run
+        if stored:
+            self.connection.execute(update(t.funded_ranges).where(
+                t.funded_ranges.c.company == company, t.funded_ranges.c.month == month,
+                t.funded_ranges.c.first_index == first).values(last_index=last))
+        else:
+            self.value_rows[t.funded_ranges, RANGE_COLUMNS].append((company, month, first, last))
+
+    def end_funded_runs(self) -> None:
+        for (company, month), run in self.funded_runs.items():
+            self._write_run(company, month, run)
+            self.projector.funded_tails[company, month] = (run[0], run[1])
+        self.funded_runs.clear()
 
     def insert(self, table: Any, row: dict) -> None:
         self.inserts[table].append(row)

@@ -208,25 +208,29 @@ def funders_of_month(connection: Connection, worker: str, month: str) -> dict[st
 
 def statement_entries(connection: Connection, company: str, period: Period) -> list[list[int]]:
     """Index ranges of the entries a statement rests on: the company's pledges, receipts, amil,
-    the disbursements drawing on them and the premiums they funded. The database folds the
-    indexes into ranges (gaps and islands: consecutive indexes share `index - row_number()`), so
-    a company that funded most of a 1M-entry year sends a few hundred ranges, not 923,076 rows."""
+    the disbursements drawing on them and the premiums they funded in the period. The premiums
+    come as the runs `view_funded_ranges` keeps while lines are applied, so a company that funded
+    most of a 1M-entry year reads a few hundred rows, not 923,076; the few other entries are
+    joined with them here."""
     drawn = select(t.disbursement_sources.c.disbursement).where(t.disbursement_sources.c.company == company)
-    join = t.premium_shares.join(t.premiums, t.premiums.c.entry_index == t.premium_shares.c.entry_index)
-    indexes = union(  # UNION, not UNION ALL: a premium funded from two receipts of one company counts once
+    singles = union(
         select(t.pledges.c.entry_index.label("entry")).where(t.pledges.c.company == company),
         select(t.receipts.c.entry_index).where(t.receipts.c.company == company),
         select(t.amil.c.entry_index).where(t.amil.c.company == company),
         select(t.disbursements.c.entry_index).where(t.disbursements.c.disbursement.in_(drawn)),
         select(t.premium_batches.c.entry_index).where(t.premium_batches.c.disbursement.in_(drawn)),
-        select(t.premiums.c.entry_index).select_from(join).where(
-            t.premium_shares.c.company == company, t.premiums.c.month.between(period.first_month, period.last_month)),
-    ).subquery()
-    numbered = select(indexes.c.entry, (indexes.c.entry - func.row_number().over(order_by=indexes.c.entry))
-                      .label("island")).subquery()
-    first = func.min(numbered.c.entry)
-    rows = connection.execute(select(first, func.max(numbered.c.entry)).group_by(numbered.c.island).order_by(first))
-    return [[int(low), int(high)] for low, high in rows]
+    )
+    runs = select(t.funded_ranges.c.first_index, t.funded_ranges.c.last_index).where(
+        t.funded_ranges.c.company == company, t.funded_ranges.c.month.between(period.first_month, period.last_month))
+    spans = sorted([(int(entry), int(entry)) for entry, in connection.execute(singles)]
+                   + [(int(first), int(last)) for first, last in connection.execute(runs)])
+    ranges: list[list[int]] = []
+    for first, last in spans:
+        if ranges and first <= ranges[-1][1] + 1:
+            ranges[-1][1] = max(ranges[-1][1], last)
+        else:
+            ranges.append([first, last])
+    return ranges
 
 
 def to_ranges(indexes: list[int]) -> list[list[int]]:

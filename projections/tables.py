@@ -97,6 +97,14 @@ premium_refunds = _table("premium_refunds", Column("entry_index", BigInteger, pr
                          Column("programme", String(128), nullable=False), Column("worker", String(64), nullable=False),
                          Column("month", String(7), nullable=False), _money("amount_rupiah"),
                          Column("refunded_on", String(10), nullable=False), Column("reason_code", String(32), nullable=False))
+# Runs of consecutive entry indexes of the premium lines a company helped fund, by coverage
+# month: what a statement rests on, kept as lines are applied, so a statement at 1M entries
+# reads a few hundred rows instead of joining 923,076 (docs/benchmarks.md). A run may stop at a
+# batch's end and the next one start right after; statement_entries joins them.
+funded_ranges = _table("funded_ranges", Column("company", String(64), primary_key=True),
+                       Column("month", String(7), primary_key=True),
+                       Column("first_index", BigInteger, primary_key=True),
+                       Column("last_index", BigInteger, nullable=False))
 premium_shares = _table("premium_shares", Column("entry_index", BigInteger, primary_key=True),
                         Column("receipt", String(128), primary_key=True),
                         Column("company", String(64), nullable=False, index=True), _money("amount_rupiah"))
@@ -119,4 +127,4 @@ failures = _table("failures", Column("name", String(64), primary_key=True),
 
 VIEW_TABLES = [table for table in metadata.sorted_tables if table not in (tracking, failures)]
 SECONDARY_INDEXES = [index for table in VIEW_TABLES for index in sorted(table.indexes, key=lambda index: index.name)]
-SCHEMA_VERSION = 3  # bump when a table changes: the runner then drops the views and rebuilds them
+SCHEMA_VERSION = 4  # bump when a table changes: the runner then drops the views and rebuilds them

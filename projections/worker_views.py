@@ -59,6 +59,7 @@ def _premium(batch: Batch, entry: LogEntry) -> None:
         p["jkk_rupiah"], p["jkm_rupiah"], p["jht_rupiah"], category, kelurahan, primary_funder(shares), False, False))
     for receipt, company, share in shares:
         batch.insert_values(t.premium_shares, SHARE_COLUMNS, (index, receipt, company, share))
+    batch.funded(dict.fromkeys(company for _, company, _ in shares), p["month"], index)
 
 
 def _premium_refunded(batch: Batch, entry: LogEntry) -> None:

@@ -328,10 +328,12 @@ def test_views_busy_with_another_runner_are_not_a_failure(history, monkeypatch):
     runner.close()
 
 
-def test_a_statements_entry_ranges_are_exactly_the_entries_it_rests_on(history):
-    """The database folds the indexes into ranges: the same ranges as listing every entry of the
-    company's pledges, receipts, amil, disbursements, batches and funded premiums one by one."""
-    runner = ProjectionRunner(history.ledger)
+@pytest.mark.parametrize("batch_size", [1000, 1], ids=["one-batch", "entry-by-entry"])
+def test_a_statements_entry_ranges_are_exactly_the_entries_it_rests_on(history, batch_size):
+    """The statement's ranges are the same as listing every entry of the company's pledges,
+    receipts, amil, disbursements, batches and funded premiums one by one, whether the views
+    applied the lines in one transaction or one entry at a time (runs then end at each batch)."""
+    runner = ProjectionRunner(history.ledger, batch_size=batch_size)
     refund_advance(history, runner)
     runner.run()
     with runner.engine.connect() as connection:
