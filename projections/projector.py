@@ -13,6 +13,7 @@ from ledger.domain.attribution import Attribution
 from ledger.domain.postings import Posting, postings, reversal_postings
 from ledger.entry import LogEntry
 from projections import tables as t
+from projections.coverage_views import CoverageDeltas
 from ledger.domain.reversals import REVERSAL_RULES
 from projections.money_views import MONEY_HANDLERS, MONEY_REVERSALS
 from projections.worker_views import WORKER_HANDLERS, WORKER_REVERSALS
@@ -50,6 +51,7 @@ class Projector:
             batch.post(entry)
         batch.end_funded_runs()
         batch.flush()
+        batch.coverage.write(connection)
         batch.write_balances()
         batch.write_attribution()
 
@@ -105,6 +107,7 @@ class Batch:
         self.inserts: dict[Any, list[dict]] = defaultdict(list)
         self.value_rows: dict[tuple[Any, tuple[str, ...]], list[tuple]] = defaultdict(list)
         self.balance_deltas: dict[str, int] = defaultdict(int)
+        self.coverage = CoverageDeltas()
         self.funded_runs: dict[tuple[str, str], list] = {}  # (company, month) -> [first, last, stored?]
 
     def funded(self, companies, month: str, index: int) -> None:

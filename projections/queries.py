@@ -87,9 +87,19 @@ def _company(connection: Connection, company: str) -> dict:
 
 def worker_months_by_company(connection: Connection, period: Period) -> dict[str, int]:
     """Worker-months in the period by primary funder, every company."""
-    months = t.premiums.c.month.between(period.first_month, period.last_month)
+    c = t.company_months.c
     return {company: int(count) for company, count in connection.execute(
-        select(t.premiums.c.primary_company, func.count()).where(live(months)).group_by(t.premiums.c.primary_company))}
+        select(c.company, func.sum(c.worker_months)).where(c.month.between(period.first_month, period.last_month))
+        .group_by(c.company))}
+
+
+def _coverage(connection: Connection, company: str, period: Period, *columns) -> list:
+    """The company's coverage rows in the period (view_company_months), summed by `columns`."""
+    c = t.company_months.c
+    return connection.execute(select(*columns, func.sum(c.live_lines), func.sum(c.worker_months),
+                                     func.sum(c.funded_rupiah), func.sum(c.refunded_rupiah))
+                              .where(c.company == company, c.month.between(period.first_month, period.last_month))
+                              .group_by(*columns)).all()
 
 
 def statement_figures(connection: Connection, company: str, period: Period) -> dict:
@@ -99,12 +109,11 @@ def statement_figures(connection: Connection, company: str, period: Period) -> d
     in_period = lambda column: column.between(period.first_day, period.last_day)  # noqa: E731
     months = t.premiums.c.month.between(period.first_month, period.last_month)
     receipts = and_(t.receipts.c.company == company, t.receipts.c.reversed.is_(False))
-    shares_join = t.premium_shares.join(t.premiums, t.premiums.c.entry_index == t.premium_shares.c.entry_index)
-    own_shares = and_(t.premium_shares.c.company == company, months)
     primary = live(t.premiums.c.primary_company == company, months)
     restricted = total_of(connection, t.postings.c.amount_rupiah, t.postings.c.account == f"baznas:restricted:{company}",
                       t.postings.c.occurred_on <= period.last_day)
     programme_fye, parts = full_year_equivalents(worker_months_by_company(connection, period))
+    (_, worker_months, funded, refunded), = _coverage(connection, company, period) or [(0, 0, 0, 0)]
     return {
         "company": organisation,
         "period": period.name,
@@ -119,18 +128,15 @@ def statement_figures(connection: Connection, company: str, period: Period) -> d
                                  t.disbursement_sources.c.disbursement.in_(select(t.disbursements.c.disbursement).where(
                                      t.disbursements.c.reversed.is_(False), in_period(t.disbursements.c.made_on)))),
         "unspent_held_rupiah": restricted,
-        "premiums_funded_rupiah": _count(connection, select(func.coalesce(func.sum(
-            t.premium_shares.c.amount_rupiah), 0)).select_from(shares_join).where(live(own_shares))),
-        "premiums_refunded_rupiah": _count(connection, select(func.coalesce(func.sum(
-            t.premium_shares.c.amount_rupiah), 0)).select_from(shares_join).where(
-            own_shares, t.premiums.c.reversed.is_(False), t.premiums.c.refunded.is_(True))),
-        "worker_months": _count(connection, select(func.count()).select_from(t.premiums).where(primary)),
+        "premiums_funded_rupiah": int(funded or 0),
+        "premiums_refunded_rupiah": int(refunded or 0),
+        "worker_months": int(worker_months or 0),
         "full_year_equivalent_workers": parts.get(company, "0.00"),
         "programme_full_year_equivalent_workers": programme_fye,
         "distinct_workers_reached_overlapping": _count(connection, select(func.count()).select_from(
             select(t.premiums.c.programme, t.premiums.c.worker).where(primary).distinct().subquery())),
-        "by_category": _breakdown(connection, t.premiums.c.category, company, period),
-        "by_kelurahan": _breakdown(connection, t.premiums.c.kelurahan, company, period),
+        "by_category": _breakdown(connection, t.company_months.c.category, company, period),
+        "by_kelurahan": _breakdown(connection, t.company_months.c.kelurahan, company, period),
         "by_month": _by_month(connection, company, period),
         "claims_paid": _claims_for(connection, company, period),
     }
@@ -158,18 +164,11 @@ def _pledge_figures(connection: Connection, company: str, period: Period) -> dic
 
 
 def _breakdown(connection: Connection, column, company: str, period: Period) -> dict:
-    """Worker-months (as primary funder) and rupiah funded, by a premium attribute."""
-    result: dict[str, dict] = defaultdict(lambda: {"worker_months": 0, "premiums_funded_rupiah": 0})
-    months = t.premiums.c.month.between(period.first_month, period.last_month)
-    for key, count in connection.execute(select(column, func.count()).where(
-            live(t.premiums.c.primary_company == company, months)).group_by(column)):
-        result[key]["worker_months"] = int(count)
-    join = t.premium_shares.join(t.premiums, t.premiums.c.entry_index == t.premium_shares.c.entry_index)
-    for key, amount in connection.execute(select(column, func.sum(t.premium_shares.c.amount_rupiah)).select_from(join)
-                                          .where(live(t.premium_shares.c.company == company, months))
-                                          .group_by(column)):
-        result[key]["premiums_funded_rupiah"] = int(amount)
-    return dict(sorted(result.items()))
+    """Worker-months (as primary funder) and rupiah funded, by a premium attribute, for every
+    value with a live line the company paid part of."""
+    return {key: {"worker_months": int(worker_months), "premiums_funded_rupiah": int(funded)}
+            for key, lines, worker_months, funded, _ in sorted(_coverage(connection, company, period, column))
+            if lines}
 
 
 def _by_month(connection: Connection, company: str, period: Period) -> list[dict]:
@@ -178,15 +177,11 @@ def _by_month(connection: Connection, company: str, period: Period) -> list[dict
             t.receipts.c.company == company, t.receipts.c.reversed.is_(False),
             t.receipts.c.received_on.between(period.first_day, period.last_day))):
         received[day[:7]] += int(amount)
-    join = t.premium_shares.join(t.premiums, t.premiums.c.entry_index == t.premium_shares.c.entry_index)
-    funded = dict(connection.execute(select(t.premiums.c.month, func.sum(t.premium_shares.c.amount_rupiah))
-                                     .select_from(join).where(live(t.premium_shares.c.company == company))
-                                     .group_by(t.premiums.c.month)).all())
-    months = dict(connection.execute(select(t.premiums.c.month, func.count()).where(
-        live(t.premiums.c.primary_company == company)).group_by(t.premiums.c.month)).all())
+    coverage = {month: (int(worker_months), int(funded)) for month, _, worker_months, funded, _
+                in _coverage(connection, company, period, t.company_months.c.month)}
     return [{"month": month, "received_rupiah": received.get(month, 0),
-             "premiums_funded_rupiah": int(funded.get(month, 0)), "worker_months": int(months.get(month, 0))}
-            for month in period.months()]
+             "premiums_funded_rupiah": coverage.get(month, (0, 0))[1],
+             "worker_months": coverage.get(month, (0, 0))[0]} for month in period.months()]
 
 
 def _claims_for(connection: Connection, company: str, period: Period) -> dict:

@@ -105,6 +105,15 @@ funded_ranges = _table("funded_ranges", Column("company", String(64), primary_ke
                        Column("month", String(7), primary_key=True),
                        Column("first_index", BigInteger, primary_key=True),
                        Column("last_index", BigInteger, nullable=False))
+# A company's coverage by month, category and kelurahan, summed from its premium lines by their
+# current state (projections/coverage_views.py): live lines it has a share in, worker-months as
+# primary funder, live shares funded, shares of refunded lines.
+company_months = _table("company_months", Column("company", String(64), primary_key=True),
+                        Column("month", String(7), primary_key=True),
+                        Column("category", String(32), primary_key=True), Column("kelurahan", Text, primary_key=True),
+                        Column("live_lines", BigInteger, nullable=False),
+                        Column("worker_months", BigInteger, nullable=False),
+                        _money("funded_rupiah"), _money("refunded_rupiah"))
 premium_shares = _table("premium_shares", Column("entry_index", BigInteger, primary_key=True),
                         Column("receipt", String(128), primary_key=True),
                         Column("company", String(64), nullable=False, index=True), _money("amount_rupiah"))
@@ -127,4 +136,4 @@ failures = _table("failures", Column("name", String(64), primary_key=True),
 
 VIEW_TABLES = [table for table in metadata.sorted_tables if table not in (tracking, failures)]
 SECONDARY_INDEXES = [index for table in VIEW_TABLES for index in sorted(table.indexes, key=lambda index: index.name)]
-SCHEMA_VERSION = 4  # bump when a table changes: the runner then drops the views and rebuilds them
+SCHEMA_VERSION = 5  # bump when a table changes: the runner then drops the views and rebuilds them

@@ -12,6 +12,7 @@ from ledger.domain.claims_state import CLAIM_REVERSALS, ClaimState, next_claim_s
 from ledger.domain.worker_payloads import PROFILE
 from ledger.entry import LogEntry
 from projections import tables as t
+from projections.coverage_views import line_of, line_state
 from projections.money_views import load_batch
 
 if TYPE_CHECKING:
@@ -54,9 +55,11 @@ def _premium(batch: Batch, entry: LogEntry) -> None:
     category, kelurahan = _profile(batch, p["programme"], p["worker"])
     load_batch(batch, p["batch"])
     shares = batch.projector.attribution.feed(entry.type, p)
+    primary = primary_funder(shares)
     batch.insert_values(t.premiums, PREMIUM_COLUMNS, (
         index, p["programme"], p["worker"], p["month"], p["disbursement"], p["batch"], p["amount_rupiah"],
-        p["jkk_rupiah"], p["jkm_rupiah"], p["jht_rupiah"], category, kelurahan, primary_funder(shares), False, False))
+        p["jkk_rupiah"], p["jkm_rupiah"], p["jht_rupiah"], category, kelurahan, primary, False, False))
+    batch.coverage.line(p["month"], category, kelurahan, shares, primary, "live")
     for receipt, company, share in shares:
         batch.insert_values(t.premium_shares, SHARE_COLUMNS, (index, receipt, company, share))
     batch.funded(dict.fromkeys(company for _, company, _ in shares), p["month"], index)
@@ -70,7 +73,7 @@ def _premium_refunded(batch: Batch, entry: LogEntry) -> None:
                                      "programme": p["programme"], "worker": p["worker"], "month": p["month"],
                                      "amount_rupiah": p["amount_rupiah"], "refunded_on": p["refunded_on"],
                                      "reason_code": p["reason_code"]})
-    batch.update(t.premiums, t.premiums.c.entry_index == p["entry"], refunded=True)
+    _line_changes(batch, p["entry"], refunded=True)
 
 
 def _profile(batch: Batch, programme: str, worker: str) -> tuple[str, str]:
@@ -113,7 +116,17 @@ def _claim_columns(state: ClaimState) -> dict:
 
 
 def _premium_reversed(batch: Batch, entry: LogEntry) -> None:
-    batch.update(t.premiums, t.premiums.c.entry_index == entry.values.entry, reversed=True)
+    _line_changes(batch, entry.values.entry, reversed=True)
+
+
+def _line_changes(batch: Batch, index: int, **flags: bool) -> None:
+    """A premium line refunded or reversed: its row's flag, and what it counts for by company."""
+    batch.flush()
+    line, shares = line_of(batch.connection, index)
+    before = line_state(line.reversed, line.refunded)
+    after = line_state(flags.get("reversed", line.reversed), flags.get("refunded", line.refunded))
+    batch.coverage.change(line.month, line.category, line.kelurahan, shares, line.primary_company, before, after)
+    batch.update(t.premiums, t.premiums.c.entry_index == index, **flags)
 
 
 def _enrolment_reversed(batch: Batch, entry: LogEntry) -> None:
