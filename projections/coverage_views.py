@@ -13,26 +13,34 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from projections import tables as t
 
 KEY = ("company", "month", "category", "kelurahan")
+Line = tuple[str, str, str, str, str]  # programme, worker, month, category, kelurahan
 FIGURES = ("live_lines", "worker_months", "funded_rupiah", "refunded_rupiah")
 Key = tuple[str, str, str, str]
 
 
 class CoverageDeltas:
-    """What a batch of entries adds to `view_company_months`, written once at its end."""
+    """What a batch of entries adds to `view_company_months` and `view_company_reach`, written
+    once at its end."""
 
     def __init__(self) -> None:
         self.deltas: dict[Key, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+        # (company, programme, worker, year) -> live lines as primary funder in [H1, H2]
+        self.reach: dict[tuple[str, str, str, int], list[int]] = defaultdict(lambda: [0, 0])
 
-    def line(self, month: str, category: str, kelurahan: str, shares: Iterable[tuple[str, str, int]],
-             primary: str, state: str, sign: int = 1) -> None:
+    def line(self, line: Line, shares: Iterable[tuple[str, str, int]], primary: str, state: str,
+             sign: int = 1) -> None:
         """Add (sign 1) or take away (sign -1) what one line in `state` counts for."""
         if state == "reversed":
             return
+        programme, worker, month, category, kelurahan = line
+        if state == "live":
+            self.reach[primary, programme, worker, int(month[:4])][month[5:] > "06"] += sign
         deltas, seen = self.deltas, set()
         for _, company, amount in shares:
             row = deltas[company, month, category, kelurahan]
@@ -45,13 +53,30 @@ class CoverageDeltas:
             else:  # refunded
                 row[3] += sign * amount
 
-    def change(self, month: str, category: str, kelurahan: str, shares: list[tuple[str, str, int]],
-               primary: str, before: str, after: str) -> None:
+    def change(self, line: Line, shares: list[tuple[str, str, int]], primary: str, before: str,
+               after: str) -> None:
         """A line went from state `before` to `after`."""
-        self.line(month, category, kelurahan, shares, primary, before, -1)
-        self.line(month, category, kelurahan, shares, primary, after)
+        self.line(line, shares, primary, before, -1)
+        self.line(line, shares, primary, after)
 
     def write(self, connection: Connection) -> None:
+        self._write_months(connection)
+        self._write_reach(connection)
+
+    def _write_reach(self, connection: Connection) -> None:
+        """One upsert per (company, programme, worker, year) the batch touched."""
+        rows = [{"company": company, "programme": programme, "worker": worker, "year": year, "h1": h1, "h2": h2}
+                for (company, programme, worker, year), (h1, h2) in self.reach.items() if h1 or h2]
+        self.reach.clear()
+        if not rows:
+            return
+        table = t.company_reach
+        insert = (postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert)(table)
+        connection.execute(insert.on_conflict_do_update(
+            index_elements=[table.c.company, table.c.programme, table.c.worker, table.c.year],
+            set_={"h1": table.c.h1 + insert.excluded.h1, "h2": table.c.h2 + insert.excluded.h2}), rows)
+
+    def _write_months(self, connection: Connection) -> None:
         changed = {key: values for key, values in self.deltas.items() if any(values)}
         self.deltas.clear()
         if not changed:

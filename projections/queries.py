@@ -107,9 +107,7 @@ def statement_figures(connection: Connection, company: str, period: Period) -> d
     offline verifier computes the same with ledger/domain/statements.py."""
     organisation = _company(connection, company)
     in_period = lambda column: column.between(period.first_day, period.last_day)  # noqa: E731
-    months = t.premiums.c.month.between(period.first_month, period.last_month)
     receipts = and_(t.receipts.c.company == company, t.receipts.c.reversed.is_(False))
-    primary = live(t.premiums.c.primary_company == company, months)
     restricted = total_of(connection, t.postings.c.amount_rupiah, t.postings.c.account == f"baznas:restricted:{company}",
                       t.postings.c.occurred_on <= period.last_day)
     programme_fye, parts = full_year_equivalents(worker_months_by_company(connection, period))
@@ -133,13 +131,19 @@ def statement_figures(connection: Connection, company: str, period: Period) -> d
         "worker_months": int(worker_months or 0),
         "full_year_equivalent_workers": parts.get(company, "0.00"),
         "programme_full_year_equivalent_workers": programme_fye,
-        "distinct_workers_reached_overlapping": _count(connection, select(func.count()).select_from(
-            select(t.premiums.c.programme, t.premiums.c.worker).where(primary).distinct().subquery())),
+        "distinct_workers_reached_overlapping": _reached(connection, company, period),
         "by_category": _breakdown(connection, t.company_months.c.category, company, period),
         "by_kelurahan": _breakdown(connection, t.company_months.c.kelurahan, company, period),
         "by_month": _by_month(connection, company, period),
         "claims_paid": _claims_for(connection, company, period),
     }
+
+
+def _reached(connection: Connection, company: str, period: Period) -> int:
+    """Distinct (programme, worker) with a live line in the period that the company paid most of."""
+    c = t.company_reach.c
+    lines = c.h1 if period.last_month[5:] <= "06" else c.h2 if period.first_month[5:] > "06" else c.h1 + c.h2
+    return _count(connection, select(func.count()).where(c.company == company, c.year == period.year, lines > 0))
 
 
 def _pledge_figures(connection: Connection, company: str, period: Period) -> dict:

@@ -59,7 +59,7 @@ def _premium(batch: Batch, entry: LogEntry) -> None:
     batch.insert_values(t.premiums, PREMIUM_COLUMNS, (
         index, p["programme"], p["worker"], p["month"], p["disbursement"], p["batch"], p["amount_rupiah"],
         p["jkk_rupiah"], p["jkm_rupiah"], p["jht_rupiah"], category, kelurahan, primary, False, False))
-    batch.coverage.line(p["month"], category, kelurahan, shares, primary, "live")
+    batch.coverage.line((p["programme"], p["worker"], p["month"], category, kelurahan), shares, primary, "live")
     for receipt, company, share in shares:
         batch.insert_values(t.premium_shares, SHARE_COLUMNS, (index, receipt, company, share))
     batch.funded(dict.fromkeys(company for _, company, _ in shares), p["month"], index)
@@ -125,7 +125,8 @@ def _line_changes(batch: Batch, index: int, **flags: bool) -> None:
     line, shares = line_of(batch.connection, index)
     before = line_state(line.reversed, line.refunded)
     after = line_state(flags.get("reversed", line.reversed), flags.get("refunded", line.refunded))
-    batch.coverage.change(line.month, line.category, line.kelurahan, shares, line.primary_company, before, after)
+    batch.coverage.change((line.programme, line.worker, line.month, line.category, line.kelurahan), shares,
+                          line.primary_company, before, after)
     batch.update(t.premiums, t.premiums.c.entry_index == index, **flags)
 
 
