@@ -66,7 +66,7 @@ class CoverageDeltas:
     def _write_reach(self, connection: Connection) -> None:
         """One upsert per (company, programme, worker, year) the batch touched."""
         rows = [{"company": company, "programme": programme, "worker": worker, "year": year, "h1": h1, "h2": h2}
-                for (company, programme, worker, year), (h1, h2) in self.reach.items() if h1 or h2]
+                for (company, programme, worker, year), (h1, h2) in self.reach.items()]  # zeros too: see below
         self.reach.clear()
         if not rows:
             return
@@ -77,7 +77,9 @@ class CoverageDeltas:
             set_={"h1": table.c.h1 + insert.excluded.h1, "h2": table.c.h2 + insert.excluded.h2}), rows)
 
     def _write_months(self, connection: Connection) -> None:
-        changed = {key: values for key, values in self.deltas.items() if any(values)}
+        # Every key a line touched gets its row, even when the batch's changes cancel out (a line
+        # paid and reversed in one batch), so any batching gives the same rows as a rebuild.
+        changed = dict(self.deltas)
         self.deltas.clear()
         if not changed:
             return
@@ -95,6 +97,8 @@ class CoverageDeltas:
             connection.execute(table.insert(), new)
         for key in existing:
             values = changed[key]
+            if not any(values):
+                continue
             connection.execute(update(table).where(*(getattr(columns, name) == part for name, part in zip(KEY, key)))
                                .values({name: getattr(columns, name) + delta
                                         for name, delta in zip(FIGURES, values) if delta}))
