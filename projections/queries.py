@@ -111,7 +111,7 @@ def statement_figures(connection: Connection, company: str, period: Period) -> d
     restricted = total_of(connection, t.postings.c.amount_rupiah, t.postings.c.account == f"baznas:restricted:{company}",
                       t.postings.c.occurred_on <= period.last_day)
     programme_fye, parts = full_year_equivalents(worker_months_by_company(connection, period))
-    (_, worker_months, funded, refunded), = _coverage(connection, company, period) or [(0, 0, 0, 0)]
+    (_, worker_months, funded, refunded), = _coverage(connection, company, period)  # one row, NULLs for none
     return {
         "company": organisation,
         "period": period.name,
@@ -221,8 +221,12 @@ def statement_entries(connection: Connection, company: str, period: Period) -> l
     )
     runs = select(t.funded_ranges.c.first_index, t.funded_ranges.c.last_index).where(
         t.funded_ranges.c.company == company, t.funded_ranges.c.month.between(period.first_month, period.last_month))
-    spans = sorted([(int(entry), int(entry)) for entry, in connection.execute(singles)]
-                   + [(int(first), int(last)) for first, last in connection.execute(runs)])
+    return join_spans(sorted([(int(entry), int(entry)) for entry, in connection.execute(singles)]
+                             + [(int(first), int(last)) for first, last in connection.execute(runs)]))
+
+
+def join_spans(spans) -> list[list[int]]:
+    """Sorted (first, last) spans joined where they touch: [(1,2),(3,3),(7,9)] -> [[1,3],[7,9]]."""
     ranges: list[list[int]] = []
     for first, last in spans:
         if ranges and first <= ranges[-1][1] + 1:
@@ -234,13 +238,7 @@ def statement_entries(connection: Connection, company: str, period: Period) -> l
 
 def to_ranges(indexes: list[int]) -> list[list[int]]:
     """[1,2,3,7] -> [[1,3],[7,7]]."""
-    ranges: list[list[int]] = []
-    for index in indexes:
-        if ranges and ranges[-1][1] == index - 1:
-            ranges[-1][1] = index
-        else:
-            ranges.append([index, index])
-    return ranges
+    return join_spans((index, index) for index in indexes)
 
 
 def organisation_names(connection: Connection) -> dict[str, str]:
