@@ -87,3 +87,28 @@ def _parse(leaf: bytes):
     from ledger.entry import parse_stored_entry
 
     return parse_stored_entry(leaf)
+
+
+def test_a_premium_paid_and_reversed_leaves_the_same_views_in_one_batch_as_entry_by_entry(funded):
+    """The rollups (view_company_months, view_company_reach, view_funded_ranges) move a line's
+    counts when a refund batch reverses it: a line paid and reversed inside one batch of the runner leaves
+    the same rows as when the runner meets the payment and the refund in separate batches."""
+    p = funded
+    workers = [p.enrol(nik(900 + n), category="ojek_online" if n % 2 else "dasawisma") for n in range(5)]
+    paid = p.pay("b-900", "ds-1", "2025-03", workers)
+    p.pay("b-901", "ds-1", "2025-04", workers[:3])
+    refunded = [(paid["first_index"] + 1 + n, workers[n], "2025-03") for n in (1, 3, 4)]  # every ojek driver of March
+    refund(p, "r-900", "ds-1", refunded, 3 * 16_800)
+    runner = ProjectionRunner(p.ledger, batch_size=1)
+    runner.run()
+    entry_by_entry = runner.dump()
+    runner.rebuild()  # the whole history in one batch
+    assert runner.dump() == entry_by_entry
+    with runner.engine.connect() as connection:
+        months = connection.execute(select(t.company_months)).all()
+        ranges = connection.execute(select(t.funded_ranges)).all()
+    march = [row._mapping for row in months if row._mapping["month"] == "2025-03"]
+    assert sum(row["live_lines"] for row in march) == 2  # five paid, three reversed by the refund batch
+    assert sum(row["funded_rupiah"] for row in march) == 2 * 16_800
+    assert ranges, "the funded runs are kept"
+    runner.close()
