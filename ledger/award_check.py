@@ -1,19 +1,18 @@
 """`amanah verify` recomputes every award decision the city signed (docs/verifying.md).
 
 The first pass replays the rules, so each `award.decided` entry that stands names criteria in
-force and a signed checkpoint of this log. This second pass, made only when the log holds a
-decision, reads the entries up to the largest checkpoint a decision names, recomputes the
-figures of each decision's year as they stood at its checkpoint (ledger/domain/award_figures.py),
-applies the ranking rule (ledger/domain/awards.rank) under the criteria the decision cites, and
-names every company whose place differs. The entries read again are hashed again: their root at
-each checkpoint must be the one the first pass verified."""
+force and a signed checkpoint of this log; as it goes, it keeps what the award figures read
+(ledger/award_trail.py). This check, made only when the log holds a decision, replays that
+trail up to the largest checkpoint a decision names, takes the figures of each decision's year
+as they stood at its checkpoint (ledger/domain/award_figures.py), applies the ranking rule
+(ledger/domain/awards.rank) under the criteria the decision cites, and names every company
+whose place differs."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable
 
-from ledger import merkle, signing
 from ledger.domain.award_figures import AwardAccumulator
 from ledger.domain.award_year import AwardYear, Published
 from ledger.domain.awards import criteria_of, decision_differences, rank
@@ -32,40 +31,38 @@ def decisions_of(verifier: Verifier) -> list[tuple[Published, Published]]:
     return sorted(found, key=lambda pair: pair[0].entry)
 
 
-def check_award_decisions(verifier: Verifier, leaves: Iterable[bytes]) -> None:
-    """Recompute each decision's ranking from `leaves` (the log's leaves from 0, in order);
-    failures go to the verifier's report."""
+def check_award_decisions(verifier: Verifier) -> None:
+    """Recompute each decision's ranking from what the verifier kept of the log as it checked it
+    (`verifier.award_trail`); failures go to the verifier's report."""
     decisions = decisions_of(verifier)
     if not decisions:
         return
     wanted: dict[int, set[int]] = {}
     for decision, _ in decisions:
         wanted.setdefault(decision.payload["checkpoint"]["tree_size"], set()).add(decision.payload["year"])
+    trail = verifier.award_trail
+    stop = min(max(wanted), verifier.report.entries)  # a checkpoint past the log's end: _judge names it
+    if trail.unreadable is not None and trail.unreadable[0] < stop:
+        position, reason = trail.unreadable
+        verifier.fail(position, "award", f"cannot recompute the award figures past entry {position}: {reason}")
+        return
     accumulator = AwardAccumulator({year for years in wanted.values() for year in years})
     snapshots: dict[tuple[int, int], list] = {}
-    frontier: list = []
-    stop = max(wanted)
-    for position, leaf in enumerate(leaves):
-        if position >= stop:
-            break
-        merkle.append_nodes(frontier, position, [merkle.leaf_hash(leaf)])
-        try:
-            accumulator.feed(entry_from_json(json.loads(leaf), leaf))
-        except (LedgerError, LookupError, TypeError, ValueError) as error:
-            verifier.fail(position, "award", f"cannot recompute the award figures past entry {position}: {error!r}")
-            return
-        if position + 1 in wanted:
-            _snapshot(verifier, accumulator, frontier, position + 1, wanted[position + 1], snapshots)
+    try:
+        for size in trail.replay(accumulator, sorted(size for size in wanted if size <= stop)):
+            _snapshot(verifier, accumulator, size, wanted[size], snapshots)
+    except (LedgerError, LookupError, TypeError, ValueError) as error:
+        verifier.fail(trail.position, "award", f"cannot recompute the award figures past entry {trail.position}: "
+                      f"{error!r}")
+        return
     for decision, criteria in decisions:
         _judge(verifier, decision, criteria, snapshots)
 
 
-def _snapshot(verifier: Verifier, accumulator: AwardAccumulator, frontier: list, size: int, years: set[int],
-              snapshots: dict) -> None:
-    root = signing.b64encode(merkle.fold([digest for _, _, digest in frontier]))
-    if root != verifier.checkpoint_roots.get(size):
-        verifier.fail(size - 1, "award", f"the entries read again to recompute the award do not hash to the "
-                      f"checkpoint of size {size} verified before (was the bundle changed while verifying?)")
+def _snapshot(verifier: Verifier, accumulator: AwardAccumulator, size: int, years: set[int], snapshots: dict) -> None:
+    if size not in verifier.checkpoint_roots:
+        verifier.fail(size - 1, "award", f"an award decision names the checkpoint of size {size}, which is not "
+                      "among this log's verified checkpoints")
         return
     for year in years:
         snapshots[(size, year)] = accumulator.figures(year)

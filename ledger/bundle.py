@@ -29,7 +29,7 @@ from ledger import parallel, signing
 from ledger.award_check import check_award_decisions
 from ledger.bundle_export import (FORMAT, FORMATS, PAGE, Progress, checkpoint_keys_json, export_bundle, no_progress,
                                   organisations_json)
-from ledger.bundle_v2 import FORMAT_2, chunks, rebuild_chunk
+from ledger.bundle_v2 import FORMAT_2, chunks
 from ledger.canonical import canonical_bytes
 from ledger.database_check import verify_database
 from ledger.errors import InvalidInput, LedgerError
@@ -83,8 +83,7 @@ def verify_bundle(directory: Path, progress: Progress = no_progress,
     checkpoints.send(None)
     progress(fed, total)
     report = verifier.finish()
-    with (directory / "entries.jsonl").open("rb") as handle:
-        check_award_decisions(verifier, _leaves_again(handle) if bundle_format == FORMAT else _rebuilt_again(handle))
+    check_award_decisions(verifier)
     _check_organisations(directory / "organisations.json", verifier)
     _check_manifest(directory, manifest, verifier, fed)
     if witness_policy is not None:
@@ -157,25 +156,6 @@ def _read_entry_lines(handle: Any, verifier: Verifier) -> Iterator[bytes]:
         except (ValueError, LedgerError) as error:
             verifier.fail(number, "entry", f"line {number + 1} is not an entry line: {error}")
             yield line.rstrip(b"\n")
-
-
-def _leaves_again(handle: Any) -> Iterator[bytes]:
-    """The leaves once more, for a second pass; what is wrong with a line was reported already."""
-    for number, line in enumerate(handle):
-        leaf = _leaf_as_exported(line, number)
-        if leaf is None:
-            try:
-                leaf = canonical_bytes(json.loads(line)["entry"])
-            except (ValueError, LedgerError, KeyError, TypeError):
-                leaf = line.rstrip(b"\n")
-        yield leaf
-
-
-def _rebuilt_again(handle: Any) -> Iterator[bytes]:
-    """Format 2's leaves once more, for a second pass."""
-    for start, groups in chunks(handle):
-        for entry in rebuild_chunk(start, groups)[0]:
-            yield entry.leaf
 
 
 def _leaf_as_exported(line: bytes, number: int) -> bytes | None:

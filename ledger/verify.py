@@ -16,6 +16,7 @@ from typing import Any
 from uuid import UUID
 
 from ledger import authorisation, merkle, note, signing
+from ledger.award_trail import AwardTrail
 from ledger.checkpoint_keys import ROTATION_TYPE
 from ledger.domain.postings import Posting
 from ledger.entry import LogEntry, entry_from_json
@@ -90,6 +91,7 @@ class Verifier(CheckpointChecks, ReplayChecks):
         self.balances: dict[str, int] = {}
         self.postings_by_index: dict[int, list[Posting]] = {}  # premium lines: premium_amounts
         self.premium_amounts = array("q")  # by position: the amount of each premium line, 0 for others
+        self.award_trail = AwardTrail()  # what the award check reads after the last entry (ledger/award_check.py)
 
     # ---- entries ------------------------------------------------------------------------
 
@@ -158,6 +160,7 @@ class Verifier(CheckpointChecks, ReplayChecks):
             self.on_nodes(nodes)
         self.report.entries += 1
         entry = self._check_prechecked(position, leaf, checked)
+        self.award_trail.feed(position, entry)
         if self.on_entry is not None:
             self.on_entry(position, entry)
         for note_text in self.kept_pending.pop(position + 1, ()):

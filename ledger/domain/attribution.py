@@ -100,8 +100,7 @@ class Attribution:
     def feed(self, entry_type: str, payload: dict) -> tuple[Share, ...] | None:
         """Apply one entry; a `premium.paid` line returns its shares, anything else None."""
         if entry_type == "premium.paid":
-            self.touched_batches.add(payload["batch"])
-            return take(self.quotas[payload["batch"]], payload["amount_rupiah"])
+            return self.line(payload["batch"], payload["amount_rupiah"])
         if entry_type == "disbursement.made":
             name = payload["disbursement"]
             self.sources[name] = ordered_sources([(source["receipt"], source["company"], source["amount_rupiah"])
@@ -120,6 +119,11 @@ class Attribution:
             self.sources.pop(name, None)  # nothing was charged to it (the rules refuse otherwise)
             self.charged.pop(name, None)
         return None
+
+    def line(self, batch: str, amount_rupiah: int) -> tuple[Share, ...]:
+        """A premium line of `batch`: its shares, taken from the batch's quotas."""
+        self.touched_batches.add(batch)
+        return take(self.quotas[batch], amount_rupiah)
 
     def _charge(self, disbursement: str, batch: str, total: int) -> None:
         sources, charged = self.sources[disbursement], self.charged[disbursement]

@@ -11,10 +11,12 @@ pledge of an ended programme not fulfilled)."""
 
 from __future__ import annotations
 
+from array import array
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from ledger.domain.attribution import Attribution, primary_funder
+from ledger.domain.attribution import Attribution, Share, primary_funder
 from ledger.domain.awards import AwardFigures
 from ledger.entry import LogEntry
 
@@ -48,21 +50,69 @@ class AwardAccumulator:
     """Feed every entry in log order; `figures(year)` gives each contributing company's figures."""
 
     def __init__(self, years: set[int]):
-        self.years = years  # premium lines are kept only for these years' months
+        self.years = years  # premium lines are counted only for these years' months
         self.attribution = Attribution()
         self.programmes: dict[str, tuple[int, str]] = {}  # programme -> (year, ends_on)
         self.receipts: dict[str, _Receipt] = {}
         self.amil: dict[int, tuple[str, int]] = {}  # entry -> (receipt, amount)
         self.draws: dict[str, list[tuple[str, int]]] = {}  # disbursement -> [(receipt, amount)]
         self.pledges: dict[str, _Pledge] = {}
-        self.lines: dict[int, tuple[int, str, tuple]] = {}  # entry -> (year, primary funder, shares)
+        # (year, company) -> [worker-months as primary funder, rupiah funded] of the live lines
+        self.totals: dict[tuple[int, str], list[int]] = {}
+        # The counted lines, 22 bytes each (a million lines fit in 22 MB), so a refund or a
+        # reversal can take a line's part away: its entry index (ascending), year, amount and
+        # primary funder (a number in `companies`; -1 once the line no longer counts); the
+        # few lines split between two companies keep their shares in `split`.
+        self.line_index, self.line_year = array("q"), array("h")
+        self.line_amount, self.line_primary = array("q"), array("i")
+        self.split: dict[int, tuple[Share, ...]] = {}
+        self.companies: list[str] = []
+        self.company_numbers: dict[str, int] = {}
 
     def feed(self, entry: LogEntry) -> None:
         """Apply one entry (every entry, in log order)."""
+        if entry.type == "premium.paid":
+            payload = entry.payload
+            self.premium_line(entry.index, payload["batch"], payload["amount_rupiah"], int(payload["month"][:4]))
+            return
         shares = self.attribution.feed(entry.type, entry.payload)
         handler = _HANDLERS.get(entry.type)
         if handler is not None:
             handler(self, entry, entry.payload, shares)
+
+    def premium_line(self, index: int, batch: str, amount_rupiah: int, year: int) -> None:
+        """A premium line (entry `index` of `batch`, for a month of `year`): all it counts for."""
+        shares = self.attribution.line(batch, amount_rupiah)
+        if year not in self.years:
+            return
+        primary = primary_funder(shares)
+        number = self.company_numbers.get(primary)
+        if number is None:
+            number = self.company_numbers[primary] = len(self.companies)
+            self.companies.append(primary)
+        if len(shares) > 1:
+            self.split[len(self.line_index)] = shares
+        self.line_index.append(index)
+        self.line_year.append(year)
+        self.line_amount.append(amount_rupiah)
+        self.line_primary.append(number)
+        self._count(year, primary, shares, 1)
+
+    def _count(self, year: int, primary: str, shares: tuple[Share, ...], sign: int) -> None:
+        totals = self.totals
+        (totals.get((year, primary)) or totals.setdefault((year, primary), [0, 0]))[0] += sign
+        for _, company, amount in shares:
+            (totals.get((year, company)) or totals.setdefault((year, company), [0, 0]))[1] += sign * amount
+
+    def uncount(self, index: int) -> None:
+        """The line at entry `index` counts no more (refunded or reversed); other entries: nothing."""
+        slot = bisect_left(self.line_index, index)
+        if slot == len(self.line_index) or self.line_index[slot] != index or self.line_primary[slot] < 0:
+            return
+        primary = self.companies[self.line_primary[slot]]
+        shares = self.split.pop(slot, None) or (("", primary, self.line_amount[slot]),)
+        self._count(self.line_year[slot], primary, shares, -1)
+        self.line_primary[slot] = -1
 
     def figures(self, year: int) -> list[AwardFigures]:
         """The figures of every company with money received in `year`, in company order."""
@@ -71,16 +121,9 @@ class AwardAccumulator:
         for receipt in self.receipts.values():
             if receipt.live and first <= receipt.received_on <= last:
                 received[receipt.company] = received.get(receipt.company, 0) + receipt.amount_rupiah
-        months: dict[str, int] = {}
-        funded: dict[str, int] = {}
-        for line_year, primary, shares in self.lines.values():
-            if line_year == year:
-                months[primary] = months.get(primary, 0) + 1
-                for _, company, amount in shares:
-                    funded[company] = funded.get(company, 0) + amount
         basis = self._pledge_basis(year)
         items = self._open_items(last)
-        return [AwardFigures(company, received[company], months.get(company, 0), funded.get(company, 0),
+        return [AwardFigures(company, received[company], *self.totals.get((year, company), (0, 0)),
                              *basis.get(company, (0, 0)), tuple(items.get(company, ())))
                 for company in sorted(received)]
 
@@ -154,14 +197,8 @@ def _disbursement(acc: AwardAccumulator, entry: LogEntry, p: dict, shares) -> No
         acc.receipts[receipt].drawn_rupiah += amount
 
 
-def _premium(acc: AwardAccumulator, entry: LogEntry, p: dict, shares) -> None:
-    year = int(p["month"][:4])
-    if year in acc.years:
-        acc.lines[entry.index] = (year, primary_funder(shares), shares)
-
-
 def _premium_refunded(acc: AwardAccumulator, entry: LogEntry, p: dict, shares) -> None:
-    acc.lines.pop(p["entry"], None)
+    acc.uncount(p["entry"])
 
 
 def _reversal(acc: AwardAccumulator, entry: LogEntry, p: dict, shares) -> None:
@@ -180,12 +217,13 @@ def _reversal(acc: AwardAccumulator, entry: LogEntry, p: dict, shares) -> None:
         for name, amount in acc.draws.pop(reference["disbursement"], ()):
             acc.receipts[name].drawn_rupiah -= amount
     elif kind == "premium.paid":
-        acc.lines.pop(p["entry"], None)
+        acc.uncount(p["entry"])
 
 
 _HANDLERS = {
     "programme.opened": _programme, "pledge.made": _pledge, "pledge.amended": _pledge_changed,
     "pledge.cancelled": _pledge_changed, "donation.received": _receipt, "amil.set_aside": _amil,
-    "disbursement.made": _disbursement, "premium.paid": _premium, "premium.refunded": _premium_refunded,
-    "entry.reversed": _reversal,
+    "disbursement.made": _disbursement, "premium.refunded": _premium_refunded, "entry.reversed": _reversal,
 }
+# Every type the figures read: the handlers', the attribution's headers, and premium lines.
+READS = frozenset(_HANDLERS) | {"premium.batch", "premium.refund", "premium.paid"}

@@ -14,14 +14,16 @@ from hypothesis import strategies as st
 
 from ledger import payloads, signing
 from ledger.application import Ledger
+from ledger.award_trail import AwardTrail
 from ledger.bundle import verify_database
 from ledger.client import Signer, public_key_b64
 from ledger.config import Settings
-from ledger.errors import LedgerError
 from ledger.domain.attribution import Attribution
+from ledger.domain.award_figures import AwardAccumulator
 from ledger.domain.periods import parse_period
 from ledger.domain.statements import StatementAccumulator
 from ledger.entry import parse_stored_entry
+from ledger.errors import LedgerError
 from projections.queries import balances, programme_totals, statement_figures
 from projections.runner import ProjectionRunner
 from tests.conftest import genesis_submission
@@ -269,6 +271,24 @@ def statements_agree(ledger, runner) -> None:
         hundredths = sum(int(figures["full_year_equivalent_workers"].replace(".", "")) for figures in views.values())
         assert hundredths == int(totals["full_year_equivalent_workers"].replace(".", ""))
         assert sum(figures["premiums_funded_rupiah"] for figures in views.values()) == totals["premiums_rupiah"]
+        if period_name == "2025":
+            awards_agree(entries, views)
+
+
+def awards_agree(entries: list, views: dict) -> None:
+    """The award figures `amanah verify` recomputes (fed every entry, as the writer does; and
+    replayed from the trail the verifier keeps) equal the views' year figures."""
+    fed, replayed, trail = AwardAccumulator({2025}), AwardAccumulator({2025}), AwardTrail()
+    for position, entry in enumerate(entries):
+        fed.feed(entry)
+        trail.feed(position, entry)
+    assert list(trail.replay(replayed, [len(entries)])) == [len(entries)]
+    assert fed.figures(2025) == replayed.figures(2025)
+    recomputed = {row.company: (row.received_rupiah, row.worker_months, row.premiums_funded_rupiah)
+                  for row in fed.figures(2025)}
+    assert recomputed == {company: (figures["received_rupiah"], figures["worker_months"],
+                                    figures["premiums_funded_rupiah"])
+                          for company, figures in views.items() if figures["received_rupiah"]}
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
