@@ -145,6 +145,21 @@ class StatementCheck:
         for name in sorted(set(stated) | set(recomputed)):
             _differences(name, stated.get(name, "(missing)"), recomputed.get(name, "(not a figure)"),
                          self.differences)
+        self._compare_entries(self.statement.get("entries", "(missing)"), self.accumulator.entries)
+
+    def _compare_entries(self, stated: Any, recomputed: list[list[int]]) -> None:
+        """The entries the statement says it rests on are those the figures were recomputed from:
+        the first range that differs is named (`entries[3]`), with how many each side lists."""
+        if stated == recomputed:
+            return
+        if not isinstance(stated, list):
+            self.differences.append(Difference("entries", stated, f"{len(recomputed)} ranges"))
+            return
+        at = next(position for position in range(max(len(stated), len(recomputed)))
+                  if position >= len(stated) or position >= len(recomputed) or stated[position] != recomputed[position])
+        self.differences.append(Difference(
+            f"entries[{at}] (of {len(stated)} ranges stated, {len(recomputed)} recomputed)",
+            stated[at] if at < len(stated) else "(missing)", recomputed[at] if at < len(recomputed) else "(none)"))
 
 
 def _differences(path: str, stated: Any, recomputed: Any, found: list[Difference]) -> None:

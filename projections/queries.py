@@ -10,7 +10,7 @@ from sqlalchemy import and_, func, select, union
 from sqlalchemy.engine import Connection
 
 from ledger.domain.statement_figures import (
-    as_decimal, claims_summary, full_year_equivalent_hundredths, full_year_equivalents, fulfilment_percent,
+    as_decimal, claims_summary, full_year_equivalent_hundredths, full_year_equivalents, fulfilment_percent, join_spans,
 )
 from ledger.errors import NotFound
 from projections import tables as t
@@ -223,17 +223,6 @@ def statement_entries(connection: Connection, company: str, period: Period) -> l
         t.funded_ranges.c.company == company, t.funded_ranges.c.month.between(period.first_month, period.last_month))
     return join_spans(sorted([(int(entry), int(entry)) for entry, in connection.execute(singles)]
                              + [(int(first), int(last)) for first, last in connection.execute(runs)]))
-
-
-def join_spans(spans) -> list[list[int]]:
-    """Sorted (first, last) spans joined where they touch: [(1,2),(3,3),(7,9)] -> [[1,3],[7,9]]."""
-    ranges: list[list[int]] = []
-    for first, last in spans:
-        if ranges and first <= ranges[-1][1] + 1:
-            ranges[-1][1] = max(ranges[-1][1], last)
-        else:
-            ranges.append([first, last])
-    return ranges
 
 
 def to_ranges(indexes: list[int]) -> list[list[int]]:

@@ -79,3 +79,20 @@ def breakdown(lines: Sequence, attribute: str) -> dict:
         item["worker_months"] += line.primary
         item["premiums_funded_rupiah"] += line.share_rupiah
     return dict(sorted(result.items()))
+
+
+def join_spans(spans) -> list[list[int]]:
+    """Sorted (first, last) spans joined where they touch: [(1,2),(3,3),(7,9)] -> [[1,3],[7,9]]."""
+    ranges: list[list[int]] = []
+    for first, last in spans:
+        add_span(ranges, first, last)
+    return ranges
+
+
+def add_span(ranges: list[list[int]], first: int, last: int) -> None:
+    """Add a span that starts at or after every span in `ranges`, joined with the last where they
+    touch: how a statement's `entries` are listed, by the views and by `amanah verify --statement`."""
+    if ranges and first <= ranges[-1][1] + 1:
+        ranges[-1][1] = max(ranges[-1][1], last)
+    else:
+        ranges.append([first, last])

@@ -19,7 +19,7 @@ from ledger.domain.claims_state import is_fatal
 from ledger.domain.periods import Period
 from ledger.domain.postings import postings
 from ledger.domain.programme import pledged_on
-from ledger.domain.statement_figures import breakdown, claims_summary, full_year_equivalents, pledge_figures
+from ledger.domain.statement_figures import add_span, breakdown, claims_summary, full_year_equivalents, pledge_figures
 from ledger.entry import LogEntry
 from ledger.errors import NotFound
 from ledger.organisations import organisation_kind
@@ -68,6 +68,8 @@ class StatementAccumulator:
         self.lines: dict[int, _Line] = {}  # premium lines the company paid part of
         self.primary_lines: dict[int, str] = {}  # every live line in the period -> its primary funder
         self.claims: dict[tuple[str, str], dict] = {}
+        self.entries: list[list[int]] = []  # the statement's `entries` (docs/statements.md), as ranges
+        self.drawn: set[str] = set()  # the disbursements with a source of the company
 
     def feed(self, entry: LogEntry) -> None:
         """Apply one entry (entries must come in log order, every one of them)."""
@@ -170,6 +172,7 @@ def _programme(acc: StatementAccumulator, entry: LogEntry, p: dict, day: str, sh
 
 def _pledge(acc: StatementAccumulator, entry: LogEntry, p: dict, day: str, shares) -> None:
     if entry.actor == acc.company:
+        add_span(acc.entries, entry.index, entry.index)
         acc.pledges[p["pledge"]] = _Pledge(p["programme"], p["amount_rupiah"], p["amount_rupiah"],
                                            pledged_on(entry))
 
@@ -191,6 +194,7 @@ def _pledge_changed(acc: StatementAccumulator, entry: LogEntry, p: dict, day: st
 def _receipt(acc: StatementAccumulator, entry: LogEntry, p: dict, day: str, shares) -> None:
     if p["company"] != acc.company:
         return
+    add_span(acc.entries, entry.index, entry.index)
     acc.receipts[p["receipt"]] = (p["amount_rupiah"], p["received_on"], p.get("pledge"), True)
     if p.get("pledge") in acc.pledges:
         acc.pledges[p["pledge"]].received_rupiah += p["amount_rupiah"]
@@ -198,11 +202,15 @@ def _receipt(acc: StatementAccumulator, entry: LogEntry, p: dict, day: str, shar
 
 def _amil(acc: StatementAccumulator, entry: LogEntry, p: dict, day: str, shares) -> None:
     if p["company"] == acc.company:
+        add_span(acc.entries, entry.index, entry.index)
         acc.amil[entry.index] = (p["amount_rupiah"], day, True)
 
 
 def _disbursement(acc: StatementAccumulator, entry: LogEntry, p: dict, day: str, shares) -> None:
     own = sum(source["amount_rupiah"] for source in p["sources"] if source["company"] == acc.company)
+    if any(source["company"] == acc.company for source in p["sources"]):
+        add_span(acc.entries, entry.index, entry.index)
+        acc.drawn.add(p["disbursement"])
     if own:
         acc.disbursements[p["disbursement"]] = (own, p["made_on"], True)
 
@@ -217,14 +225,21 @@ def _worker(acc: StatementAccumulator, entry: LogEntry, p: dict, day: str, share
 
 
 def _premium(acc: StatementAccumulator, entry: LogEntry, p: dict, day: str, shares) -> None:
-    primary = primary_funder(shares)
-    if acc._month_in_period(p["month"]):
+    primary, in_period = primary_funder(shares), acc._month_in_period(p["month"])
+    if in_period:
         acc.primary_lines[entry.index] = primary
     own = sum(amount for _, company, amount in shares if company == acc.company)
     if own:
+        if in_period:
+            add_span(acc.entries, entry.index, entry.index)
         category, kelurahan = acc.profiles[(p["programme"], p["worker"])]
         acc.lines[entry.index] = _Line(p["programme"], p["worker"], p["month"], own, primary == acc.company,
                                        category, kelurahan)
+
+
+def _header(acc: StatementAccumulator, entry: LogEntry, p: dict, day: str, shares) -> None:
+    if p["disbursement"] in acc.drawn:  # a premium batch or refund charged to money of the company
+        add_span(acc.entries, entry.index, entry.index)
 
 
 def _premium_refunded(acc: StatementAccumulator, entry: LogEntry, p: dict, day: str, shares) -> None:
@@ -279,7 +294,8 @@ _HANDLERS = {
     "ledger.created": _organisation, "organisation.registered": _organisation, "programme.opened": _programme,
     "pledge.made": _pledge, "pledge.amended": _pledge_changed, "pledge.cancelled": _pledge_changed,
     "donation.received": _receipt, "amil.set_aside": _amil, "disbursement.made": _disbursement,
-    "worker.enrolled": _worker, "worker.updated": _worker, "premium.paid": _premium,
+    "worker.enrolled": _worker, "worker.updated": _worker, "premium.batch": _header, "premium.refund": _header,
+    "premium.paid": _premium,
     "premium.refunded": _premium_refunded, "claim.filed": _claim, "claim.approved": _claim, "claim.paid": _claim,
     "claim.rejected": _claim, "entry.reversed": _reversal,
 }

@@ -24,7 +24,7 @@ from ledger.domain.periods import parse_period
 from ledger.domain.statements import StatementAccumulator
 from ledger.entry import parse_stored_entry
 from ledger.errors import LedgerError
-from projections.queries import balances, programme_totals, statement_figures
+from projections.queries import balances, programme_totals, statement_entries, statement_figures
 from projections.runner import ProjectionRunner
 from tests.conftest import genesis_submission
 
@@ -267,6 +267,8 @@ def statements_agree(ledger, runner) -> None:
             for entry in entries:
                 accumulator.feed(entry)
             assert accumulator.figures() == views[company], company
+            with runner.engine.connect() as connection:
+                assert accumulator.entries == statement_entries(connection, company, period), company
         assert sum(figures["worker_months"] for figures in views.values()) == totals["worker_months"]
         hundredths = sum(int(figures["full_year_equivalent_workers"].replace(".", "")) for figures in views.values())
         assert hundredths == int(totals["full_year_equivalent_workers"].replace(".", ""))

@@ -234,6 +234,18 @@ def test_a_signed_statement_is_checked_offline_and_an_altered_figure_is_named(hi
     assert "claims_paid.by_benefit.jkm.amounts_rupiah: stated [42000001], recomputed [42000000]" in out
     assert out.count("STATEMENT FIGURE DIFFERS") == 2 and "OK: " in out  # the bundle itself is intact
 
+    hidden = {name: value for name, value in json.loads(genuine.read_text()).items() if name != "signature"}
+    ranges = hidden["entries"]
+    first, last = ranges[-1]
+    hidden["entries"] = [*ranges[:-1], [first, last - 1]]  # the last line it rests on left out
+    (tmp_path / "hidden.json").write_text(json.dumps(sign_document(hidden, history.ledger.origin,
+                                                                   history.world.checkpoint_key)))
+    assert amanah(["verify", str(bundle), "--statement", str(tmp_path / "hidden.json")]) == 1
+    out = capsys.readouterr().out
+    assert f"entries[{len(ranges) - 1}] (of {len(ranges)} ranges stated, {len(ranges)} recomputed): stated " \
+           f"[{first}, {last - 1}], recomputed [{first}, {last}]" in out
+    assert out.count("STATEMENT FIGURE DIFFERS") == 1
+
     unsigned = dict(statement, received_rupiah=statement["received_rupiah"] + 1)
     (tmp_path / "edited.json").write_text(json.dumps(unsigned))
     assert amanah(["verify", str(bundle), "--statement", str(tmp_path / "edited.json")]) == 1
