@@ -32,18 +32,23 @@ class Submissions(MethodView):
             return problem(415, "Unsupported Media Type", "send the submission as application/json",
                            "unsupported-media-type")
         document = parse_json_strict(request_body(), "submission")
-        with services().write_lock:
-            result = services().ledger.submit(document)
-        _catch_up_views(result)
-        status = 200 if result["replayed"] else 201
-        return Response(json.dumps(result), status=status, mimetype="application/json")
+        serving = services()
+        with serving.write_lock:
+            result = serving.ledger.submit(document)
+        response = Response(json.dumps(result), status=200 if result["replayed"] else 201,
+                            mimetype="application/json")
+        # Once the answer is sent (the server closes the response after writing it): the writer
+        # does not wait for the views, which took longer than storing a single event on
+        # PostgreSQL (docs/benchmarks.md); every read catches them up first anyway.
+        response.call_on_close(lambda: _catch_up_views(serving, result))
+        return response
 
 
-def _catch_up_views(result: dict) -> None:
-    """Bring the views up to date for the writer's next read. The submission is stored whatever
-    happens here: a failure is logged, and the views catch up on the next read or run."""
+def _catch_up_views(serving, result: dict) -> None:
+    """Bring the views up to date for the next read. The submission is stored whatever happens
+    here: a failure is logged, and the views catch up on the next read or run."""
     try:
-        services().catch_up()
+        serving.catch_up()
     except Exception:  # noqa: BLE001 - the answer must say stored; the log keeps the failure
         logger.exception("the views could not catch up after entries %s..%s were stored; they will on the "
                          "next read or `amanah projections run`", result["first_index"], result["last_index"])

@@ -94,6 +94,21 @@ def test_a_submission_is_created_then_replayed_and_refusals_change_nothing(clien
     assert programme.ledger.size() == size
 
 
+def test_a_writer_is_answered_before_the_views_catch_up_and_they_catch_up_as_the_answer_closes(client):
+    """The views' catch-up after a submission runs once the answer is sent (the server closes
+    the response after writing it), so the writer does not wait for it; the next read finds the
+    views current."""
+    services = client.application.extensions["amanah"]
+    services.catch_up()
+    document = client.programme.companies["pt-maju-bersama"].one("http-views", "pledge.made", "2025-03-01T00:00:00Z",
+                                                                 payloads.pledge(PROGRAMME, "pl-views", 2_000_000))
+    response = client.post("/api/v1/submissions", json=document)
+    assert response.status_code == 201
+    assert services.runner.position() < services.runner.target()  # answered; the views not yet caught up
+    response.close()
+    assert services.runner.position() == services.runner.target() == client.programme.ledger.size()
+
+
 ENDPOINTS = {
     "/api/v1/totals": "public", "/api/v1/awards/2025": "public", "/api/v1/health": "public",
     "/api/v1/entries": "auditor", "/api/v1/balances": "auditor", "/api/v1/reconciliation?as_of=2025-12-31": "auditor",
