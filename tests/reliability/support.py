@@ -121,6 +121,16 @@ class Server:
                 time.sleep(0.05)
         raise AssertionError(f"the server did not start:\n{self.log.read_text()[-3000:]}")
 
+    def health_at(self, size: int, timeout_s: float = 30) -> dict:
+        """`/health` once the views stand at `size`: a submission's catch-up runs just after its
+        answer is sent, so the last writer's may still be running when the writers are done."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            health = self.get("/api/v1/health")[1]
+            if health["views_position"] >= size or time.monotonic() > deadline:
+                return health
+            time.sleep(0.05)
+
     def connection(self, timeout_s: float = 600) -> http.client.HTTPConnection:
         return http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout_s)
 

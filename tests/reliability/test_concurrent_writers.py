@@ -45,7 +45,7 @@ def test_eight_concurrent_writers_lose_nothing_and_store_nothing_twice(opened, t
         report = verify_database(opened.ledger)
         assert report.ok, [str(failure) for failure in report.failures[:5]]
         checkpoints = _check_checkpoint_chain(server, opened)
-        health = server.get("/api/v1/health")[1]
+        health = server.health_at(opened.ledger.size())
         assert health["views_position"] == health["tree_size"] == opened.ledger.size()
     finally:
         server.stop()

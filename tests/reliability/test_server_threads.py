@@ -54,7 +54,7 @@ def test_threaded_workers_serve_concurrent_writes_and_reads_correctly(opened, tm
             thread.start()
         for thread in threads:
             thread.join(timeout=300)
-        health = server.get("/api/v1/health")[1]
+        health = server.health_at(opened.ledger.size())
     finally:
         server.stop()
     assert statuses == {("write", 201): WRITERS * PLEDGES_PER_WRITER, ("read", 200): READERS * READS_PER_READER}
