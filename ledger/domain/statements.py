@@ -207,11 +207,10 @@ def _amil(acc: StatementAccumulator, entry: LogEntry, p: dict, day: str, shares)
 
 
 def _disbursement(acc: StatementAccumulator, entry: LogEntry, p: dict, day: str, shares) -> None:
-    own = sum(source["amount_rupiah"] for source in p["sources"] if source["company"] == acc.company)
     if any(source["company"] == acc.company for source in p["sources"]):
         add_span(acc.entries, entry.index, entry.index)
         acc.drawn.add(p["disbursement"])
-    if own:
+    if own := sum(source["amount_rupiah"] for source in p["sources"] if source["company"] == acc.company):
         acc.disbursements[p["disbursement"]] = (own, p["made_on"], True)
 
 
@@ -229,9 +228,9 @@ def _premium(acc: StatementAccumulator, entry: LogEntry, p: dict, day: str, shar
     if in_period:
         acc.primary_lines[entry.index] = primary
     own = sum(amount for _, company, amount in shares if company == acc.company)
+    if own and in_period:
+        add_span(acc.entries, entry.index, entry.index)
     if own:
-        if in_period:
-            add_span(acc.entries, entry.index, entry.index)
         category, kelurahan = acc.profiles[(p["programme"], p["worker"])]
         acc.lines[entry.index] = _Line(p["programme"], p["worker"], p["month"], own, primary == acc.company,
                                        category, kelurahan)
