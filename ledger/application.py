@@ -128,7 +128,7 @@ class Ledger(LogReading, CheckpointSigning, PersonalAccess, Application):
 
     def _store(self, submission: Submission, digest: str) -> dict:
         first_index = self.size()
-        self.cache.sync(first_index)
+        self.cache.sync(first_index, self.loader.bring_forward)
         recorded_at = datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
         from_store: dict = {}  # aggregates this submission read from the database: their snapshot's version
         decision = Decision(lambda aggregate_id: self.loader.load_one(aggregate_id, from_store),

@@ -3,12 +3,15 @@
 Rules need current aggregates; rebuilding 11,860 workers from their events for every monthly
 batch grows with history. The cache remembers the log size it is valid at; before each use it
 reads which aggregates the entries since then touched (other processes may have written) and
-drops those. Aggregates a failed submission touched are dropped too, since rules mutate them
-as they go."""
+drops those, or brings them forward by those events alone (`sync`'s `bring_forward`: a programme
+gains an event with every pledge, receipt and batch, and replaying it whole after each write of
+another process grew with its history). Aggregates a failed submission touched are dropped too,
+since rules mutate them as they go."""
 
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
@@ -24,16 +27,20 @@ class AggregateCache:
         self.aggregates: OrderedDict[UUID, Any] = OrderedDict()
         self.position = 0
 
-    def sync(self, size: int) -> None:
-        """Forget aggregates changed by entries [position, size) that this process did not write."""
+    def sync(self, size: int, bring_forward: Callable[[list[Any]], list[Any]] | None = None) -> None:
+        """Forget aggregates changed by entries [position, size) that this process did not write,
+        but those `bring_forward` returns: it is given them, and returns those it applied every
+        later event to (AggregateLoader.bring_forward)."""
         if size < self.position:  # the database was replaced under us
             self.clear()
         # An empty cache holds nothing to forget: a new process (or one whose cache was cleared)
         # must not read which aggregates the whole log touched (2 s at 1,000,000 entries).
         if size > self.position and self.aggregates:
             touched = self.recorder.read(lambda c, d: log_store.select_originators(c, d, self.position, size))
-            for originator in touched:
-                self.aggregates.pop(UUID(originator), None)
+            stale = [aggregate for aggregate in (self.aggregates.pop(UUID(originator), None) for originator in touched)
+                     if aggregate is not None]
+            if stale and bring_forward is not None:
+                self.keep(bring_forward(stale))
         self.position = size
 
     def get(self, aggregate_id: UUID) -> Any | None:

@@ -3,6 +3,7 @@ after it, else from all their events."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 from uuid import UUID
 
@@ -12,6 +13,8 @@ from ledger import snapshot_store, snapshots
 from ledger.cache import AggregateCache
 from ledger.decision import RecordedEntry, recorded_topic
 from ledger.entry import parse_stored_entry
+
+logger = logging.getLogger(__name__)
 
 
 class AggregateLoader:
@@ -48,6 +51,23 @@ class AggregateLoader:
                 from_store.update((aggregate_id, 0) for aggregate_id in wanted if aggregate_id not in restored)
             result.update(self._replay(restored, rows))
         return result
+
+    def bring_forward(self, aggregates: list[Any]) -> list[Any]:
+        """Of cached `aggregates` that another process changed, those kept without snapshots
+        (programmes, claims: loading one replays all its events) with their events after their
+        version applied, read in one query. The others (workers) are left out: they load from their
+        snapshot when next needed. If a replay fails (a gap in the stored events), none is kept:
+        each then loads afresh when needed, where the same failure is raised."""
+        carried = [aggregate for aggregate in aggregates if not snapshots.kept_for(aggregate)]
+        if not carried:
+            return []
+        bounds = [(aggregate.id, aggregate.version) for aggregate in carried]
+        rows = self.recorder.read(lambda cursor, dialect: snapshot_store.select_events_after(cursor, dialect, bounds))
+        try:
+            return list(self._replay({aggregate.id: aggregate for aggregate in carried}, rows).values())
+        except Exception as error:  # noqa: BLE001 - a cache: what it cannot bring forward it forgets
+            logger.warning("could not bring %s cached aggregates forward (%s); they load afresh", len(carried), error)
+            return []
 
     def _replay(self, restored: dict[UUID, Any], rows: list[tuple[str, int, str, bytes]]) -> dict[UUID, Any]:
         """Each aggregate after its events, each checked to follow the version before (so an event

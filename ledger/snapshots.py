@@ -55,6 +55,11 @@ def register(codec: SnapshotCodec) -> SnapshotCodec:
     return codec
 
 
+def kept_for(aggregate: Any) -> bool:
+    """Whether `aggregate`'s class has snapshots (loading it replays only the events after one)."""
+    return type(aggregate) in _BY_CLASS
+
+
 def due(aggregate_id: UUID, snapshot_version: int, version: int, every: int) -> bool:
     """Whether an aggregate read from its snapshot at `snapshot_version` (0: none) and now at
     `version` passed a multiple of `every` since. The multiples are shifted by the aggregate's id,

@@ -14,6 +14,7 @@ from ledger.bundle import verify_database
 from ledger.canonical import canonical_bytes
 from ledger.client import Signer, public_key_b64
 from ledger.config import Settings
+from ledger.domain.common import aggregate_uuid
 from ledger.entry import parse_entry
 from ledger.errors import (
     AlreadyExists, BadSignature, IdempotencyConflict, InvalidInput, LedgerAlreadyInitialised,
@@ -82,6 +83,36 @@ def test_a_second_process_sees_what_the_first_stored_and_applies_the_same_rules(
         assert stored["first_index"] == opened.ledger.size() - 1
         with pytest.raises(AlreadyExists):
             opened.ledger.submit(pledge(opened.company, "first-process-again", "p-2"))
+    finally:
+        other.close()
+
+
+def test_a_programme_another_process_changed_is_brought_forward_by_its_new_events_alone(opened):
+    """A programme gains an event with every pledge, receipt and batch: a process whose cached
+    programme another process changed applies those events to it, rather than replaying the
+    programme's whole history on its next submission, and decides on the same state."""
+    other = opened.reopen()
+    try:
+        other.submit(pledge(opened.company, "other-1", "p-1"))
+        programme_id = aggregate_uuid("programme", PROGRAMME)
+        held = other.cache.get(programme_id)
+        assert held is not None and "p-1" in held.pledges
+        for number in (2, 3):
+            opened.ledger.submit(pledge(opened.company, f"first-{number}", f"p-{number}", 1_000_000 * number))
+        other.submit(pledge(opened.company, "other-4", "p-4"))
+
+        carried = other.cache.get(programme_id)
+        assert carried is held  # brought forward, not reloaded
+        with pytest.raises(AlreadyExists):  # p-3 came through the first process
+            other.submit(pledge(opened.company, "other-3", "p-3"))
+        afresh = opened.reopen()
+        try:
+            loaded = afresh.aggregate(programme_id)
+            assert loaded is not carried
+            assert (carried.version, vars(carried)) == (loaded.version, vars(loaded))
+            assert sorted(carried.pledges) == ["p-1", "p-2", "p-3", "p-4"]
+        finally:
+            afresh.close()
     finally:
         other.close()
 
