@@ -17,6 +17,7 @@ from projections.reports import Reports
 from projections.runner import ProjectionRunner
 from api.sessions import SessionStore
 from api.tokens import TokenStore, ledger_engine
+from api.views_follower import ViewsFollower
 
 
 @dataclass
@@ -28,6 +29,7 @@ class Services:
     tokens: TokenStore
     sessions: SessionStore
     write_lock: threading.Lock
+    follower: ViewsFollower  # catches the views up after submissions, off the writers' path
     witnessing: WitnessWorker | None = None  # asks the witnesses after commits, off the request path
     closed: bool = field(default=False, init=False)
 
@@ -43,7 +45,7 @@ class Services:
             witnessing = WitnessWorker(Witnessing(ledger, settings.witnesses, settings.witness_timeout_seconds),
                                        poll_seconds=1.0).start()
         return cls(settings, ledger, runner, Reports(ledger, runner), tokens, SessionStore(engine, tokens),
-                   threading.Lock(), witnessing)
+                   threading.Lock(), ViewsFollower(lambda: runner.run()), witnessing)
 
     def catch_up(self) -> None:
         """Bring the views up to the latest checkpoint (readers see their own writes)."""
@@ -62,6 +64,7 @@ class Services:
         if self.closed:  # close_app, gunicorn's worker_exit and atexit may each come here
             return
         self.closed = True
+        self.follower.stop()
         if self.witnessing is not None:
             self.witnessing.stop()
         self.tokens.engine.dispose()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-
 from flask import Response, current_app, json, request
 from flask.views import MethodView
 from gunicorn.http.errors import ParseException
@@ -16,7 +14,6 @@ from api.schemas import SubmissionResultSchema, SubmissionSchema
 from ledger.canonical import parse_json_strict
 from ledger.errors import Busy, Conflict, Forbidden, Invalid, NotFound, RuleViolation
 
-logger = logging.getLogger("amanah.api")
 blp = Blueprint("submissions", __name__, url_prefix="/api/v1", description="Writers: signed submissions")
 
 
@@ -37,21 +34,12 @@ class Submissions(MethodView):
             result = serving.ledger.submit(document)
         response = Response(json.dumps(result), status=200 if result["replayed"] else 201,
                             mimetype="application/json")
-        # Once the answer is sent (the server closes the response after writing it): the writer
-        # does not wait for the views, which took longer than storing a single event on
-        # PostgreSQL (docs/benchmarks.md); every read catches them up first anyway.
-        response.call_on_close(lambda: _catch_up_views(serving, result))
+        if not result["replayed"]:
+            # Once the answer is sent (the server closes the response after writing it), one thread
+            # per process catches the views up for this and any submissions that follow within
+            # a moment (api/views_follower.py); every read catches them up first anyway.
+            response.call_on_close(lambda: serving.follower.stored(result["first_index"], result["last_index"]))
         return response
-
-
-def _catch_up_views(serving, result: dict) -> None:
-    """Bring the views up to date for the next read. The submission is stored whatever happens
-    here: a failure is logged, and the views catch up on the next read or run."""
-    try:
-        serving.catch_up()
-    except Exception:  # noqa: BLE001 - the answer must say stored; the log keeps the failure
-        logger.exception("the views could not catch up after entries %s..%s were stored; they will on the "
-                         "next read or `amanah projections run`", result["first_index"], result["last_index"])
 
 
 def request_body() -> bytes:

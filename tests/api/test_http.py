@@ -94,10 +94,10 @@ def test_a_submission_is_created_then_replayed_and_refusals_change_nothing(clien
     assert programme.ledger.size() == size
 
 
-def test_a_writer_is_answered_before_the_views_catch_up_and_they_catch_up_as_the_answer_closes(client):
-    """The views' catch-up after a submission runs once the answer is sent (the server closes
-    the response after writing it), so the writer does not wait for it; the next read finds the
-    views current."""
+def test_a_writer_is_answered_before_the_views_catch_up_and_they_catch_up_soon_after_without_a_read(client):
+    """The views' catch-up after a submission runs once the answer is sent (the server closes the
+    response after writing it), in the process's follower thread, so the writer does not wait for
+    it; the views are current soon after, with no read to pull them."""
     services = client.application.extensions["amanah"]
     services.catch_up()
     document = client.programme.companies["pt-maju-bersama"].one("http-views", "pledge.made", "2025-03-01T00:00:00Z",
@@ -106,7 +106,32 @@ def test_a_writer_is_answered_before_the_views_catch_up_and_they_catch_up_as_the
     assert response.status_code == 201
     assert services.runner.position() < services.runner.target()  # answered; the views not yet caught up
     response.close()
+    assert services.follower.wait_idle(30)
     assert services.runner.position() == services.runner.target() == client.programme.ledger.size()
+
+
+def test_submissions_in_quick_succession_are_caught_up_together(client):
+    """Writers one after another: the follower gathers them and catches the views up once for
+    several, not once per submission."""
+    services = client.application.extensions["amanah"]
+    services.catch_up()
+    runs = []
+    original = services.runner.run
+    services.runner.run = lambda *arguments, **options: runs.append(original(*arguments, **options)) or runs[-1]
+    services.follower.gather_s = 2.0  # a slow machine's five posts still fall in one gathering
+    try:
+        company = client.programme.companies["pt-maju-bersama"]
+        for number in range(5):
+            response = client.post("/api/v1/submissions", json=company.one(
+                f"http-quick-{number}", "pledge.made", "2025-03-01T00:00:00Z",
+                payloads.pledge(PROGRAMME, f"pl-quick-{number}", 1_000_000)))
+            assert response.status_code == 201
+            response.close()
+        assert services.follower.wait_idle(30)
+    finally:
+        services.runner.run = original
+    assert sum(runs) == 5 and len(runs) < 5, runs
+    assert services.runner.position() == client.programme.ledger.size()
 
 
 ENDPOINTS = {

@@ -69,6 +69,7 @@ def test_a_stored_submission_answers_201_when_the_views_fail_and_they_catch_up_l
     assert response.status_code == 201, response.get_json()
     assert response.get_json()["first_index"] == before
     response.close()  # as the server does once the answer is sent: the views' catch-up runs, and fails
+    assert services.follower.wait_idle(30)
     assert f"the views could not catch up after entries {before}..{before}" in caplog.text
     assert opened.ledger.size() == before + 1
     monkeypatch.undo()

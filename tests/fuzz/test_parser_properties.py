@@ -335,5 +335,6 @@ def test_a_nul_in_free_text_is_refused_and_the_views_keep_up(target):
     assert body["errors"][0]["field"] == "envelopes[0].payload.legal_name"
     stored = post(target, registration(target, "pt-soh", "PT \x01\x7f Jaya"))
     assert stored.status_code == 201
-    stored.close()  # as the server does once the answer is sent: the views catch up then
+    stored.close()  # as the server does once the answer is sent: the views catch up soon after
+    assert target.services.follower.wait_idle(30)
     assert target.services.runner.position() == target.services.ledger.size()

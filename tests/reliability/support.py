@@ -122,8 +122,9 @@ class Server:
         raise AssertionError(f"the server did not start:\n{self.log.read_text()[-3000:]}")
 
     def health_at(self, size: int, timeout_s: float = 30) -> dict:
-        """`/health` once the views stand at `size`: a submission's catch-up runs just after its
-        answer is sent, so the last writer's may still be running when the writers are done."""
+        """`/health` once the views stand at `size`: the views catch up in each worker's follower
+        thread soon after an answer is sent (api/views_follower.py), so the last writers' may still
+        be pending when the writers are done."""
         deadline = time.monotonic() + timeout_s
         while True:
             health = self.get("/api/v1/health")[1]
