@@ -18,18 +18,25 @@ logger = logging.getLogger("amanah.api")
 
 GATHER_S = 0.2  # how long a woken follower waits for more submissions before it catches up
 STOP_WAIT_S = 30.0  # how long closing waits for a catch-up under way
+IDLE_EXIT_S = 10.0  # a thread with nothing to do this long ends (the next submission starts another)
 
 
 class ViewsFollower:
     """Catches the views up (`catch_up`) soon after submissions are stored (`stored`)."""
 
-    def __init__(self, catch_up: Callable[[], object], gather_s: float = GATHER_S):
-        self._catch_up, self.gather_s = catch_up, gather_s
+    def __init__(self, catch_up: Callable[[], object], gather_s: float = GATHER_S, idle_exit_s: float = IDLE_EXIT_S):
+        self._catch_up, self.gather_s, self.idle_exit_s = catch_up, gather_s, idle_exit_s
         self._condition = threading.Condition()
         self._pending: tuple[int, int] | None = None  # first and last entry stored since the last catch-up began
         self._busy = False
         self._stopping = False
         self._thread: threading.Thread | None = None
+
+    @property
+    def running(self) -> bool:
+        """Whether the thread is alive (it ends after `idle_exit_s` with nothing to do)."""
+        with self._condition:
+            return self._thread is not None and self._thread.is_alive()
 
     def stored(self, first_index: int, last_index: int) -> None:
         """Entries `first_index`..`last_index` are stored: catch the views up soon."""
@@ -62,7 +69,9 @@ class ViewsFollower:
     def _run(self) -> None:
         while True:
             with self._condition:
-                self._condition.wait_for(lambda: self._pending is not None or self._stopping)
+                if not self._condition.wait_for(lambda: self._pending is not None or self._stopping, self.idle_exit_s):
+                    self._thread = None  # idle: end, holding nothing (an app never closed keeps no thread)
+                    return
                 # gather: more submissions may come while this one's answer is on its way
                 if self._stopping or self._condition.wait_for(lambda: self._stopping, self.gather_s):
                     return

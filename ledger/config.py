@@ -15,6 +15,7 @@ DEFAULT_ORIGIN = "amanah.jakarta-utara.example/ledger"
 DEFAULT_AGGREGATE_CACHE = 50_000  # see docs/operations.md: set it above the number of workers
 DEFAULT_SNAPSHOT_EVERY = 4  # see docs/operations.md: a worker kept out of the cache replays at most 3 events
 MAX_SNAPSHOT_EVERY = 1_000
+POOL_AT_START, POOL_MOST = 1, 15  # the ledger's PostgreSQL connections per process: opened at start, at most
 
 
 @dataclass(frozen=True)
@@ -102,6 +103,10 @@ class Settings:
                     "POSTGRES_PASSWORD": unquote(url.password or ""),
                     "POSTGRES_SCHEMA": query.get("schema", ["public"])[0],
                     "POSTGRES_LOCK_TIMEOUT": str(self.lock_timeout_s),
+                    # One connection opened at start, up to 15 as threads need them (eventsourcing
+                    # opens 5 at start by default: a 4-worker server and a few commands beside it
+                    # filled PostgreSQL's default of 100 connections).
+                    "POSTGRES_POOL_SIZE": str(POOL_AT_START), "POSTGRES_MAX_OVERFLOW": str(POOL_MOST - POOL_AT_START),
                     "APPLICATION_RECORDER_TOPIC": "ledger.postgres_recorder:LedgerPostgresRecorder"}
         raise ConfigurationError(f"unsupported database URL scheme {url.scheme!r}; use sqlite:/// "
                                  "or postgresql://", field="AMANAH_DATABASE_URL")

@@ -69,3 +69,19 @@ def test_stopping_leaves_what_is_gathering_to_the_next_read_and_waits_for_a_catc
     assert time.monotonic() - began < 5 and runs == ["done"]
     gathering.stored(2, 2)  # after stopping: ignored
     assert runs == ["done"]
+
+
+def test_an_idle_thread_ends_and_the_next_submission_starts_another():
+    runs = []
+    follower = ViewsFollower(lambda: runs.append("run"), gather_s=0.01, idle_exit_s=0.2)
+    try:
+        follower.stored(0, 0)
+        assert follower.wait_idle(10) and runs == ["run"]
+        deadline = time.monotonic() + 10
+        while follower.running and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not follower.running  # an app never closed keeps no thread, nor what it holds
+        follower.stored(1, 1)
+        assert follower.wait_idle(10) and runs == ["run", "run"]
+    finally:
+        follower.stop()
