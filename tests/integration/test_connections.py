@@ -10,7 +10,8 @@ from tests.integration.support import pledge
 
 
 def test_a_ledger_on_postgresql_opens_one_connection_and_grows_only_as_threads_need(opened):
-    """On SQLite there is no pool to size."""
+    """A ledger opens one PostgreSQL connection at start and more as threads hold them at once
+    (on SQLite there is no pool: its settings say nothing of one)."""
     if not opened.settings.database_url.startswith("postgres"):
         assert "POSTGRES_POOL_SIZE" not in opened.settings.eventsourcing_env()
         return
