@@ -4,10 +4,7 @@ reads under load, on the synthetic ledger."""
 from __future__ import annotations
 
 import json
-import os
 import statistics
-import subprocess
-import sys
 import threading
 import time
 import urllib.error
@@ -15,7 +12,8 @@ import urllib.request
 from collections import Counter
 
 from ledger import payloads
-from scripts.benchmarks.synthetic import PROGRAMME, Synthetic, free_port, wait_until_up
+from ledger.client import Signer
+from scripts.benchmarks.synthetic import PROGRAMME, Synthetic, free_port, start_server, wait_until_up
 
 
 def bench_http(world: Synthetic, submissions: int, load_seconds: float) -> dict:
@@ -32,15 +30,14 @@ def bench_http(world: Synthetic, submissions: int, load_seconds: float) -> dict:
     token, _ = services.tokens.issue("pt-bench")
     services.close()
     port = free_port()
-    environment = {**os.environ, "AMANAH_HOME": str(world.home), "AMANAH_DATABASE_URL": world.settings.database_url}
-    server = subprocess.Popen([sys.executable, "-m", "cli", "serve", "--bind", f"127.0.0.1:{port}",
-                               "--workers", "2"], env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = start_server(world.home, world.settings.database_url, port)
     base = f"http://127.0.0.1:{port}"
     started = time.perf_counter()
     try:
         wait_until_up(base)
         ready_seconds = time.perf_counter() - started
-        latencies = [_submit_pledge(world, base, number) for number in range(submissions)]
+        latencies = [post_pledge(world.signers["pt-bench"], base, f"http-{number}", f"pl-{number}")
+                     for number in range(submissions)]
         statement = _load(base + "/api/v1/companies/pt-bench/statement?year=2025", token, load_seconds)
         health = _load(base + "/api/v1/health", None, load_seconds)
     finally:
@@ -53,9 +50,10 @@ def bench_http(world: Synthetic, submissions: int, load_seconds: float) -> dict:
             "statement": statement, "health": health}
 
 
-def _submit_pledge(world: Synthetic, base: str, number: int) -> float:
-    body = json.dumps(world.signers["pt-bench"].one(f"http-{number}", "pledge.made", "2025-02-01T00:00:00Z",
-                                                    payloads.pledge(PROGRAMME, f"pl-{number}", 1_000_000))).encode()
+def post_pledge(signer: Signer, base: str, idempotency_key: str, pledge_id: str) -> float:
+    """Milliseconds to store one signed pledge through the server at `base` (201 expected)."""
+    body = json.dumps(signer.one(idempotency_key, "pledge.made", "2025-02-01T00:00:00Z",
+                                 payloads.pledge(PROGRAMME, pledge_id, 1_000_000))).encode()
     request = urllib.request.Request(base + "/api/v1/submissions", data=body, headers={"Content-Type": "application/json"})
     started = time.perf_counter()
     with urllib.request.urlopen(request, timeout=30) as response:

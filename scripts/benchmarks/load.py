@@ -13,7 +13,6 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -21,7 +20,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from scripts.benchmarks.synthetic import Synthetic, drop_created_schemas, free_port, fresh_postgres, wait_until_up
+from scripts.benchmarks.synthetic import (
+    Synthetic, drop_created_schemas, free_port, fresh_postgres, start_server, wait_until_up,
+)
 from scripts.benchmarks.load_traffic import Client, Tally, Workload, client_loop
 from scripts.benchmarks.load_watch import MemorySampler, SlowClients
 
@@ -41,14 +42,6 @@ def build(database_url: str, home: Path, workers: int) -> tuple[Synthetic, str]:
     token, _ = services.tokens.issue("pt-bench")
     services.close()
     return world, token
-
-
-def start_server(world: Synthetic, port: int) -> subprocess.Popen:
-    """`amanah serve` with 2 gunicorn workers on 127.0.0.1 only."""
-    environment = {**os.environ, "AMANAH_HOME": str(world.home), "AMANAH_DATABASE_URL": world.settings.database_url}
-    return subprocess.Popen([sys.executable, "-m", "cli", "serve", "--bind", f"127.0.0.1:{port}",
-                             "--workers", "2"], env=environment, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
 
 
 def drive(base: str, arbiter: int, world: Synthetic, token: str, seconds: float, clients: int,
@@ -121,7 +114,7 @@ def run(seconds: float, clients: int, workers: int, database_url: str | None, sl
         world, token = build(url, Path(directory), workers)
         build_seconds = time.perf_counter() - built
         port = free_port()
-        server = start_server(world, port)
+        server = start_server(world.home, world.settings.database_url, port)
         base = f"http://127.0.0.1:{port}"
         try:
             wait_until_up(base)

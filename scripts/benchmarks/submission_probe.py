@@ -17,21 +17,19 @@ import json
 import os
 import shutil
 import statistics
-import subprocess
-import sys
 import time
-import urllib.request
 import uuid
 from pathlib import Path
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
-from ledger import payloads
+from ledger import signing
 from ledger.client import Signer
-from scripts.benchmarks.synthetic import PROGRAMME, Synthetic, fresh_postgres, free_port, wait_until_up
+from scripts.benchmarks.bench_http import post_pledge
+from scripts.benchmarks.synthetic import (
+    CREATED_SCHEMAS, Synthetic, drop_created_schemas, fresh_postgres, free_port, start_server, wait_until_up,
+)
 
-PROBE_FILE = "submission-probe.json"  # in the ledger's home: its URL, origin and the company's key
+PROBE_FILE = "submission-probe.json"  # in the ledger's home: its URL and origin
+COMPANY_KEY = "submission-probe-company.key"  # beside it: the pledging company's private key (PEM)
 
 
 def build(entries: int, home: Path, postgres: str | None) -> None:
@@ -44,9 +42,8 @@ def build(entries: int, home: Path, postgres: str | None) -> None:
     started = time.perf_counter()
     world.grow_to(entries)
     print(f"built {world.ledger.size():,} entries in {time.perf_counter() - started:.0f} s", flush=True)
-    key = world.signers["pt-bench"].private_key.private_bytes(
-        serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption())
-    (home / PROBE_FILE).write_text(json.dumps({"url": url, "origin": world.settings.origin, "key": key.hex()}))
+    signing.write_private_key(world.signers["pt-bench"].private_key, home / COMPANY_KEY, None)
+    (home / PROBE_FILE).write_text(json.dumps({"url": url, "origin": world.settings.origin}))
     services = Services.build(world.settings)
     started = time.perf_counter()
     services.runner.run()
@@ -58,22 +55,13 @@ def build(entries: int, home: Path, postgres: str | None) -> None:
 def time_server(home: Path, submissions: int) -> dict:
     """p50, p90 and p99 of `submissions` pledges, one after another, after 20 untimed ones."""
     probe = json.loads((home / PROBE_FILE).read_text())
-    signer = Signer(probe["origin"], "pt-bench", Ed25519PrivateKey.from_private_bytes(bytes.fromhex(probe["key"])))
+    signer = Signer(probe["origin"], "pt-bench", signing.read_private_key(home / COMPANY_KEY, None))
     port = free_port()
-    environment = {**os.environ, "AMANAH_HOME": str(home), "AMANAH_DATABASE_URL": probe["url"]}
-    server = subprocess.Popen([sys.executable, "-m", "cli", "serve", "--bind", f"127.0.0.1:{port}", "--workers", "2"],
-                              env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = start_server(home, probe["url"], port)
     base, run = f"http://127.0.0.1:{port}", uuid.uuid4().hex[:8]
 
     def post(number: int) -> float:
-        body = json.dumps(signer.one(f"probe-{run}-{number}", "pledge.made", "2025-02-01T00:00:00Z",
-                                     payloads.pledge(PROGRAMME, f"probe-{run}-{number}", 1_000_000))).encode()
-        request = urllib.request.Request(base + "/api/v1/submissions", data=body,
-                                         headers={"Content-Type": "application/json"})
-        started = time.perf_counter()
-        with urllib.request.urlopen(request, timeout=30) as response:
-            assert response.status == 201, response.status
-        return (time.perf_counter() - started) * 1000
+        return post_pledge(signer, base, f"probe-{run}-{number}", f"probe-{run}-{number}")
 
     try:
         wait_until_up(base)
@@ -89,14 +77,11 @@ def time_server(home: Path, submissions: int) -> dict:
 
 
 def drop(home: Path) -> None:
-    import psycopg
-
     url = json.loads((home / PROBE_FILE).read_text())["url"]
     if url.startswith("postgres"):
         plain, _, query = url.partition("?")
-        schema = query.removeprefix("schema=")
-        with psycopg.connect(plain, autocommit=True) as connection:
-            connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        CREATED_SCHEMAS.append((plain, query.removeprefix("schema=")))  # as `build` made it
+        drop_created_schemas()
     shutil.rmtree(home)
 
 

@@ -4,6 +4,8 @@ batches paid through `Ledger.submit`; and the helpers that start a server on a f
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -106,6 +108,14 @@ def drop_created_schemas() -> None:
         plain, schema = CREATED_SCHEMAS.pop()
         with psycopg.connect(plain, autocommit=True) as connection:
             connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+def start_server(home: Path, database_url: str, port: int) -> subprocess.Popen:
+    """`amanah serve` with 2 gunicorn workers on 127.0.0.1 only, from the current directory's
+    checkout (`python -m cli`), on the ledger in `home`."""
+    environment = {**os.environ, "AMANAH_HOME": str(home), "AMANAH_DATABASE_URL": database_url}
+    return subprocess.Popen([sys.executable, "-m", "cli", "serve", "--bind", f"127.0.0.1:{port}", "--workers", "2"],
+                            env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def free_port() -> int:
