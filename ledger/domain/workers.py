@@ -20,7 +20,7 @@ from ledger.decision import Decision
 from ledger.domain.claims_state import ClaimState, next_claim_state
 from ledger.domain.common import aggregate_uuid, dated, not_before
 from ledger.domain.money import BPJS, programme_of
-from ledger.domain.paid_months import PaidMonth, PaidMonths
+from ledger.domain.paid_months import PaidMonth, PaidMonths, shared_amount
 from ledger.domain.rates import check_bracket, month_of, previous_months
 from ledger.domain.worker_payloads import PROFILE, WorkerEnrolled, WorkerUpdated, WorkerWithdrawn
 from ledger.entry import LogEntry
@@ -64,9 +64,10 @@ class Worker(Aggregate):
 
     def _enrol(self, entry: LogEntry) -> None:
         enrolled: WorkerEnrolled = entry.values
-        self.memberships[enrolled.programme] = Membership(
-            enrolled.programme, enrolled.category, enrolled.kelurahan, enrolled.income_rupiah, enrolled.jht,
-            enrolled.enrolled_on, enrolled.member_since or enrolled.enrolled_on, entry.index, entry.actor)
+        self.memberships[intern(enrolled.programme)] = Membership(  # strings most workers share, held once
+            intern(enrolled.programme), intern(enrolled.category), intern(enrolled.kelurahan),
+            shared_amount(enrolled.income_rupiah), enrolled.jht, intern(enrolled.enrolled_on),
+            intern(enrolled.member_since or enrolled.enrolled_on), entry.index, intern(entry.actor))
 
     @event("Recorded")
     def record(self, entry: LogEntry) -> None:
@@ -129,9 +130,8 @@ def _withdrawn(worker: Worker, entry: LogEntry) -> None:
 def _paid(worker: Worker, entry: LogEntry) -> None:
     payload = entry.payload
     worker.paid[intern(payload["month"])] = PaidMonth(
-        intern(payload["programme"]), intern(payload["disbursement"]), intern(payload["batch"]),
-        payload["amount_rupiah"], entry.index, intern(entry.actor), intern(payload["paid_on"]),
-        entry.index - entry.envelope["sequence"])
+        payload["programme"], payload["disbursement"], payload["batch"], payload["amount_rupiah"], entry.index,
+        entry.actor, payload["paid_on"], entry.index - entry.envelope["sequence"])
 
 
 def _refunded(worker: Worker, entry: LogEntry) -> None:

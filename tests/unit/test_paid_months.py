@@ -69,3 +69,30 @@ def test_a_month_changed_after_a_restore_is_decoded_and_kept():
 def test_a_worker_without_months_round_trips():
     restored = _restored(_worker({}))
     assert restored.paid == {} and not restored.covered("2025-01") and len(restored.paid) == 0
+
+
+def test_the_months_of_one_batch_hold_what_the_batch_shares_once():
+    """The verifier holds every worker-month of the log (about 12 per worker a year): a month's
+    own cost stays near 100 bytes, not the 200 of ten fields each, and reads as all ten."""
+    import tracemalloc
+
+    count = 20_000
+    header = {"programme": "p-2025", "disbursement": "d-2025-03", "batch": "b-2025-03", "recorded_by": "bpjs",
+              "paid_on": "2025-03-10"}
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    months = [PaidMonth(header["programme"], header["disbursement"], header["batch"], 16_800, 1_000_001 + line,
+                        header["recorded_by"], header["paid_on"], 1_000_000) for line in range(count)]
+    per_month = (tracemalloc.get_traced_memory()[0] - before) / count
+    tracemalloc.stop()
+    assert per_month < 120, f"{per_month:.0f} bytes a month"
+    last = months[-1]
+    assert (last.programme, last.disbursement, last.batch, last.amount_rupiah, last.index, last.recorded_by,
+            last.paid_on, last.header_index, last.reversed, last.refunded_at, last.live) == (
+        "p-2025", "d-2025-03", "b-2025-03", 16_800, 1_000_000 + count, "bpjs", "2025-03-10", 1_000_000, False,
+        None, True)
+    last.refunded_at = 5
+    assert not last.live and not months[0].refunded_at and months[0].live
+    assert last != months[-2] and months[0] == PaidMonth(*[getattr(months[0], name) for name in
+                                                           ("programme", "disbursement", "batch", "amount_rupiah",
+                                                            "index", "recorded_by", "paid_on", "header_index")])
