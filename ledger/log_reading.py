@@ -43,6 +43,14 @@ class LogReading:
             raise ProofError(f"start must be >= 0 and limit 1..{MAX_PAGE}", field="limit")
         return self.recorder.read(lambda c, d: log_store.select_entries(c, d, start, start + limit))
 
+    def replayable(self, start: int, stop: int) -> list[LogEntry]:
+        """The entries [start, stop) as the rules and the views replay them, from their stored
+        states: a batched line is its compact state (a `StoredLine`: index, time and envelope;
+        no signature, batch or leaf), so no audit path is rebuilt or parsed. Entries a reader
+        must check or show as signed come from `entries`."""
+        rows = self.recorder.read(lambda c, d: log_store.select_states(c, d, start, stop))
+        return [parse_stored_entry(state) for _, state in rows]
+
     def latest_checkpoint(self) -> dict | None:
         """The newest checkpoint as JSON values."""
         row = self.recorder.read(log_store.latest_checkpoint)

@@ -16,6 +16,7 @@ from ledger.entry import LogEntry
 from ledger.errors import LedgerError
 
 PREMIUM_POSTINGS = ("coverage:premiums", "bpjs:premium_fund")  # debit, credit of premium.paid
+GROWTH = 1 << 16  # premium amounts added to the verifier's array at a time (512 KB)
 NON_NEGATIVE_ACCOUNTS = ("baznas:restricted:", "bpjs:premium_fund", "baznas:amil", "pledge:outstanding:")
 
 
@@ -151,8 +152,8 @@ class ReplayChecks:
 
     def _keep_premium_amount(self, position: int, amount_rupiah: int) -> None:
         gap = position + 1 - len(self.premium_amounts)
-        if gap > 0:
-            self.premium_amounts.extend(array("q", bytes(8 * gap)))
+        if gap > 0:  # grown in steps (zeros: not a premium line), not one slot at a time
+            self.premium_amounts.extend(array("q", bytes(8 * max(gap, GROWTH))))
         self.premium_amounts[position] = amount_rupiah
 
     def _postings_of(self, index: int) -> list[Posting]:

@@ -21,7 +21,6 @@ from urllib.parse import parse_qs, unquote, urlparse
 from sqlalchemy import create_engine, event, select, text, update
 from sqlalchemy.engine import Connection, Engine
 
-from ledger.entry import parse_stored_entry
 from ledger.errors import LogBusy, is_lock_timeout
 from ledger.private_files import private_database_file
 from projections import tables as t
@@ -198,8 +197,8 @@ class ProjectionRunner:
     def _one_batch(self, start: int, stop: int) -> int | None:
         """Apply entries `start` to `stop` in one transaction; None when another runner applied
         them first."""
-        entries = [parse_stored_entry(leaf) for first in range(start, stop, PAGE)
-                   for _, leaf in self.ledger.entries(first, min(PAGE, stop - first))]
+        entries = [entry for first in range(start, stop, PAGE) for entry in
+                   self.ledger.replayable(first, min(first + PAGE, stop))]
         try:
             with self.engine.begin() as connection:
                 if not self._claim(connection, start):

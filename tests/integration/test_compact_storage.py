@@ -129,3 +129,30 @@ def test_a_page_inside_a_batch_rebuilds_the_same_leaves(log):
     whole = log.ledger.entries(0, SIZE)
     batch_store.PATHS.__init__()  # nothing cached: the batch row alone rebuilds each line
     assert [log.ledger.entries(index, 1)[0] for index in range(SIZE)] == whole
+
+
+def test_the_views_replay_the_stored_states_without_rebuilding_audit_paths(log, monkeypatch):
+    """What the views and the rules read (`replayable`) is every entry's index, time and envelope,
+    as the signed leaves say, from the stored states: no batch tree is built for it, and it is
+    the same on a ledger of whole leaves."""
+    def expected() -> list[tuple]:
+        leaves = [json.loads(leaf) for _, leaf in log.ledger.entries(0, SIZE)]
+        return [(leaf["index"], leaf["recorded_at"], leaf["envelope"]) for leaf in leaves]
+
+    def replayed(ledger) -> list[tuple]:
+        return [(entry.index, entry.recorded_at, entry.envelope) for entry in ledger.replayable(0, SIZE)]
+
+    want = expected()
+    batch_store.PATHS.__init__()
+    monkeypatch.setattr(batch_store, "batch_tree", lambda hashes: pytest.fail("an audit path was built"))
+    assert replayed(log.ledger) == want
+    assert [entry.index for entry in log.ledger.replayable(BATCH_FIRST + 1, BATCH_FIRST + 3)] == [
+        BATCH_FIRST + 1, BATCH_FIRST + 2]
+    monkeypatch.undo()
+    with raw_database(log.settings.database_url) as database:
+        store_whole_leaves(database, log.ledger)
+    reopened = log.reopen()
+    try:
+        assert replayed(reopened) == want
+    finally:
+        reopened.close()
