@@ -10,6 +10,7 @@ import os
 import sys
 from pathlib import Path
 
+from cli.exit_codes import EXIT_OK, EXIT_PENDING, EXIT_REFUSED, EXIT_SETUP, EXIT_VERIFY_FAILED  # noqa: F401
 from ledger import signing
 from ledger.application import Ledger
 from ledger.client import Signer
@@ -20,8 +21,6 @@ from ledger.errors import (
 )
 from ledger.witness_client import Witnessing
 from ledger.wiring import open_ledger  # noqa: F401 (the commands' way to open the ledger)
-
-EXIT_OK, EXIT_VERIFY_FAILED, EXIT_REFUSED, EXIT_SETUP, EXIT_PENDING = 0, 1, 2, 3, 4
 
 
 class FileExists(Conflict):

@@ -10,13 +10,12 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from cli import (awards, common, demo_commands, import_commands, ledger_commands,
-                 personal_commands, verify_commands, view_commands, witness)
-from cli.common import EXIT_REFUSED, EXIT_SETUP, ServerUnavailable
+from cli.exit_codes import EXIT_REFUSED, EXIT_SETUP
 from ledger.errors import LedgerError, LedgerNotInitialised, Misconfigured
 
-# What an operator must fix before the command can work (exit code 3), not a refused request.
-SETUP_ERRORS = (Misconfigured, LedgerNotInitialised, ServerUnavailable)
+# Importing this module stays cheap: the command modules (and SQLAlchemy, eventsourcing's
+# application...) are imported when `main` runs, not when `amanah verify`'s worker processes,
+# which are spawned, import the console script again as their main module.
 SERVER_ONLY_MODULES = {"flask", "flask_smorest", "marshmallow", "gunicorn", "werkzeug", "fpdf", "openpyxl",
                        "psycopg", "psycopg_pool", "sqlalchemy"}
 
@@ -34,22 +33,27 @@ def _database_errors() -> tuple[type[Exception], ...]:
     return (*errors, sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError)
 
 
-_DATABASE_UNAVAILABLE = _database_errors()
+def _setup_errors() -> tuple[type[Exception], ...]:
+    """What an operator must fix before the command can work (exit code 3), not a refused request."""
+    from cli.common import ServerUnavailable
+
+    return Misconfigured, LedgerNotInitialised, ServerUnavailable
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `amanah` console command."""
     parser = build_parser()
+    setup_errors, database_unavailable = _setup_errors(), _database_errors()
     arguments = parser.parse_args(argv)
     if not hasattr(arguments, "handler"):
         parser.print_help()
         return EXIT_REFUSED
     try:
         return arguments.handler(arguments)
-    except SETUP_ERRORS as error:
+    except setup_errors as error:
         print(f"amanah: {error}", file=sys.stderr)
         return EXIT_SETUP
-    except _DATABASE_UNAVAILABLE as error:  # a database that fails at start: a set-up problem, in one line
+    except database_unavailable as error:  # a database that fails at start: a set-up problem, in one line
         reason = " ".join(str(getattr(error, "orig", None) or error).split())
         print(f"amanah: the database cannot be used: {reason}; check AMANAH_DATABASE_URL and AMANAH_VIEWS_URL",
               file=sys.stderr)
@@ -67,6 +71,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The parser of every command, in the order `amanah --help` lists them."""
+    from cli import (awards, common, demo_commands, import_commands, ledger_commands, personal_commands,
+                     verify_commands, view_commands, witness)
+
     parser = argparse.ArgumentParser(prog="amanah", description=(
         "Signed, verifiable ledger of CSR money for informal workers' social security. "
         "Settings come from AMANAH_* environment variables (see docs/operations.md)."))

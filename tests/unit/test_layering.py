@@ -95,3 +95,14 @@ def test_importing_the_kernel_loads_no_database_driver_or_event_store():
     code = f"import sys, ledger.domain.kernel; print(*[n for n in sys.modules if n.startswith({tuple(loaded)!r})])"
     output = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert output.stdout.split() == []
+
+
+def test_importing_the_command_line_imports_no_command_module():
+    """`amanah verify`'s worker processes are spawned and import the console script, hence
+    cli.main, again: it must not bring the commands, SQLAlchemy or the ledger's application into
+    each of them (about a second and tens of MB a worker)."""
+    code = ("import sys, cli.main; print(sorted(name for name in sys.modules if name.split('.')[0] in "
+            "('sqlalchemy', 'flask', 'eventsourcing') or name in ('cli.common', 'cli.verify_commands', "
+            "'ledger.application')))")
+    loaded = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert loaded.stdout.strip() == "[]"
