@@ -26,7 +26,7 @@ from functools import lru_cache
 from typing import Any
 
 from ledger import merkle
-from ledger.bundle_v2 import batch_tree
+from ledger.batch_tree import batch_tree
 from ledger.entry import LINE_PREFIX, LogEntry, envelope_span
 
 PATH_HEAD = b'{"batch":{"path":['

@@ -12,12 +12,13 @@ Three kinds of line, each the JCS bytes of an object:
 
 from __future__ import annotations
 
+import itertools
 import json
-from base64 import b64encode
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from ledger import merkle
+from ledger.batch_tree import path_text, tree_levels
 from ledger.canonical import canonical_bytes_checked_domain
 
 FORMAT_2 = "amanah-bundle/2"
@@ -105,33 +106,50 @@ def chunks(lines: Iterable[bytes], size: int = CHUNK_ENTRIES) -> Iterator[tuple[
 def rebuild_chunk(start: int, chunk: list[Group]) -> tuple[list[Rebuilt], list[tuple[int | None, str, str]]]:
     """Every entry of the chunk rebuilt, in order, and failures that name no entry of it (a
     submission record with no line after it, at the end of the chunk)."""
-    rebuilt: list[Rebuilt] = []
+    leftover: list[tuple[int | None, str, str]] = []
+    return list(rebuilt_one_by_one(start, chunk, leftover)), leftover
+
+
+def rebuilt_one_by_one(start: int, chunk: list[Group], leftover: list) -> Iterator[Rebuilt]:
+    """`rebuild_chunk`'s entries one at a time, each leaf built when it is asked for (a chunk may
+    hold a 20,000-line submission: its leaves need not all be held at once); `leftover` gets the
+    failures that name no entry once the iterator is exhausted."""
+    count = 0
     waiting: list[tuple[str, str]] = []  # failures of an empty group, given to the next entry
     for group in chunk:
-        entries = rebuild(start + len(rebuilt), group)
-        if not entries:
+        entries = _rebuilt(start + count, group)
+        first = next(entries, None)
+        if first is None:
             waiting.append(("batch", "a submission record with no envelope line after it (its lines "
                             "were removed, or the record was duplicated)"))
             continue
-        entries[0].failures[:0] = waiting
+        first.failures[:0] = waiting
         waiting = []
-        rebuilt.extend(entries)
-    leftover = [(start + len(rebuilt) if rebuilt or start else None, check, detail) for check, detail in waiting]
-    return rebuilt, leftover
+        for entry in itertools.chain((first,), entries):
+            count += 1
+            yield entry
+    leftover.extend((start + count if count or start else None, check, detail) for check, detail in waiting)
 
 
 def rebuild(position: int, group: Group) -> list[Rebuilt]:
     """The entries of one group, the first at `position`."""
+    return list(_rebuilt(position, group))
+
+
+def _rebuilt(position: int, group: Group) -> Iterator[Rebuilt]:
     if group.record is None:
-        return [_whole_entry(position, group.lines[0])]
+        yield _whole_entry(position, group.lines[0])
+        return
     if not group.lines:
-        return []
+        return
     shared, problem = _submission(group.record)
     envelopes = [_envelope_line(position + offset, line) for offset, line in enumerate(group.lines)]
     if shared is None:
-        return [Rebuilt(line.rstrip(b"\n"), [("entry", f"the submission record before entry {position} "
-                                              f"is not one: {problem}")]) for line in group.lines]
-    return _submission_entries(position, shared, envelopes)
+        for line in group.lines:
+            yield Rebuilt(line.rstrip(b"\n"), [("entry", f"the submission record before entry {position} "
+                                                f"is not one: {problem}")])
+        return
+    yield from _submission_entries(position, shared, envelopes)
 
 
 def _whole_entry(position: int, line: bytes) -> Rebuilt:
@@ -196,49 +214,26 @@ def _envelope_line(position: int, line: bytes) -> tuple[bytes, bytes, list[tuple
         return b"{}", b"%d" % position, [("entry", f"not an envelope line: {error}")]
 
 
-def _submission_entries(position: int, shared: _Shared, envelopes: list) -> list[Rebuilt]:
+def _submission_entries(position: int, shared: _Shared, envelopes: list) -> Iterator[Rebuilt]:
     """Each line's leaf: the envelope is the record's members and the line's (JCS sorts every
     shared member before every line member, so the bytes join), the audit path is the line's
-    in the tree of the envelopes as they stand, in line order."""
+    in the tree of the envelopes as they stand, in line order. Built one leaf at a time."""
     envelope_bytes = [shared.envelope_prefix + own[1:] for own, _, _ in envelopes]
-    root, paths = batch_tree([merkle.leaf_hash(envelope) for envelope in envelope_bytes])
+    root, levels = tree_levels([merkle.leaf_hash(envelope) for envelope in envelope_bytes])
     head = b'{"batch":{"path":['
     middle = b'],"root":' + canonical_bytes_checked_domain(shared.root_text) + b',"size":%d},"envelope":' % shared.size
     known = len(envelopes) == shared.size
-    result = []
-    for offset, ((_, index, failures), envelope, path) in enumerate(zip(envelopes, envelope_bytes, paths)):
+    for offset, ((_, index, failures), envelope) in enumerate(zip(envelopes, envelope_bytes)):
+        path = path_text(levels, offset)
         leaf = b"".join((head, path, middle, envelope, b',"index":', index, shared.tail))
         entry = Rebuilt(leaf, failures, (root, offset) if known and not failures else None)
         if not failures and index == b"%d" % (position + offset):
             start = len(head) + len(path) + len(middle)
             entry.parts = (start, start + len(envelope), position + offset, *shared.values)
-        result.append(entry)
-    if len(envelopes) != shared.size:
-        result[0].failures.append(("batch", f"the submission record states {shared.size} envelopes but "
+        if offset == 0 and not known:
+            entry.failures.append(("batch", f"the submission record states {shared.size} envelopes but "
                                    f"{len(envelopes)} lines follow it"))
-    return result
-
-
-def batch_tree(leaf_hashes: list[bytes]) -> tuple[bytes, list[bytes]]:
-    """The RFC 6962 root over leaf hashes and each leaf's audit path as the text between the
-    brackets of `"path":[...]`. Each node is hashed and encoded once: n hashes, not n log n."""
-    level, leaves = leaf_hashes, leaf_hashes
-    texts: list[list[bytes]] = []
-    while len(level) > 1:
-        texts.append([b'"' + b64encode(node) + b'"' for node in level])
-        paired = [merkle.node_hash(level[i], level[i + 1]) for i in range(0, len(level) - 1, 2)]
-        if len(level) % 2:
-            paired.append(level[-1])  # an odd last node is carried up unchanged (RFC 6962's split)
-        level = paired
-    paths = []
-    for leaf in range(len(leaves)):
-        siblings = []
-        for depth, nodes in enumerate(texts):
-            sibling = (leaf >> depth) ^ 1
-            if sibling < len(nodes):
-                siblings.append(nodes[sibling])
-        paths.append(b",".join(siblings))
-    return (level[0] if level else merkle.EMPTY_ROOT), paths
+        yield entry
 
 
 # ---- writing ----------------------------------------------------------------------------

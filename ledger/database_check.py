@@ -18,7 +18,7 @@ def verify_database(ledger: Any, progress: Progress = no_progress,
                     kept_checkpoints: Sequence[str] = ()) -> Report:
     """Verify a live database: the same checks, plus stored subtree hashes, stray events and the
     personal data beside the log."""
-    verifier = Verifier(kept_checkpoints=kept_checkpoints)
+    verifier = Verifier(kept_checkpoints=kept_checkpoints, keep_subjects=True)
     size = ledger.size()
     checkpoints = iter(ledger.checkpoints(0, 10**9))
     pending = next(checkpoints, None)

@@ -11,9 +11,10 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from itertools import islice
+from operator import itemgetter
 from typing import Any
 
-from ledger.bundle_v2 import CHUNK_ENTRIES, Group, rebuild_chunk
+from ledger.bundle_v2 import CHUNK_ENTRIES, Group, rebuilt_one_by_one
 from ledger.precheck import BatchPaths, Precheck, precheck, precheck_rebuilt
 
 CHUNKS_IN_FLIGHT_PER_JOB = 3
@@ -22,12 +23,14 @@ Failures = list[tuple[int | None, str, str]]
 
 
 def in_order(tasks: Iterable[tuple], function: Callable[..., Any], jobs: int,
-             entries: Callable[[tuple], int]) -> Iterator[tuple[tuple, Any]]:
-    """(task, function(*task)) for each task, in order, computed by `jobs` processes, with at
-    most about jobs * CHUNKS_IN_FLIGHT_PER_JOB * CHUNK_ENTRIES entries in flight (a chunk holding
-    one large submission counts for all its entries), and always at least one task per job."""
+             entries: Callable[[tuple], int], keep: Callable[[tuple], Any] = lambda task: task,
+             ) -> Iterator[tuple[Any, Any]]:
+    """(keep(task), function(*task)) for each task, in order, computed by `jobs` processes, with
+    at most about jobs * CHUNKS_IN_FLIGHT_PER_JOB * CHUNK_ENTRIES entries in flight (a chunk
+    holding one large submission counts for all its entries), and always at least one task per
+    job. Only `keep(task)` is held while a task is in flight."""
     iterator = iter(tasks)
-    window: deque[tuple[tuple, Future, int]] = deque()
+    window: deque[tuple[Any, Future, int]] = deque()
     limit = jobs * CHUNKS_IN_FLIGHT_PER_JOB * CHUNK_ENTRIES
     in_flight = 0
     with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
@@ -36,7 +39,7 @@ def in_order(tasks: Iterable[tuple], function: Callable[..., Any], jobs: int,
                 task = next(iterator, None)
                 if task is None:
                     break
-                window.append((task, pool.submit(function, *task), entries(task)))
+                window.append((keep(task), pool.submit(function, *task), entries(task)))
                 in_flight += window[-1][2]
             if not window:
                 return
@@ -73,19 +76,32 @@ def rebuilt_and_prechecked(start: int, groups: list[Group], origin: str | None,
                            keep_entries: bool = False) -> tuple[list[tuple[bytes, Precheck]], Failures]:
     """The entries of format-2 line groups rebuilt (ledger/bundle_v2.py) and prechecked, the
     first at `start`, with the failures that name no entry of the chunk. `origin` None takes
-    the entry's own."""
-    rebuilt, leftover = rebuild_chunk(start, groups)
+    the entry's own.
+
+    Without `keep_entries` (a worker process's answer) a usable rebuilt entry comes back as its
+    envelope's bytes alone, its `parts` spanning them: the rest of the leaf (its audit path,
+    most of a premium line's bytes at 1M entries) was checked here, and nothing after the
+    precheck reads it, so it is neither pickled nor held in the verifying process."""
+    leftover: Failures = []
     results = []
     paths = BatchPaths()
-    for offset, entry in enumerate(rebuilt):
+    # One leaf at a time, each freed once checked: a chunk may hold a 20,000-line submission.
+    for offset, entry in enumerate(rebuilt_one_by_one(start, groups, leftover)):
         position = start + offset
         origin_here = origin if position else None
         checked = precheck_rebuilt(position, entry.leaf, origin_here, entry.parts, entry.known_root) if entry.parts \
             else precheck(position, entry.leaf, origin_here, paths, entry.known_root)
         checked.failures[:0] = entry.failures
-        if not keep_entries:
-            checked.entry = None
-        results.append((entry.leaf, checked))
+        if keep_entries:
+            results.append((entry.leaf, checked))
+            continue
+        checked.entry = None
+        if checked.parts is not None and checked.usable:
+            begin, end, *rest = checked.parts
+            checked.parts = (0, end - begin, *rest)
+            results.append((entry.leaf[begin:end], checked))
+        else:
+            results.append((entry.leaf, checked))
     return results, leftover
 
 
@@ -97,5 +113,6 @@ def rebuilt_in_parallel(chunks: Iterable[tuple[int, list[Group]]], origin: str,
     def entries(task: tuple) -> int:
         return sum(group.entries for group in task[1])
 
-    for (start, _, _), (results, leftover) in in_order(tasks, rebuilt_and_prechecked, jobs, entries):
+    first_position = itemgetter(0)  # not the chunk's lines: they are the worker's to hold
+    for start, (results, leftover) in in_order(tasks, rebuilt_and_prechecked, jobs, entries, first_position):
         yield start, results, leftover

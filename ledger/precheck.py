@@ -79,11 +79,13 @@ def precheck_rebuilt(position: int, leaf: bytes, origin: str | None, parts: tupl
                           origin, None, known_root)
 
 
-def entry_from_parts(leaf: bytes, parts: tuple) -> LogEntry:
-    """The entry `precheck_rebuilt` checked, built again from its envelope bytes alone (its
-    `batch` holds the root and size, not the path, which nothing after the precheck reads)."""
+def entry_from_parts(data: bytes, parts: tuple) -> LogEntry:
+    """The entry `precheck_rebuilt` checked, built again from its envelope bytes alone: `data`
+    is its leaf, or only those bytes when a worker process sent them (ledger/parallel.py). Its
+    `batch` holds the root and size, not the path, and its `leaf` is empty: nothing after the
+    precheck reads either."""
     start, end, index, recorded_at, signature, batch = parts
-    return LogEntry(index, recorded_at, json.loads(leaf[start:end]), signature, batch, leaf)
+    return LogEntry(index, recorded_at, json.loads(data[start:end]), signature, batch, b"")
 
 
 def _checked_entry(checked: Precheck, entry: LogEntry, leaf: bytes, canonical: bool, origin: str | None,

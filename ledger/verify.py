@@ -62,14 +62,17 @@ class Verifier(CheckpointChecks, ReplayChecks):
     """Feed entries in index order and checkpoints in size order; then `finish()`."""
 
     def __init__(self, pinned_origin: str | None = None, pinned_checkpoint_key: str | None = None,
-                 kept_checkpoints: Sequence[str] = ()):
+                 kept_checkpoints: Sequence[str] = (), keep_subjects: bool = False):
         self.pinned_origin = pinned_origin
         self.pinned_checkpoint_key = pinned_checkpoint_key
         self.kept_notes = list(kept_checkpoints)  # checkpoints the auditor saw earlier (signed notes)
         self.kept: dict[int, bytes] = {}  # their size -> root, once their signatures are checked
         self.kept_pending: dict[int, list[str]] = {}  # size -> notes, checked when the log gets there
         self.declared_checkpoint_key: str | None = None
-        self.subjects: dict[str, int] = {}  # personal-data subject -> the entry that named it
+        # Personal-data subject -> the entry that named it, for the database's personal records
+        # (ledger/personal_check.py); a bundle has none, so its verifier keeps none (13 MB at 1M).
+        self.keep_subjects = keep_subjects
+        self.subjects: dict[str, int] = {}
         self.origin: str | None = pinned_origin
         # (declared at entry, verifier key, (name, public key)): genesis's key, then each rotation's
         self.checkpoint_keys: list[tuple[int, str, tuple[str, bytes]]] = []
@@ -148,6 +151,7 @@ class Verifier(CheckpointChecks, ReplayChecks):
 
     def _accept_all(self, start: int, prechecked: list[tuple[bytes, Precheck]], leftover: list) -> Iterator[int]:
         for offset, (leaf, checked) in enumerate(prechecked):
+            prechecked[offset] = None  # freed as it goes: a chunk may hold a 20,000-line submission
             self.accept(start + offset, leaf, checked)
             yield start + offset
         for index, check, detail in leftover:
@@ -186,7 +190,8 @@ class Verifier(CheckpointChecks, ReplayChecks):
         if entry.recorded_at < self.last_recorded_at:
             self.fail(position, "recorded_at", "recorded before the entry it follows")
         self.last_recorded_at = max(self.last_recorded_at, entry.recorded_at)
-        self._note_subject(position, entry)
+        if self.keep_subjects:
+            self._note_subject(position, entry)
         self._track_submission(position, entry)
         self._check_signature(position, entry, checked)
         self._apply(position, entry, checked.payload_error)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from ledger import batch_store, merkle, signing
-from ledger.bundle_v2 import batch_tree
+from ledger.batch_tree import batch_tree
 from ledger.canonical import canonical_bytes
 from ledger.entry import build_entry
 
