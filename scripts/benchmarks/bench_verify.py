@@ -40,6 +40,29 @@ def _raw_loop(path: Path) -> float:
     return time.perf_counter() - started
 
 
+def main(argv: list[str] | None = None) -> None:
+    """`python -m scripts.benchmarks.bench_verify BUNDLE [--runs N]`, from a checkout: verify an
+    exported bundle in a fresh process, as the bench's verify row does, and print each run's
+    time, rate and peak memory (the verifying process and its workers together). For one
+    checkout against another on the same bundle, alternating, without the rest of the bench."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("bundle", type=Path)
+    parser.add_argument("--runs", type=int, default=1)
+    arguments = parser.parse_args(argv)
+    manifest = arguments.bundle / "manifest.json"
+    if not manifest.is_file():
+        parser.error(f"{arguments.bundle} holds no manifest.json: not a bundle `amanah export` wrote")
+    if arguments.runs < 1:
+        parser.error("--runs must be at least 1")
+    size = json.loads(manifest.read_text())["tree_size"]
+    for run in range(1, arguments.runs + 1):
+        seconds, peak_mb = _verify_in_a_process(arguments.bundle)
+        print(f"run {run}: {size:,} entries in {seconds:.1f} s, {size / seconds:,.0f} entries/s, "
+              f"peak {peak_mb:.0f} MB (load average {os.getloadavg()[0]:.2f})", flush=True)
+
+
 def _verify_in_a_process(bundle: Path) -> tuple[float, float]:
     """Seconds `verify_bundle` took in a fresh process, and the peak of the resident memory of
     that process and its workers together, in MB, sampled from /proc every 0.1 s. (ru_maxrss
@@ -75,3 +98,7 @@ def _rss_kb(pid: int) -> int:
     except OSError:
         pass
     return 0
+
+
+if __name__ == "__main__":
+    main()
