@@ -158,7 +158,9 @@ class Verifier(CheckpointChecks, ReplayChecks):
             self.fail(index, check, detail)
 
     def accept(self, position: int, leaf: bytes, checked: Precheck) -> None:
-        """Record what `precheck` found, then check keys, rules and postings in log order."""
+        """Record what `precheck` found, then check keys, rules and postings in log order. `leaf`
+        is the entry's leaf, or only its envelope's bytes when a worker process checked the rest
+        (ledger/parallel.py); the tree takes `checked.leaf_hash` either way."""
         nodes = merkle.append_nodes(self.frontier, position, [checked.leaf_hash])
         if self.on_nodes is not None:
             self.on_nodes(nodes)
