@@ -102,8 +102,7 @@ class LogReading:
 
     def _premium_amounts(self, start: int, stop: int) -> list[int]:
         """The amounts of the premium lines stored at [start, stop), in order (for attribution)."""
-        rows = self.recorder.read(lambda c, d: log_store.select_states(c, d, start, stop))
-        return [parse_stored_entry(state).payload["amount_rupiah"] for _, state in rows]
+        return [entry.payload["amount_rupiah"] for entry in self.replayable(start, stop)]
 
     def checkpoint_root(self, size: int) -> str | None:
         """The base64 root of the signed checkpoint of exactly `size` entries, or None."""

@@ -32,7 +32,6 @@ DEFAULT_BATCH = 1000
 # A rebuild applies this many entries per transaction: nobody waits on the views while they are
 # rebuilt, and each transaction has a fixed cost (the tracking row, balances, attribution).
 REBUILD_BATCH = 10_000
-PAGE = 1000  # entries read from the log at a time (its largest page)
 ANALYZE_AFTER = 50_000  # a run that applied this many entries refreshes the planner's statistics
 logger = logging.getLogger("amanah.views")
 
@@ -197,8 +196,7 @@ class ProjectionRunner:
     def _one_batch(self, start: int, stop: int) -> int | None:
         """Apply entries `start` to `stop` in one transaction; None when another runner applied
         them first."""
-        entries = [entry for first in range(start, stop, PAGE) for entry in
-                   self.ledger.replayable(first, min(first + PAGE, stop))]
+        entries = self.ledger.replayable(start, stop)
         try:
             with self.engine.begin() as connection:
                 if not self._claim(connection, start):

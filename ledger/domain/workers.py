@@ -64,8 +64,9 @@ class Worker(Aggregate):
 
     def _enrol(self, entry: LogEntry) -> None:
         enrolled: WorkerEnrolled = entry.values
-        self.memberships[intern(enrolled.programme)] = Membership(  # strings most workers share, held once
-            intern(enrolled.programme), intern(enrolled.category), intern(enrolled.kelurahan),
+        programme = intern(enrolled.programme)  # strings most workers share, held once
+        self.memberships[programme] = Membership(
+            programme, intern(enrolled.category), intern(enrolled.kelurahan),
             shared_amount(enrolled.income_rupiah), enrolled.jht, intern(enrolled.enrolled_on),
             intern(enrolled.member_since or enrolled.enrolled_on), entry.index, intern(entry.actor))
 
