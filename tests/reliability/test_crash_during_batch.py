@@ -4,6 +4,7 @@ log verifies, and sending the same request again stores it exactly once."""
 
 from __future__ import annotations
 
+import http.client
 import json
 import random
 import threading
@@ -91,7 +92,7 @@ def _post_in_background(server: Server, body: bytes) -> list:
     def send() -> None:
         try:
             answered.append(server.post(body))
-        except OSError:  # the connection died with the server
+        except (OSError, http.client.HTTPException, ValueError):  # the connection, or the answer, died with the server
             pass
 
     threading.Thread(target=send, daemon=True).start()
