@@ -92,7 +92,7 @@ def _post_in_background(server: Server, body: bytes) -> list:
     def send() -> None:
         try:
             answered.append(server.post(body))
-        except (OSError, http.client.HTTPException, ValueError):  # the connection, or the answer, died with the server
+        except (OSError, http.client.HTTPException, ValueError):  # the connection or the answer died with it
             pass
 
     threading.Thread(target=send, daemon=True).start()
